@@ -1,0 +1,150 @@
+"""The ``Context`` a tool receives when it declares a parameter of that type.
+
+The runtime gives each call a :class:`ContextBackend` (the protocol side);
+tool code only sees :class:`Context`. ``Context()`` with no backend works too
+(logs go to the ``mcpgen.tool`` logger, progress is dropped), so a tool can be
+called directly in a unit test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Generator
+from typing import Any, Literal, Protocol
+
+LogLevel = Literal["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
+LOG_LEVELS: tuple[LogLevel, ...] = (
+    "debug",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "critical",
+    "alert",
+    "emergency",
+)
+_PY_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "notice": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "alert": logging.CRITICAL,
+    "emergency": logging.CRITICAL,
+}
+tool_logger = logging.getLogger("mcpgen.tool")
+
+
+class ContextBackend(Protocol):
+    """What the runtime provides behind a Context (one per call)."""
+
+    @property
+    def request_id(self) -> str | None: ...
+
+    async def send_log(self, level: LogLevel, message: str, data: dict[str, Any] | None) -> None: ...
+
+    async def report_progress(self, progress: float, total: float | None, message: str | None) -> None: ...
+
+    def credential(self, name: str) -> str | None: ...
+
+
+class _Done:
+    """An already-finished awaitable: what ``ctx.log`` returns when nothing is left to wait for."""
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield
+
+
+class Context:
+    """Per-call context: logging to the client, progress, the request id, credentials.
+
+    ``ctx.log(...)`` may be awaited or not: awaiting waits until the
+    notification is sent; not awaiting sends it in the background, and the
+    runtime flushes it before the call's result goes out.
+    """
+
+    def __init__(self, backend: ContextBackend | None = None, *, tool: str | None = None) -> None:
+        self._backend = backend
+        self._tool = tool
+        self._pending: set[asyncio.Future[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+
+    @property
+    def request_id(self) -> str | None:
+        """The JSON-RPC id of the request being served (``None`` outside a request)."""
+        return self._backend.request_id if self._backend is not None else None
+
+    @property
+    def tool_name(self) -> str | None:
+        return self._tool
+
+    def log(self, level: LogLevel, message: str, **data: Any) -> Awaitable[None]:
+        """Log ``message`` to the server log and, as a logging notification, to the client."""
+        if level not in _PY_LEVELS:
+            raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LOG_LEVELS)}")
+        tool_logger.log(_PY_LEVELS[level], message, extra={"tool": self._tool, "request_id": self.request_id})
+        if self._backend is None:
+            return _Done()
+        return self._submit(self._backend.send_log(level, message, data or None))
+
+    def debug(self, message: str, **data: Any) -> Awaitable[None]:
+        return self.log("debug", message, **data)
+
+    def info(self, message: str, **data: Any) -> Awaitable[None]:
+        return self.log("info", message, **data)
+
+    def warning(self, message: str, **data: Any) -> Awaitable[None]:
+        return self.log("warning", message, **data)
+
+    def error(self, message: str, **data: Any) -> Awaitable[None]:
+        return self.log("error", message, **data)
+
+    async def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
+        """Report progress to the client (a no-op when the client asked for none)."""
+        if self._backend is None:
+            return
+        await self._backend.report_progress(progress, total, message)
+
+    def credential(self, name: str) -> str | None:
+        """The value of a declared credential, or ``None`` when it is not set."""
+        if self._backend is None:
+            return None
+        return self._backend.credential(name)
+
+    def _submit(self, coro: Any) -> Awaitable[None]:
+        loop = self._loop
+        if loop is None:
+            coro.close()
+            return _Done()
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            task: asyncio.Future[None] = loop.create_task(coro)
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+            return task
+        # From a worker thread (sync tool): hand it to the loop and wait, keeping order.
+        if threading.current_thread() is threading.main_thread() and running is None and not loop.is_running():
+            coro.close()
+            return _Done()
+        future = asyncio.run_coroutine_threadsafe(coro, loop)
+        try:
+            future.result(timeout=30)
+        except Exception:  # a failed notification must never fail the tool
+            tool_logger.debug("log notification not delivered", exc_info=True)
+        return _Done()
+
+    async def flush(self) -> None:
+        """Wait for background notifications (the runtime calls this before replying)."""
+        if self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)

@@ -1,0 +1,344 @@
+"""``@tool``, ``@resource`` and ``@prompt``: attach a definition to a function and return it unchanged.
+
+A decorated function stays a plain function (call it in unit tests as usual);
+its definition lives on ``fn.__mcpgen__``. Definitions are built eagerly so a
+bad signature fails at import time, where discovery reports it with its line.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, overload
+
+from pydantic import ValidationError
+
+from mcpgen.authoring import docstrings
+from mcpgen.authoring.context import Context
+from mcpgen.authoring.credentials import Credential, credentials_from_docstring
+from mcpgen.authoring.schema import DefinitionError, Output, Signature, output_adapter, signature_model
+
+F = TypeVar("F", bound=Callable[..., Any])
+ATTRIBUTE = "__mcpgen__"
+_TEMPLATE_VAR = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _line(fn: Callable[..., Any]) -> int | None:
+    code = getattr(fn, "__code__", None)
+    return code.co_firstlineno if code is not None else None
+
+
+@dataclass(frozen=True, eq=False)
+class ToolDefinition:
+    """Everything the generator and the runtime know about one tool."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    fn: Callable[..., Any]
+    kind: Literal["decorated", "seed"] = "decorated"
+    attribute: str = ""
+    title: str | None = None
+    output_schema: dict[str, Any] | None = None
+    annotations: dict[str, Any] | None = None
+    timeout: float | None = None
+    tags: tuple[str, ...] = ()
+    credentials: tuple[Credential, ...] = ()
+    line: int | None = None
+    schema_version: str | None = None
+    signature: Signature | None = None
+    output: Output | None = None
+    is_async: bool = False
+
+    def call_arguments(self, arguments: Mapping[str, Any], ctx: Context) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Positional and keyword arguments for ``fn`` (arguments already passed JSON Schema validation).
+
+        Raises ``ValueError`` naming the field when coercion into the annotated types fails.
+        """
+        if self.kind == "seed":
+            wants_ctx = self.signature is not None and self.signature.context_param is not None
+            return ((dict(arguments), ctx) if wants_ctx else (dict(arguments),)), {}
+        sig = self.signature
+        assert sig is not None
+        if sig.plain:
+            kwargs = {k: v for k, v in arguments.items() if k in sig.param_names}
+        else:
+            try:
+                model = sig.model.model_validate(dict(arguments))
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                loc = ".".join(str(p) for p in err["loc"])
+                raise ValueError(f"{loc}: {err['msg']}") from exc
+            kwargs = {k: getattr(model, k) for k in sig.param_names if k in model.model_fields_set or k in arguments}
+            # defaults are applied by Python itself
+        if sig.context_param is not None:
+            kwargs[sig.context_param] = ctx
+        return (), kwargs
+
+    def structured(self, value: Any) -> dict[str, Any] | None:
+        """The ``structuredContent`` for a return value, when the tool declares structured output."""
+        if self.output is None:
+            return None
+        dumped = self.output.adapter.dump_python(value, mode="json")
+        if self.output.wrap:
+            return {"result": dumped}
+        return dumped if isinstance(dumped, dict) else {"result": dumped}
+
+
+@dataclass(frozen=True, eq=False)
+class ResourceDefinition:
+    name: str
+    fn: Callable[..., Any]
+    uri: str | None = None
+    uri_template: str | None = None
+    description: str = ""
+    title: str | None = None
+    mime_type: str | None = None
+    attribute: str = ""
+    line: int | None = None
+    context_param: str | None = None
+    is_async: bool = False
+
+
+@dataclass(frozen=True)
+class PromptArgumentSpec:
+    name: str
+    description: str = ""
+    required: bool = True
+
+
+@dataclass(frozen=True, eq=False)
+class PromptDefinition:
+    name: str
+    fn: Callable[..., Any]
+    description: str = ""
+    title: str | None = None
+    arguments: tuple[PromptArgumentSpec, ...] = ()
+    attribute: str = ""
+    line: int | None = None
+    context_param: str | None = None
+    is_async: bool = False
+
+
+Definition = ToolDefinition | ResourceDefinition | PromptDefinition
+
+
+def _all_credentials(explicit: Sequence[Credential] | None, doc: str | None) -> tuple[Credential, ...]:
+    merged: dict[str, Credential] = {c.name: c for c in credentials_from_docstring(doc)}
+    for cred in explicit or ():
+        if not isinstance(cred, Credential):
+            raise DefinitionError(f"credentials= takes Credential(...) objects, got {type(cred).__name__}")
+        merged[cred.name] = cred
+    return tuple(merged.values())
+
+
+def build_tool(
+    fn: Callable[..., Any],
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    title: str | None = None,
+    annotations: Mapping[str, Any] | None = None,
+    timeout: float | None = None,
+    credentials: Sequence[Credential] | None = None,
+    tags: Sequence[str] | None = None,
+) -> ToolDefinition:
+    if not callable(fn):
+        raise DefinitionError(f"@tool must decorate a function, not {type(fn).__name__}")
+    tool_name = name or fn.__name__
+    doc = docstrings.parse(fn.__doc__)
+    if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
+        raise DefinitionError(f"{tool_name}: timeout must be a positive number of seconds")
+    signature = signature_model(fn, tool_name, doc.params)
+    output = output_adapter(fn, tool_name)
+    return ToolDefinition(
+        name=tool_name,
+        description=description if description is not None else doc.description,
+        input_schema=signature.input_schema,
+        fn=fn,
+        attribute=fn.__name__,
+        title=title,
+        output_schema=output.schema if output else None,
+        annotations=dict(annotations) if annotations else None,
+        timeout=float(timeout) if timeout is not None else None,
+        tags=tuple(tags or ()),
+        credentials=_all_credentials(credentials, fn.__doc__),
+        line=_line(fn),
+        signature=signature,
+        output=output,
+        is_async=inspect.iscoroutinefunction(fn),
+    )
+
+
+@overload
+def tool(fn: F, /) -> F: ...
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    title: str | None = None,
+    annotations: Mapping[str, Any] | None = None,
+    timeout: float | None = None,
+    credentials: Sequence[Credential] | None = None,
+    tags: Sequence[str] | None = None,
+) -> Callable[[F], F]: ...
+def tool(
+    fn: Any = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    title: str | None = None,
+    annotations: Mapping[str, Any] | None = None,
+    timeout: float | None = None,
+    credentials: Sequence[Credential] | None = None,
+    tags: Sequence[str] | None = None,
+) -> Any:
+    """Make a function an MCP tool. Use as ``@tool`` or ``@tool(name=..., timeout=...)``.
+
+    The input schema comes from the type hints, the description from the
+    docstring (with per-parameter descriptions from a Google- or NumPy-style
+    parameter section). A parameter typed ``Context`` is injected at call time.
+    """
+
+    def decorate(func: F) -> F:
+        definition = build_tool(
+            func,
+            name=name,
+            description=description,
+            title=title,
+            annotations=annotations,
+            timeout=timeout,
+            credentials=credentials,
+            tags=tags,
+        )
+        setattr(func, ATTRIBUTE, definition)
+        return func
+
+    if fn is not None:
+        if isinstance(fn, str):
+            raise DefinitionError("@tool takes keyword arguments: write @tool(name=...)")
+        return decorate(fn)
+    return decorate
+
+
+def _context_param(fn: Callable[..., Any]) -> str | None:
+    from mcpgen.authoring.schema import _is_context, type_hints
+
+    hints = type_hints(fn)
+    for param in inspect.signature(fn).parameters.values():
+        if _is_context(hints.get(param.name)):
+            return param.name
+    return None
+
+
+def resource(
+    uri: str,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    title: str | None = None,
+    mime_type: str | None = None,
+) -> Callable[[F], F]:
+    """Expose a function's return value as a resource at ``uri``.
+
+    A URI with ``{placeholders}`` is a template: each placeholder must be a
+    parameter of the function. Return ``str`` (text), ``bytes`` (binary) or a
+    dict/list (JSON).
+    """
+    if not isinstance(uri, str) or "://" not in uri:
+        raise DefinitionError(f"@resource needs a URI like 'data://name', got {uri!r}")
+
+    def decorate(func: F) -> F:
+        variables = _TEMPLATE_VAR.findall(uri)
+        ctx_param = _context_param(func)
+        params = [p for p in inspect.signature(func).parameters if p != ctx_param]
+        if variables and set(variables) != set(params):
+            raise DefinitionError(
+                f"resource {uri}: template placeholders {sorted(variables)} must match the "
+                f"function parameters {sorted(params)}"
+            )
+        if not variables and params:
+            raise DefinitionError(f"resource {uri}: a static resource takes no parameters, found {params}")
+        doc = docstrings.parse(func.__doc__)
+        definition = ResourceDefinition(
+            name=name or func.__name__,
+            fn=func,
+            uri=None if variables else uri,
+            uri_template=uri if variables else None,
+            description=description if description is not None else doc.description,
+            title=title,
+            mime_type=mime_type,
+            attribute=func.__name__,
+            line=_line(func),
+            context_param=ctx_param,
+            is_async=inspect.iscoroutinefunction(func),
+        )
+        setattr(func, ATTRIBUTE, definition)
+        return func
+
+    return decorate
+
+
+@overload
+def prompt(fn: F, /) -> F: ...
+@overload
+def prompt(
+    *, name: str | None = None, description: str | None = None, title: str | None = None
+) -> Callable[[F], F]: ...
+def prompt(
+    fn: Any = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    title: str | None = None,
+) -> Any:
+    """Make a function an MCP prompt. Its parameters are the prompt arguments.
+
+    Return a string (one user message) or a list of ``{"role", "content"}`` dicts / strings.
+    """
+
+    def decorate(func: F) -> F:
+        doc = docstrings.parse(func.__doc__)
+        ctx_param = _context_param(func)
+        args = []
+        for param in inspect.signature(func).parameters.values():
+            if param.name == ctx_param:
+                continue
+            args.append(
+                PromptArgumentSpec(
+                    name=param.name,
+                    description=doc.params.get(param.name, ""),
+                    required=param.default is inspect.Parameter.empty,
+                )
+            )
+        definition = PromptDefinition(
+            name=name or func.__name__,
+            fn=func,
+            description=description if description is not None else doc.description,
+            title=title,
+            arguments=tuple(args),
+            attribute=func.__name__,
+            line=_line(func),
+            context_param=ctx_param,
+            is_async=inspect.iscoroutinefunction(func),
+        )
+        setattr(func, ATTRIBUTE, definition)
+        return func
+
+    if fn is not None:
+        return decorate(fn)
+    return decorate
+
+
+@dataclass
+class ModuleDefinitions:
+    """What one module defines."""
+
+    tools: list[ToolDefinition] = field(default_factory=list)
+    resources: list[ResourceDefinition] = field(default_factory=list)
+    prompts: list[PromptDefinition] = field(default_factory=list)

@@ -1,0 +1,186 @@
+"""JSON Schemas (Draft 2020-12) from Python signatures, via pydantic.
+
+``signature_model`` turns a function's parameters into a pydantic model (the
+input schema and the coercion of incoming arguments); ``output_adapter`` turns
+a return annotation into an output schema when the result is structured.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
+from pydantic.fields import FieldInfo
+
+from mcpgen.authoring.context import Context
+
+_PLAIN = (str, int, float, bool)
+_UNSTRUCTURED_RETURNS = (str, bytes, type(None))
+
+
+class DefinitionError(ValueError):
+    """A decorated function cannot be described (bad signature, unsupported annotation)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """What the runtime needs to call a function with JSON arguments."""
+
+    model: type[BaseModel]
+    input_schema: dict[str, Any]
+    context_param: str | None
+    param_names: tuple[str, ...]
+    plain: bool
+    """True when every parameter is a plain JSON type: arguments need no coercion."""
+
+
+def _is_context(annotation: Any) -> bool:
+    if annotation is Context:
+        return True
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_context(get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_context(a) for a in get_args(annotation) if a is not type(None))
+    return isinstance(annotation, type) and issubclass(annotation, Context)
+
+
+def _is_plain(annotation: Any) -> bool:
+    if annotation in _PLAIN or annotation is Any:
+        return True
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_plain(get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return all(a is type(None) or _is_plain(a) for a in get_args(annotation))
+    if origin is typing.Literal:
+        return True
+    return origin in (list, dict) and all(_is_plain(a) for a in get_args(annotation))
+
+
+def _clean(schema: dict[str, Any]) -> dict[str, Any]:
+    schema = dict(schema)
+    schema.pop("title", None)
+    props = schema.get("properties")
+    if isinstance(props, dict):
+        schema["properties"] = {k: {kk: vv for kk, vv in v.items() if kk != "title"} for k, v in props.items()}
+    return schema
+
+
+def type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(fn, include_extras=True)
+    except Exception as exc:  # unresolvable forward references and the like
+        raise DefinitionError(f"cannot resolve type hints of {fn.__qualname__}: {exc}") from exc
+
+
+def signature_model(fn: Callable[..., Any], name: str, param_docs: dict[str, str]) -> Signature:
+    """Describe ``fn``'s parameters: schema, coercion model and the injected Context parameter."""
+    hints = type_hints(fn)
+    fields: dict[str, Any] = {}
+    context_param: str | None = None
+    plain = True
+    for param in inspect.signature(fn).parameters.values():
+        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            raise DefinitionError(f"{name}: *args/**kwargs cannot be described as tool input; name each parameter")
+        if param.kind is inspect.Parameter.POSITIONAL_ONLY:
+            raise DefinitionError(f"{name}: positional-only parameter {param.name!r} is not supported")
+        annotation = hints.get(param.name, Any)
+        if _is_context(annotation):
+            context_param = param.name
+            continue
+        if param.name.startswith("_"):
+            raise DefinitionError(f"{name}: parameter {param.name!r} starts with '_'; JSON arguments cannot")
+        plain = plain and _is_plain(annotation)
+        default: Any = ... if param.default is inspect.Parameter.empty else param.default
+        doc = param_docs.get(param.name)
+        if isinstance(default, FieldInfo):
+            info = default
+            if doc and not info.description:
+                info.description = doc
+            fields[param.name] = (annotation, info)
+        else:
+            has_description = get_origin(annotation) is Annotated and any(
+                isinstance(m, FieldInfo) and m.description for m in get_args(annotation)[1:]
+            )
+            description = None if has_description else doc
+            fields[param.name] = (annotation, Field(default, description=description))
+    try:
+        model = create_model(  # type: ignore[call-overload]
+            f"{name}_arguments",
+            __config__=ConfigDict(arbitrary_types_allowed=False, extra="ignore"),
+            **fields,
+        )
+        schema = _clean(model.model_json_schema())
+    except Exception as exc:
+        raise DefinitionError(f"{name}: cannot build an input schema: {exc}") from exc
+    schema.setdefault("properties", {})
+    schema["type"] = "object"
+    return Signature(
+        model=model,
+        input_schema=schema,
+        context_param=context_param,
+        param_names=tuple(fields),
+        plain=plain,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """Structured output: its schema, and whether the value is wrapped as ``{"result": value}``."""
+
+    adapter: TypeAdapter[Any]
+    schema: dict[str, Any]
+    wrap: bool
+
+
+def _is_object_type(annotation: Any) -> bool:
+    origin = get_origin(annotation) or annotation
+    if origin is Annotated:
+        return _is_object_type(get_args(annotation)[0])
+    if origin is dict:
+        return True
+    if isinstance(origin, type) and issubclass(origin, BaseModel):
+        return True
+    if typing.is_typeddict(origin):
+        return True
+    import dataclasses
+
+    return isinstance(origin, type) and dataclasses.is_dataclass(origin)
+
+
+def output_adapter(fn: Callable[..., Any], name: str) -> Output | None:
+    """An output schema for a structured return annotation, else ``None`` (plain text result)."""
+    hints = type_hints(fn)
+    if "return" not in hints:
+        return None
+    annotation = hints["return"]
+    if annotation in _UNSTRUCTURED_RETURNS or annotation is Any or annotation is None:
+        return None
+    origin = get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1 and args[0] in _UNSTRUCTURED_RETURNS:
+            return None
+    if inspect.isclass(annotation) and annotation.__module__.startswith("mcp"):
+        return None  # content objects and the like: not structured
+    try:
+        if _is_object_type(annotation):
+            adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+            schema = _clean(adapter.json_schema(mode="serialization"))
+            return Output(adapter=adapter, schema=schema, wrap=False)
+        adapter = TypeAdapter(annotation)
+        inner = adapter.json_schema(mode="serialization")
+        defs = inner.pop("$defs", None)
+        inner.pop("title", None)
+        schema = {"type": "object", "properties": {"result": inner}, "required": ["result"]}
+        if defs:
+            schema["$defs"] = defs
+        return Output(adapter=adapter, schema=schema, wrap=True)
+    except Exception as exc:
+        raise DefinitionError(f"{name}: cannot build an output schema from the return annotation: {exc}") from exc

@@ -1,0 +1,110 @@
+"""Errors raised by mcpgen.
+
+Every failure mcpgen reports is an :class:`McpgenError`; each kind of failure
+has its own subclass, keeps its context as attributes and chains the foreign
+cause (``raise ... from exc``)::
+
+    McpgenError
+    ├── UsageError              bad command-line or API input (exit code 2)
+    ├── WorkspaceError          a workspace folder or file is missing or unreadable
+    ├── ManifestError           a manifest cannot be read, parsed or is the wrong version
+    ├── ValidationFailed        discovery/validation found errors (exit code 1); carries the report
+    ├── LoadError               a user module cannot be imported at serve time
+    ├── ConfigError             runtime settings are invalid
+    └── ToolExecutionError      base of runtime failures inside a tool call
+        ├── ToolTimeoutError    a call ran past its timeout
+        └── ArgumentError       arguments do not match a tool's input schema
+
+``ToolError`` (what tool authors raise to return ``isError: true``) lives in
+``mcpgen.authoring`` and is deliberately *not* an McpgenError: it is a message
+for the client, not a failure of mcpgen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+class McpgenError(Exception):
+    """Root of every error mcpgen raises on purpose."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(McpgenError):
+    """The caller asked for something that cannot be done as asked."""
+
+    exit_code = 2
+
+
+class WorkspaceError(McpgenError):
+    """A workspace path is missing, not a directory, or unreadable."""
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class ManifestError(McpgenError):
+    """A manifest file cannot be read, parsed, or has an unsupported version."""
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class ValidationFailed(McpgenError):
+    """Discovery or validation reported at least one error.
+
+    ``report`` is the full report (every problem, not just the first).
+    """
+
+    def __init__(self, message: str, *, report: Any) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class LoadError(McpgenError):
+    """A user module listed in the manifest cannot be imported by the runtime."""
+
+    def __init__(self, message: str, *, path: str | None = None, name: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.name = name
+
+
+class ConfigError(McpgenError):
+    """Runtime settings are invalid."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class ToolExecutionError(McpgenError):
+    """A tool call failed inside the runtime (not a ToolError raised by the tool)."""
+
+    def __init__(self, message: str, *, tool: str) -> None:
+        super().__init__(message)
+        self.tool = tool
+
+
+class ToolTimeoutError(ToolExecutionError):
+    """A tool call ran past its timeout and was cancelled."""
+
+    def __init__(self, message: str, *, tool: str, timeout: float) -> None:
+        super().__init__(message, tool=tool)
+        self.timeout = timeout
+
+
+class ArgumentError(ToolExecutionError):
+    """Arguments do not match a tool's input schema; ``field`` names the offending path."""
+
+    def __init__(self, message: str, *, tool: str, field: str | None = None) -> None:
+        super().__init__(message, tool=tool)
+        self.field = field

@@ -1,0 +1,46 @@
+"""Manifest v1 models, canonical load/dump and the published JSON Schema."""
+
+from mcpgen.manifest.io import canonical, digest, dumps, json_schema, load, loads, to_data, write
+from mcpgen.manifest.models import (
+    MANIFEST_VERSION,
+    SUPPORTED_SCHEMA_VERSIONS,
+    Capabilities,
+    ConnectorEntry,
+    Credential,
+    CredentialRef,
+    Dependencies,
+    Entrypoint,
+    Manifest,
+    PromptArgument,
+    PromptEntry,
+    ResourceEntry,
+    ServerInfo,
+    SourceRef,
+    ToolEntry,
+)
+
+__all__ = [
+    "MANIFEST_VERSION",
+    "SUPPORTED_SCHEMA_VERSIONS",
+    "Capabilities",
+    "ConnectorEntry",
+    "Credential",
+    "CredentialRef",
+    "Dependencies",
+    "Entrypoint",
+    "Manifest",
+    "PromptArgument",
+    "PromptEntry",
+    "ResourceEntry",
+    "ServerInfo",
+    "SourceRef",
+    "ToolEntry",
+    "canonical",
+    "digest",
+    "dumps",
+    "json_schema",
+    "load",
+    "loads",
+    "to_data",
+    "write",
+]

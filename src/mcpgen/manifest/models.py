@@ -1,0 +1,147 @@
+"""Manifest v1: the contract between the generator and the runtime.
+
+The generator writes it (``mcpgen manifest``), the runtime loads exactly what it
+lists and never rescans source folders. Keys are camelCase on the wire; lists
+are sorted by name so that an unchanged workspace yields byte-identical output.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+MANIFEST_VERSION = 1
+SUPPORTED_SCHEMA_VERSIONS = frozenset({"1.0"})
+"""``schemaVersion`` values accepted for seed-format (``metadata = {...}``) modules."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+
+class SourceRef(_Model):
+    """Where a definition came from, relative to the workspace root (POSIX separators)."""
+
+    path: str
+    line: int | None = None
+
+
+class Entrypoint(_Model):
+    """How the runtime finds the callable: import ``path`` (relative to the workspace), take ``attribute``.
+
+    ``kind`` tells how the callable is shaped:
+    - ``decorated``: a function decorated with ``@tool``/``@resource``/``@prompt``;
+    - ``seed``: a seed-format module (``metadata`` dict plus ``handler``).
+    """
+
+    language: Literal["python"] = "python"
+    path: str
+    attribute: str
+    kind: Literal["decorated", "seed"] = "decorated"
+
+
+class CredentialRef(_Model):
+    """A credential as one module declares it."""
+
+    name: str
+    kind: str = "secret"
+    required: bool = True
+    description: str = ""
+
+
+class ToolEntry(_Model):
+    name: str
+    title: str | None = None
+    description: str = ""
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None = None
+    annotations: dict[str, Any] | None = None
+    timeout: float | None = None
+    tags: list[str] = Field(default_factory=list)
+    credentials: list[CredentialRef] = Field(default_factory=list)
+    entrypoint: Entrypoint
+    source: SourceRef
+
+
+class ResourceEntry(_Model):
+    """A static resource (``uri``) or a URI template (``uri_template``); exactly one is set."""
+
+    name: str
+    uri: str | None = None
+    uri_template: str | None = None
+    title: str | None = None
+    description: str = ""
+    mime_type: str | None = None
+    entrypoint: Entrypoint
+    source: SourceRef
+
+
+class PromptArgument(_Model):
+    name: str
+    description: str = ""
+    required: bool = True
+
+
+class PromptEntry(_Model):
+    name: str
+    title: str | None = None
+    description: str = ""
+    arguments: list[PromptArgument] = Field(default_factory=list)
+    entrypoint: Entrypoint
+    source: SourceRef
+
+
+class ConnectorEntry(_Model):
+    name: str
+    kind: str = "generic"
+    description: str = ""
+    credentials: list[CredentialRef] = Field(default_factory=list)
+    entrypoint: Entrypoint
+    source: SourceRef
+
+
+class Credential(_Model):
+    """A credential requirement merged across every module that declares it."""
+
+    name: str
+    kind: str = "secret"
+    required: bool = True
+    description: str = ""
+    declared_by: list[str] = Field(default_factory=list)
+
+
+class Dependencies(_Model):
+    python: list[str] = Field(default_factory=list)
+    """Merged PEP 508 requirement strings, sorted by project name."""
+
+
+class Capabilities(_Model):
+    tools: bool = False
+    resources: bool = False
+    prompts: bool = False
+
+
+class ServerInfo(_Model):
+    name: str
+    version: str = "0.1.0"
+    instructions: str | None = None
+
+
+class Manifest(_Model):
+    manifest_version: Literal[1] = MANIFEST_VERSION
+    mcpgen_version: str
+    server: ServerInfo
+    tools: list[ToolEntry] = Field(default_factory=list)
+    resources: list[ResourceEntry] = Field(default_factory=list)
+    prompts: list[PromptEntry] = Field(default_factory=list)
+    connectors: list[ConnectorEntry] = Field(default_factory=list)
+    credentials: list[Credential] = Field(default_factory=list)
+    dependencies: Dependencies = Field(default_factory=Dependencies)
+    capabilities: Capabilities = Field(default_factory=Capabilities)
