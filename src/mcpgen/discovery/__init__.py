@@ -1,0 +1,1 @@
+"""Find and describe the modules of a workspace."""

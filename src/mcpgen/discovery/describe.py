@@ -1,0 +1,73 @@
+"""Turn authoring definitions into manifest entries (pure)."""
+
+from __future__ import annotations
+
+from mcpgen.authoring import (
+    Credential,
+    ModuleDefinitions,
+    PromptDefinition,
+    ResourceDefinition,
+    ToolDefinition,
+)
+from mcpgen.manifest import (
+    CredentialRef,
+    Entrypoint,
+    PromptArgument,
+    PromptEntry,
+    ResourceEntry,
+    SourceRef,
+    ToolEntry,
+)
+
+
+def _creds(creds: tuple[Credential, ...]) -> list[CredentialRef]:
+    return [CredentialRef(name=c.name, kind=c.kind, required=c.required, description=c.description) for c in creds]
+
+
+def tool_entry(d: ToolDefinition, path: str) -> ToolEntry:
+    return ToolEntry(
+        name=d.name,
+        title=d.title,
+        description=d.description,
+        input_schema=d.input_schema,
+        output_schema=d.output_schema,
+        annotations=d.annotations,
+        timeout=d.timeout,
+        tags=sorted(d.tags),
+        credentials=_creds(d.credentials),
+        entrypoint=Entrypoint(path=path, attribute=d.attribute, kind=d.kind),
+        source=SourceRef(path=path, line=d.line),
+    )
+
+
+def resource_entry(d: ResourceDefinition, path: str) -> ResourceEntry:
+    return ResourceEntry(
+        name=d.name,
+        uri=d.uri,
+        uri_template=d.uri_template,
+        title=d.title,
+        description=d.description,
+        mime_type=d.mime_type,
+        entrypoint=Entrypoint(path=path, attribute=d.attribute),
+        source=SourceRef(path=path, line=d.line),
+    )
+
+
+def prompt_entry(d: PromptDefinition, path: str) -> PromptEntry:
+    return PromptEntry(
+        name=d.name,
+        title=d.title,
+        description=d.description,
+        arguments=[PromptArgument(name=a.name, description=a.description, required=a.required) for a in d.arguments],
+        entrypoint=Entrypoint(path=path, attribute=d.attribute),
+        source=SourceRef(path=path, line=d.line),
+    )
+
+
+def describe(defs: ModuleDefinitions, path: str) -> tuple[list[ToolEntry], list[ResourceEntry], list[PromptEntry]]:
+    """Manifest entries for everything one module (at workspace-relative ``path``) defines."""
+    return (
+        [tool_entry(t, path) for t in defs.tools],
+        [resource_entry(r, path) for r in defs.resources],
+        [prompt_entry(p, path) for p in defs.prompts],
+    )
