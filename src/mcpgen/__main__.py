@@ -1,0 +1,3 @@
+from mcpgen.cli.app import main
+
+main()

@@ -1,0 +1,42 @@
+"""Workspace → discovery → validation → manifest (the generator, without side effects but the write)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcpgen import manifest as manifest_io
+from mcpgen._version import __version__
+from mcpgen.discovery import DiscoveryResult, discover
+from mcpgen.manifest import Manifest, ServerInfo
+from mcpgen.validation import Report, build_manifest, validate
+from mcpgen.workflows.project import Project, load_project
+
+
+@dataclass(frozen=True)
+class Generated:
+    project: Project
+    discovery: DiscoveryResult
+    report: Report
+    manifest: Manifest | None
+    """``None`` when the report has errors."""
+
+
+def generate(root: Path, *, timeout: float = 10.0) -> Generated:
+    """Discover and validate a workspace; build its manifest when there are no errors."""
+    project = load_project(root)
+    result = discover(project.root, timeout=timeout)
+    report = validate(result)
+    manifest = None
+    if report.ok:
+        server = ServerInfo(name=project.name, version=project.version, instructions=project.instructions)
+        manifest = build_manifest(result, server, __version__)
+    return Generated(project=project, discovery=result, report=report, manifest=manifest)
+
+
+def write_manifest(generated: Generated, path: Path | None = None) -> Path:
+    """Write the manifest (default ``.mcpgen/manifest.json``); returns where it went."""
+    assert generated.manifest is not None
+    target = path or generated.project.manifest_path
+    manifest_io.write(generated.manifest, target)
+    return target

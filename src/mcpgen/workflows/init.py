@@ -1,0 +1,96 @@
+"""``mcpgen init``: plan the files of a new workspace (pure), then write the ones that are missing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcpgen.workflows.project import _default_name
+
+_PROJECT = """\
+# mcpgen project file. `mcpgen dev` serves this workspace; `mcpgen manifest` describes it.
+name: {name}
+version: 0.1.0
+description: An MCP server made with mcpgen
+"""
+
+_HELLO = '''\
+"""An example tool. Every function decorated with @tool in tools/ becomes an MCP tool.
+
+The input schema comes from the type hints, the description from the docstring,
+and each parameter's description from the "Args:" section.
+"""
+
+from typing import Literal
+
+from mcpgen import Context, ToolError, tool
+
+
+@tool(annotations={"readOnlyHint": True})
+async def greet(name: str, style: Literal["plain", "excited"] = "plain", ctx: Context | None = None) -> str:
+    """Greet someone by name.
+
+    Args:
+        name: Who to greet.
+        style: "plain" or "excited".
+    """
+    if not name.strip():
+        raise ToolError("name must not be empty")  # the client sees this message, with isError: true
+    if ctx is not None:
+        ctx.info(f"greeting {name}")  # a log line for the server log and a notification for the client
+    return f"Hello, {name}{'!' if style == 'excited' else '.'}"
+'''
+
+_GITIGNORE = """\
+# mcpgen state: manifests, build contexts, logs, encrypted secrets
+.mcpgen/
+__pycache__/
+"""
+
+_README = """\
+# {name}
+
+An MCP server built with [mcpgen](https://github.com/mcpgen/mcpgen).
+
+- `mcpgen validate` checks the tools in `tools/`.
+- `mcpgen dev` serves them on http://127.0.0.1:8080/mcp and reloads on change.
+- `mcpgen serve --transport stdio` serves them to a desktop client.
+
+Add a tool: drop a Python file with a `@tool`-decorated function into `tools/`.
+"""
+
+
+@dataclass(frozen=True)
+class InitResult:
+    root: Path
+    created: list[Path]
+    skipped: list[Path]
+
+
+def plan_init(root: Path) -> dict[Path, str]:
+    """Files (relative paths) and their contents for a new workspace at ``root``."""
+    name = _default_name(root)
+    return {
+        Path("mcpgen.yaml"): _PROJECT.format(name=name),
+        Path("tools/greet.py"): _HELLO,
+        Path("resources/.gitkeep"): "",
+        Path("prompts/.gitkeep"): "",
+        Path("connectors/.gitkeep"): "",
+        Path(".gitignore"): _GITIGNORE,
+        Path("README.md"): _README.format(name=name),
+    }
+
+
+def init_workspace(root: Path, *, force: bool = False) -> InitResult:
+    """Write the planned files; existing files are kept unless ``force``."""
+    created: list[Path] = []
+    skipped: list[Path] = []
+    for rel, text in plan_init(root).items():
+        target = root / rel
+        if target.exists() and not force:
+            skipped.append(rel)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        created.append(rel)
+    return InitResult(root=root, created=created, skipped=skipped)
