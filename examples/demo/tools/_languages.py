@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import re
 
+
+def _word_set(text: str) -> frozenset[str]:
+    """A set of the whitespace-separated words in ``text`` (keeps long word lists readable)."""
+    return frozenset(text.split())
+
+
 LANGUAGES: dict[str, str] = {
     "en": "English",
     "es": "Spanish",
@@ -22,29 +28,29 @@ CODES = tuple(LANGUAGES)
 # The most frequent function words of each language. A word shared by several
 # languages ("de", "la", "que") counts for each of them, but less (see detect()).
 STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(
+    "en": _word_set(
         "the and is are was were of to in that it with for this you not have has be an on at by from "
-        "they we he she what which there their would will can i my your our".split()
+        "they we he she what which there their would will can i my your our"
     ),
-    "es": frozenset(
+    "es": _word_set(
         "el la los las y es son en que de un una por con para del al lo se no muy pero como más está "
-        "están yo tú usted nosotros ellos su sus hay también porque cuando esta este".split()
+        "están yo tú usted nosotros ellos su sus hay también porque cuando esta este"
     ),
-    "fr": frozenset(
+    "fr": _word_set(
         "le la les et est sont en que de un une pour avec pas ne je tu vous nous il elle ils du des "
-        "au aux ce cette très mais sur dans qui où être avoir".split()
+        "au aux ce cette très mais sur dans qui où être avoir"
     ),
-    "de": frozenset(
+    "de": _word_set(
         "der die das und ist sind nicht ein eine zu mit ich du wir sie es auf für den dem des im "
-        "sehr aber auch wie von bei nach oder wenn kein haben sein".split()
+        "sehr aber auch wie von bei nach oder wenn kein haben sein"
     ),
-    "it": frozenset(
+    "it": _word_set(
         "il lo la gli le e è sono di che un una per con non io tu noi voi del della dei delle molto "
-        "ma come più anche questo questa nel alla sul perché".split()
+        "ma come più anche questo questa nel alla sul perché"
     ),
-    "pt": frozenset(
+    "pt": _word_set(
         "o a os as e é são em que de um uma por com para do da dos das não eu você nós muito mas "
-        "como mais também este esta isso no na ao".split()
+        "como mais também este esta isso no na ao"
     ),
 }
 
@@ -83,6 +89,11 @@ GLOSSARY: list[tuple[str, str, str, str, str, str]] = [
     ("love", "amor", "amour", "liebe", "amore", "amor"),
     ("time", "tiempo", "temps", "zeit", "tempo", "tempo"),
     ("the", "el", "le", "der", "il", "o"),
+    ("the", "la", "la", "die", "la", "a"),
+    ("the", "los", "les", "das", "gli", "os"),
+    ("in", "en", "dans", "in", "in", "em"),
+    ("in", "en", "en", "im", "nella", "na"),
+    ("is", "está", "est", "ist", "è", "está"),
     ("and", "y", "et", "und", "e", "e"),
     ("is", "es", "est", "ist", "è", "é"),
     ("very", "muy", "très", "sehr", "molto", "muito"),
@@ -109,18 +120,21 @@ _INDEX: dict[str, dict[str, int]] = {
     code: {row[col]: i for i, row in reversed(list(enumerate(GLOSSARY)))} for col, code in enumerate(CODES)
 }
 
+# what detect() recognizes: the stopwords plus the glossary words of each language
+_VOCABULARY: dict[str, frozenset[str]] = {code: STOPWORDS[code] | set(_INDEX[code]) for code in CODES}
+
 
 def detect(text: str) -> tuple[str | None, float]:
     """Guess the language of ``text``: ``(code, confidence)`` or ``(None, 0.0)`` without any clue.
 
-    Each stopword found scores ``1 / n`` for each of the ``n`` languages that
+    Each stopword or glossary word found scores ``1 / n`` for each of the ``n`` languages that
     use it, each telltale letter (ñ, ß, ç, ...) scores 1 for its language.
     The confidence is the winner's share of all points.
     """
     lowered = text.lower()
     points = dict.fromkeys(CODES, 0.0)
     for word in _WORD.findall(lowered):
-        owners = [code for code in CODES if word in STOPWORDS[code]]
+        owners = [code for code in CODES if word in _VOCABULARY[code]]
         for code in owners:
             points[code] += 1 / len(owners)
     for code, letters in CHARACTERS.items():

@@ -17,13 +17,19 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Literal
 
+
+def _word_set(text: str) -> frozenset[str]:
+    """A set of the whitespace-separated words in ``text`` (keeps long word lists readable)."""
+    return frozenset(text.split())
+
+
 Style = Literal["bullet", "paragraph"]
 
 ELLIPSIS = "…"
 BULLET = "- "
 
 # Common English function words: they say nothing about what a text is about.
-STOPWORDS = frozenset(
+STOPWORDS = _word_set(
     """
     a about above after again against all also am an and any are as at be because been before being
     below between both but by can could did do does doing down during each few for from further had
@@ -33,13 +39,13 @@ STOPWORDS = frozenset(
     they this those through to too under until up very was we were what when where which while who
     whom why will with would you your yours yourself yourselves one two many much may might must
     shall us said says new like get got make made
-    """.split()
+    """
 )
 
 # Abbreviations whose final dot does not end a sentence.
-_ABBREVIATIONS = frozenset(
+_ABBREVIATIONS = _word_set(
     "mr mrs ms dr prof sr jr st vs etc e.g i.e inc ltd co corp fig no approx dept est jan feb mar apr "
-    "jun jul aug sep sept oct nov dec u.s u.k".split()
+    "jun jul aug sep sept oct nov dec u.s u.k"
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -86,19 +92,22 @@ def _ends_with_abbreviation(sentence: str) -> bool:
 def score_sentences(sentences: list[str]) -> list[float]:
     """Score each sentence by how central its words are to the whole text.
 
-    1. Count every content word across the text; divide by the top count, so
-       the most frequent word weighs 1.0.
+    1. Count every content word across the text. A word used once says
+       nothing about the theme, so it weighs 0; the most frequent weighs 1.0
+       (weight = (count - 1) / (top count - 1)).
     2. A sentence's base score is the mean weight of its content words (mean,
-       not sum, so long sentences do not win just by being long).
+       not sum, so long sentences do not win just by being long). A sentence
+       sharing no word with the rest of the text scores 0: it is off-topic.
     3. Position bonus: the lead sentence usually states the topic, so the
        first sentence gets x1.5, fading towards x1.0 for later ones.
     """
     per_sentence = [content_words(s) for s in sentences]
     counts = Counter(w for ws in per_sentence for w in ws)
     top = max(counts.values(), default=1)
+    weight = {w: (c - 1) / (top - 1) if top > 1 else 0.0 for w, c in counts.items()}
     scores = []
     for position, ws in enumerate(per_sentence):
-        base = sum(counts[w] / top for w in ws) / len(ws) if ws else 0.0
+        base = sum(weight[w] for w in ws) / len(ws) if ws else 0.0
         if len(ws) < 3:  # fragments like "Yes." or "See below." rarely summarize anything
             base *= 0.5
         scores.append(base * (1.0 + 0.5 / (1 + position)))
@@ -126,7 +135,7 @@ def truncate_words(text: str, limit: int) -> str:
 def summarize_text(text: str, max_length: int, style: Style = "paragraph") -> str:
     """Extractive summary of ``text`` in at most ``max_length`` characters.
 
-    Picks the best-scoring sentences greedily while they still fit, then puts
+    Picks the best-scoring on-topic sentences greedily while they still fit, then puts
     them back in their original order so the summary reads naturally. If not
     even one sentence fits, the best one is truncated on a word boundary.
     The caller validates the arguments (see ``summarize.py``).
@@ -136,8 +145,11 @@ def summarize_text(text: str, max_length: int, style: Style = "paragraph") -> st
         return ""
     scores = score_sentences(sentences)
     ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+    # Off-topic sentences (score 0) are no summary, even when there is room left;
+    # unless no word repeats at all (a very short text): then keep everything.
+    candidates = [i for i in ranked if scores[i] > 0] or ranked
     chosen: list[int] = []
-    for index in ranked:
+    for index in candidates:
         trial = sorted([*chosen, index])
         if len(render((sentences[i] for i in trial), style)) <= max_length:
             chosen = trial

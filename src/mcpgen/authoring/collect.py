@@ -87,7 +87,9 @@ def _seed_credentials(raw: Any, where: str) -> tuple[Credential, ...]:
                 )
             )
         else:
-            raise DefinitionError(f"{where}: each credential must be a name or a dict with 'name', got {item!r}")
+            raise DefinitionError(
+                f"{where}: each credential must be a name or a dict with 'name', got {item!r}"
+            )
     return tuple(creds)
 
 
@@ -100,7 +102,9 @@ def _seed_tool(module: ModuleType, metadata: Any) -> ToolDefinition:
         raise DefinitionError(f"{where}['name'] is missing or not a string")
     handler = getattr(module, "handler", None) or getattr(module, name, None)
     if not callable(handler):
-        raise DefinitionError(f"tool {name!r}: seed-format module needs a `handler(args)` function or `def {name}(args)`")
+        raise DefinitionError(
+            f"tool {name!r}: seed-format module needs a `handler(args)` function or `def {name}(args)`"
+        )
     schema = metadata.get("inputSchema", {"type": "object", "properties": {}})
     if not isinstance(schema, Mapping):
         raise DefinitionError(f"tool {name!r}: metadata['inputSchema'] must be a dict")

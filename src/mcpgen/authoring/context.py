@@ -107,7 +107,9 @@ class Context:
     def error(self, message: str, **data: Any) -> Awaitable[None]:
         return self.log("error", message, **data)
 
-    async def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
+    async def report_progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
         """Report progress to the client (a no-op when the client asked for none)."""
         if self._backend is None:
             return
@@ -134,7 +136,11 @@ class Context:
             task.add_done_callback(self._pending.discard)
             return task
         # From a worker thread (sync tool): hand it to the loop and wait, keeping order.
-        if threading.current_thread() is threading.main_thread() and running is None and not loop.is_running():
+        if (
+            threading.current_thread() is threading.main_thread()
+            and running is None
+            and not loop.is_running()
+        ):
             coro.close()
             return _Done()
         future = asyncio.run_coroutine_threadsafe(coro, loop)

@@ -52,7 +52,9 @@ class ToolDefinition:
     output: Output | None = None
     is_async: bool = False
 
-    def call_arguments(self, arguments: Mapping[str, Any], ctx: Context) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    def call_arguments(
+        self, arguments: Mapping[str, Any], ctx: Context
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """Positional and keyword arguments for ``fn`` (arguments already passed JSON Schema validation).
 
         Raises ``ValueError`` naming the field when coercion into the annotated types fails.
@@ -71,7 +73,9 @@ class ToolDefinition:
                 err = exc.errors()[0]
                 loc = ".".join(str(p) for p in err["loc"])
                 raise ValueError(f"{loc}: {err['msg']}") from exc
-            kwargs = {k: getattr(model, k) for k in sig.param_names if k in model.model_fields_set or k in arguments}
+            kwargs = {
+                k: getattr(model, k) for k in sig.param_names if k in model.model_fields_set or k in arguments
+            }
             # defaults are applied by Python itself
         if sig.context_param is not None:
             kwargs[sig.context_param] = ctx

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -106,7 +107,7 @@ def _parse_numpy(lines: list[str]) -> Docstring | None:
         return None
     result = Docstring(description="\n".join(lines[: headers[0]]).strip())
     bounds = [*headers, len(lines)]
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         name = lines[start].strip().lower()
         if name not in ("parameters", "params", "arguments", "args", "other parameters"):
             continue

@@ -68,7 +68,9 @@ def _clean(schema: dict[str, Any]) -> dict[str, Any]:
     schema.pop("title", None)
     props = schema.get("properties")
     if isinstance(props, dict):
-        schema["properties"] = {k: {kk: vv for kk, vv in v.items() if kk != "title"} for k, v in props.items()}
+        schema["properties"] = {
+            k: {kk: vv for kk, vv in v.items() if kk != "title"} for k, v in props.items()
+        }
     return schema
 
 
@@ -87,7 +89,9 @@ def signature_model(fn: Callable[..., Any], name: str, param_docs: dict[str, str
     plain = True
     for param in inspect.signature(fn).parameters.values():
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-            raise DefinitionError(f"{name}: *args/**kwargs cannot be described as tool input; name each parameter")
+            raise DefinitionError(
+                f"{name}: *args/**kwargs cannot be described as tool input; name each parameter"
+            )
         if param.kind is inspect.Parameter.POSITIONAL_ONLY:
             raise DefinitionError(f"{name}: positional-only parameter {param.name!r} is not supported")
         annotation = hints.get(param.name, Any)
@@ -111,7 +115,7 @@ def signature_model(fn: Callable[..., Any], name: str, param_docs: dict[str, str
             description = None if has_description else doc
             fields[param.name] = (annotation, Field(default, description=description))
     try:
-        model = create_model(  # type: ignore[call-overload]
+        model = create_model(
             f"{name}_arguments",
             __config__=ConfigDict(arbitrary_types_allowed=False, extra="ignore"),
             **fields,
@@ -183,4 +187,6 @@ def output_adapter(fn: Callable[..., Any], name: str) -> Output | None:
             schema["$defs"] = defs
         return Output(adapter=adapter, schema=schema, wrap=True)
     except Exception as exc:
-        raise DefinitionError(f"{name}: cannot build an output schema from the return annotation: {exc}") from exc
+        raise DefinitionError(
+            f"{name}: cannot build an output schema from the return annotation: {exc}"
+        ) from exc

@@ -21,7 +21,9 @@ from mcpgen.manifest import (
 
 
 def _creds(creds: tuple[Credential, ...]) -> list[CredentialRef]:
-    return [CredentialRef(name=c.name, kind=c.kind, required=c.required, description=c.description) for c in creds]
+    return [
+        CredentialRef(name=c.name, kind=c.kind, required=c.required, description=c.description) for c in creds
+    ]
 
 
 def tool_entry(d: ToolDefinition, path: str) -> ToolEntry:
@@ -58,13 +60,17 @@ def prompt_entry(d: PromptDefinition, path: str) -> PromptEntry:
         name=d.name,
         title=d.title,
         description=d.description,
-        arguments=[PromptArgument(name=a.name, description=a.description, required=a.required) for a in d.arguments],
+        arguments=[
+            PromptArgument(name=a.name, description=a.description, required=a.required) for a in d.arguments
+        ],
         entrypoint=Entrypoint(path=path, attribute=d.attribute),
         source=SourceRef(path=path, line=d.line),
     )
 
 
-def describe(defs: ModuleDefinitions, path: str) -> tuple[list[ToolEntry], list[ResourceEntry], list[PromptEntry]]:
+def describe(
+    defs: ModuleDefinitions, path: str
+) -> tuple[list[ToolEntry], list[ResourceEntry], list[PromptEntry]]:
     """Manifest entries for everything one module (at workspace-relative ``path``) defines."""
     return (
         [tool_entry(t, path) for t in defs.tools],

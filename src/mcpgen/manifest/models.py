@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION: Literal[1] = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({"1.0"})
 """``schemaVersion`` values accepted for seed-format (``metadata = {...}``) modules."""
 

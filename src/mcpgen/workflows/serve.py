@@ -8,24 +8,27 @@ old tools and logs why (detect, then build new, then swap).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import uvicorn
 import watchfiles
 
 from mcpgen import manifest as manifest_io
-from mcpgen.authoring import purge_workspace_modules
 from mcpgen.errors import McpgenError, UsageError, ValidationFailed
 from mcpgen.manifest import Manifest
-from mcpgen.runtime.app import create_app
-from mcpgen.runtime.registry import Registry
-from mcpgen.runtime.serve import serve_http, serve_stdio, uvicorn_config
-from mcpgen.runtime.settings import Settings
+from mcpgen.runtime import (
+    Registry,
+    RuntimeState,
+    Settings,
+    create_app,
+    runtime_state,
+    serve_http,
+    serve_stdio,
+)
 from mcpgen.workflows.generate import Generated, generate, write_manifest
+from mcpgen.workflows.project import load_project
 
 logger = logging.getLogger("mcpgen.dev")
 
@@ -81,7 +84,7 @@ def serve(workspace: Path | None, manifest_file: Path | None, options: ServeOpti
 class Reloader:
     """Rebuild the registry after a change; keep the old one when anything fails."""
 
-    def __init__(self, root: Path, settings: Settings, app_state: object) -> None:
+    def __init__(self, root: Path, settings: Settings, app_state: RuntimeState) -> None:
         self.root = root
         self.settings = settings
         self.app_state = app_state
@@ -100,47 +103,45 @@ class Reloader:
             return False
         self.generation += 1
         settings = replace(self.settings, module_namespace=f"mcpgen_workspace_r{self.generation}")
-        purge_workspace_modules(self.root)
         try:
-            registry = Registry.load(gen.manifest, settings)
+            registry = Registry.load(gen.manifest, settings, purge=True)
         except McpgenError as exc:
             logger.error("reload failed, keeping the previous tools: %s", exc.message)
             return False
         write_manifest(gen)
-        self.app_state.swap(registry)  # type: ignore[attr-defined]
+        self.app_state.swap(registry)
         names = ", ".join(t.name for t in gen.manifest.tools) or "none"
         logger.warning("reloaded %d tool(s): %s", len(gen.manifest.tools), names)
         return True
 
 
-async def _watch(reloader: Reloader, paths: list[Path], stop: asyncio.Event) -> None:
-    async for changes in watchfiles.awatch(*paths, stop_event=stop, debounce=300, step=100):
+def _watch(reloader: Reloader, paths: list[Path], stop: threading.Event) -> None:
+    for changes in watchfiles.watch(*paths, stop_event=stop, debounce=300, step=100, raise_interrupt=False):
         relevant = [p for _, p in changes if "__pycache__" not in p and not Path(p).name.startswith(".")]
         if relevant:
             logger.warning("change detected: %s", ", ".join(sorted({Path(p).name for p in relevant})))
-            await asyncio.to_thread(reloader.reload)
-
-
-async def _dev(workspace: Path, options: ServeOptions) -> None:
-    manifest, root = prepare(workspace, None)
-    settings = _settings(root, options)
-    app = create_app(manifest, settings)
-    server = uvicorn.Server(uvicorn_config(app, settings))
-    reloader = Reloader(root, settings, app.state.mcpgen)
-    stop = asyncio.Event()
-    from mcpgen.workflows.project import load_project
-
-    paths = load_project(root).watch_paths() or [root]
-    watcher = asyncio.create_task(_watch(reloader, paths, stop))
-    logger.warning("serving %d tool(s) on http://%s:%d/mcp (watching for changes)", len(manifest.tools), options.host, options.port)
-    try:
-        await server.serve()
-    finally:
-        stop.set()
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+            reloader.reload()
 
 
 def dev(workspace: Path, options: ServeOptions) -> None:
-    asyncio.run(_dev(workspace, options))
+    """Serve from source and reload on change until interrupted."""
+    manifest, root = prepare(workspace, None)
+    settings = _settings(root, options)
+    app = create_app(manifest, settings)
+    reloader = Reloader(root, settings, runtime_state(app))
+    stop = threading.Event()
+    paths = load_project(root).watch_paths() or [root]
+    watcher = threading.Thread(target=_watch, args=(reloader, paths, stop), name="mcpgen-watch", daemon=True)
+    watcher.start()
+    logger.warning(
+        "dev: %d tool(s) on http://%s:%d/mcp, watching %s",
+        len(manifest.tools),
+        options.host,
+        options.port,
+        ", ".join(str(p) for p in paths),
+    )
+    try:
+        serve_http(manifest, settings, app=app)
+    finally:
+        stop.set()
+        watcher.join(timeout=5)

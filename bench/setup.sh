@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Create bench/.venv: the peer servers (FastMCP 4.1.2, which pulls its own `mcp`)
+# plus this repo's mcpgen (editable), isolated from the project's .venv.
+#
+#   bash bench/setup.sh            # idempotent; re-run after changing pins
+#
+# Also installs `wrk` (the load generator) from Debian when it is missing.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+PY="${PYTHON:-python3.11}"
+
+if ! command -v wrk >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq wrk
+  else
+    echo "warning: wrk not found; install it (apt-get install wrk) or run.py falls back to its Python client" >&2
+  fi
+fi
+
+if [ ! -x "$HERE/.venv/bin/python" ]; then
+  "$PY" -m venv "$HERE/.venv"
+fi
+"$HERE/.venv/bin/python" -m pip install -q --upgrade pip
+# FastMCP 4.1.2 (newer 4.1.x need a certifi the package index here lacks); mcpgen editable
+# so the same `mcp` resolves for every server in this venv.
+"$HERE/.venv/bin/python" -m pip install -q "fastmcp==4.1.2" -e "$REPO"
+"$HERE/.venv/bin/python" -m pip check || {
+  echo "warning: pip check reports conflicts (see above); bench/RESULTS.md records the versions used" >&2
+}
+"$HERE/.venv/bin/python" - <<'PY'
+from importlib.metadata import version
+for dist in ("fastmcp", "mcp", "mcpgen", "starlette", "uvicorn", "pydantic"):
+    print(f"{dist:10} {version(dist)}")
+PY

@@ -1,0 +1,74 @@
+"""``create_app(manifest, settings)``: the generated server as a Starlette app.
+
+Routes: ``/mcp`` (MCP Streamable HTTP via the SDK's session manager, entered
+in this app's lifespan), ``/health``, ``/health/live``, ``/health/ready``.
+
+The app keeps its state on ``app.state.mcpgen`` (a :class:`RuntimeState`);
+``mcpgen dev`` reloads with::
+
+    state = runtime_state(app)
+    state.swap(Registry.load(new_manifest, settings, purge=True))
+
+and can listen for swaps with ``state.subscribe(listener)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from mcpgen.manifest import Manifest
+from mcpgen.runtime.executor import Executor
+from mcpgen.runtime.health import health_routes
+from mcpgen.runtime.protocol import build_server
+from mcpgen.runtime.registry import Registry
+from mcpgen.runtime.settings import Settings
+from mcpgen.runtime.state import RuntimeState
+from mcpgen.runtime.transport import McpEndpoint
+
+MCP_PATH = "/mcp"
+
+
+def create_app(
+    manifest: Manifest,
+    settings: Settings,
+    *,
+    registry: Registry | None = None,
+    executor: Executor | None = None,
+) -> Starlette:
+    """Build the app for ``manifest``; imports the listed modules now (raises ``LoadError``).
+
+    Pass ``registry`` when it is already loaded (``mcpgen dev``), ``executor``
+    to replace the default :class:`~mcpgen.runtime.executor.PythonExecutor`.
+    """
+    loaded = registry if registry is not None else Registry.load(manifest, settings)
+    state = RuntimeState(loaded, settings, executor)
+    server = build_server(state)
+    endpoint = McpEndpoint(server, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with endpoint.run():
+            state.mark_serving()
+            try:
+                yield
+            finally:
+                state.begin_shutdown()
+
+    routes = [Route(MCP_PATH, endpoint=endpoint), *health_routes(state)]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.mcpgen = state
+    app.state.mcp_server = server
+    app.state.mcp_endpoint = endpoint
+    return app
+
+
+def runtime_state(app: Any) -> RuntimeState:
+    """The :class:`RuntimeState` of an app made by :func:`create_app`."""
+    state = app.state.mcpgen
+    assert isinstance(state, RuntimeState)
+    return state

@@ -1,0 +1,74 @@
+"""Plain stdlib logging to stderr in a compact ``key=value`` format.
+
+One line per record::
+
+    ts=2026-01-02T03:04:05.678Z level=error logger=mcpgen.runtime msg="tool failed" tool=add request_id=7
+
+Records may carry ``tool`` and ``request_id`` (``extra={...}``); they are
+appended when present. Argument values are never logged at info level.
+A traceback, when there is one, follows on the next lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import IO
+
+_FIELDS = ("tool", "request_id", "uri", "prompt")
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
+_HANDLER_NAME = "mcpgen-runtime"
+
+
+def _quote(value: object) -> str:
+    text = str(value)
+    if text and not any(c in text for c in ' "=\n\t'):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+class KeyValueFormatter(logging.Formatter):
+    """Format records as one ``key=value`` line (plus the traceback, if any)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        parts = [
+            f"ts={ts}.{int(record.msecs):03d}Z",
+            f"level={record.levelname.lower()}",
+            f"logger={record.name}",
+            f"msg={_quote(record.getMessage())}",
+        ]
+        for name in _FIELDS:
+            value = record.__dict__.get(name)
+            if value is not None:
+                parts.append(f"{name}={_quote(value)}")
+        line = " ".join(parts)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def configure_logging(level: str = "info", stream: IO[str] | None = None) -> None:
+    """Send every log record to ``stream`` (default: stderr) in the key=value format.
+
+    Idempotent: calling it again replaces the handler it installed before.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler.get_name() == _HANDLER_NAME:
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(KeyValueFormatter())
+    root.addHandler(handler)
+    root.setLevel(_LEVELS.get(level, logging.INFO))
+    # The SDK logs every session start/stop at info; keep it quieter unless debugging.
+    if root.level > logging.DEBUG:
+        logging.getLogger("mcp").setLevel(logging.WARNING)

@@ -1,0 +1,297 @@
+"""The registry: exactly what the manifest lists, imported, matched to its definitions, ready to call.
+
+``Registry.load(manifest, settings)`` imports each module the manifest names
+(once per file), matches every entry to its definition, compiles one
+Draft 2020-12 validator per tool and precomputes the wire listings. A
+registry is immutable once built: reloading means building a new one and
+swapping it in (``RuntimeState.swap``); a failed load leaves the old one
+serving.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import jsonschema_rs
+from mcp.shared.uri_template import UriTemplate
+
+from mcpgen.authoring import (
+    ModuleDefinitions,
+    PromptDefinition,
+    ResourceDefinition,
+    ToolDefinition,
+    collect,
+    import_file,
+    purge_workspace_modules,
+)
+from mcpgen.errors import LoadError
+from mcpgen.manifest import Entrypoint, Manifest, PromptEntry, ResourceEntry, ToolEntry
+from mcpgen.runtime.settings import Settings
+
+logger = logging.getLogger("mcpgen.runtime")
+_MAX_REPORTED_ERRORS = 3
+D = TypeVar("D", ToolDefinition, ResourceDefinition, PromptDefinition)
+
+
+def _wire(**fields: Any) -> dict[str, Any]:
+    """A wire dict without the fields that are ``None`` or empty strings."""
+    return {k: v for k, v in fields.items() if v is not None and v != ""}
+
+
+def _field_of(error: Any) -> str:
+    parts = [str(p) for p in error.instance_path]
+    kind = error.kind
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+        parts.append(str(kind.property))
+    return ".".join(parts) or "(root)"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LoadedTool:
+    """One callable tool: its manifest entry, its definition and its compiled validator."""
+
+    entry: ToolEntry
+    definition: ToolDefinition
+    validator: Any
+    timeout: float
+    credentials: frozenset[str]
+    wants_context: bool
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    def argument_errors(self, arguments: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """``(field path, problem)`` pairs for invalid ``arguments`` (empty when valid)."""
+        if self.validator.is_valid(arguments):
+            return []
+        found = []
+        for error in self.validator.iter_errors(arguments):
+            found.append((_field_of(error), str(error.message)))
+            if len(found) >= _MAX_REPORTED_ERRORS:
+                break
+        return found
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LoadedResource:
+    entry: ResourceEntry
+    definition: ResourceDefinition
+    template: UriTemplate | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LoadedPrompt:
+    entry: PromptEntry
+    definition: PromptDefinition
+    required: tuple[str, ...]
+    known: frozenset[str]
+
+
+class _Importer:
+    """Imports each manifest path once and remembers what it defines."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._root = settings.root.resolve()
+        self._namespace = settings.module_namespace
+        self._modules: dict[str, ModuleDefinitions] = {}
+
+    def definitions(self, entrypoint: Entrypoint, kind: str, name: str) -> ModuleDefinitions:
+        path = entrypoint.path
+        if entrypoint.language != "python":
+            raise LoadError(
+                f"{kind} '{name}' ({path}): {entrypoint.language} entrypoints are not supported yet",
+                path=path,
+                name=name,
+            )
+        cached = self._modules.get(path)
+        if cached is not None:
+            return cached
+        file = self._root / path
+        if not file.is_file():
+            message = f"{kind} '{name}': module file {path} not found under {self._root}"
+            raise LoadError(message, path=path, name=name)
+        try:
+            defs = collect(import_file(self._root, file, self._namespace))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit at import time is a load failure too
+            raise LoadError(
+                f"cannot import {path} (needed by {kind} '{name}'): {type(exc).__name__}: {exc}",
+                path=path,
+                name=name,
+            ) from exc
+        self._modules[path] = defs
+        return defs
+
+
+def _match(candidates: Sequence[D], entrypoint: Entrypoint, name: str, kind: str) -> D:
+    by_both = [d for d in candidates if d.attribute == entrypoint.attribute and d.name == name]
+    found = by_both or [d for d in candidates if d.attribute == entrypoint.attribute]
+    found = found or [d for d in candidates if d.name == name]
+    if len(found) != 1:
+        raise LoadError(
+            f"{kind} '{name}': {entrypoint.path} defines no {kind} at attribute '{entrypoint.attribute}'"
+            if not found
+            else f"{kind} '{name}': {entrypoint.path} defines it more than once",
+            path=entrypoint.path,
+            name=name,
+        )
+    return found[0]
+
+
+def _unique(names: Sequence[str], kind: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise LoadError(f"the manifest lists {kind} '{name}' more than once", name=name)
+        seen.add(name)
+
+
+def _load_tool(entry: ToolEntry, importer: _Importer, settings: Settings) -> LoadedTool:
+    defs = importer.definitions(entry.entrypoint, "tool", entry.name)
+    definition = _match(defs.tools, entry.entrypoint, entry.name, "tool")
+    try:
+        validator = jsonschema_rs.Draft202012Validator(entry.input_schema)
+    except Exception as exc:
+        message = f"tool '{entry.name}': input schema does not compile: {exc}"
+        raise LoadError(message, path=entry.entrypoint.path, name=entry.name) from exc
+    signature = definition.signature
+    return LoadedTool(
+        entry=entry,
+        definition=definition,
+        validator=validator,
+        timeout=entry.timeout if entry.timeout is not None else settings.default_timeout,
+        credentials=frozenset(c.name for c in entry.credentials),
+        wants_context=signature is not None and signature.context_param is not None,
+    )
+
+
+def _load_resource(entry: ResourceEntry, importer: _Importer) -> LoadedResource:
+    defs = importer.definitions(entry.entrypoint, "resource", entry.name)
+    definition = _match(defs.resources, entry.entrypoint, entry.name, "resource")
+    template = None
+    if entry.uri_template is not None:
+        try:
+            template = UriTemplate.parse(entry.uri_template)
+        except ValueError as exc:
+            message = f"resource '{entry.name}': {exc}"
+            raise LoadError(message, path=entry.entrypoint.path, name=entry.name) from exc
+    elif entry.uri is None:
+        raise LoadError(f"resource '{entry.name}' has neither uri nor uriTemplate", name=entry.name)
+    return LoadedResource(entry=entry, definition=definition, template=template)
+
+
+def _load_prompt(entry: PromptEntry, importer: _Importer) -> LoadedPrompt:
+    defs = importer.definitions(entry.entrypoint, "prompt", entry.name)
+    definition = _match(defs.prompts, entry.entrypoint, entry.name, "prompt")
+    return LoadedPrompt(
+        entry=entry,
+        definition=definition,
+        required=tuple(a.name for a in entry.arguments if a.required),
+        known=frozenset(a.name for a in entry.arguments),
+    )
+
+
+class Registry:
+    """Loaded tools, resources and prompts of one manifest (immutable; build a new one to reload)."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        tools: Sequence[LoadedTool],
+        resources: Sequence[LoadedResource],
+        prompts: Sequence[LoadedPrompt],
+    ) -> None:
+        self.manifest = manifest
+        self.tools: Mapping[str, LoadedTool] = MappingProxyType({t.name: t for t in tools})
+        self.static_resources: Mapping[str, LoadedResource] = MappingProxyType(
+            {r.entry.uri: r for r in resources if r.entry.uri is not None}
+        )
+        self.templates: tuple[LoadedResource, ...] = tuple(r for r in resources if r.template is not None)
+        self.prompts: Mapping[str, LoadedPrompt] = MappingProxyType({p.entry.name: p for p in prompts})
+        self.tool_listing: tuple[dict[str, Any], ...] = tuple(_tool_wire(t.entry) for t in tools)
+        self.resource_listing: tuple[dict[str, Any], ...] = tuple(
+            _resource_wire(r.entry) for r in self.static_resources.values()
+        )
+        self.template_listing: tuple[dict[str, Any], ...] = tuple(
+            _template_wire(r.entry) for r in self.templates
+        )
+        self.prompt_listing: tuple[dict[str, Any], ...] = tuple(_prompt_wire(p.entry) for p in prompts)
+
+    @classmethod
+    def load(cls, manifest: Manifest, settings: Settings, *, purge: bool = False) -> Registry:
+        """Import what ``manifest`` lists (paths relative to ``settings.root``) and build a registry.
+
+        ``purge=True`` first forgets previously imported workspace modules (and
+        their helper modules), as a reload needs. Raises :class:`LoadError`
+        naming the path and the tool when a module cannot be imported or does
+        not define what the manifest says.
+        """
+        if purge:
+            purge_workspace_modules(settings.root)
+        _unique([t.name for t in manifest.tools], "tool")
+        _unique([p.name for p in manifest.prompts], "prompt")
+        _unique([r.uri or r.uri_template or "" for r in manifest.resources], "resource URI")
+        importer = _Importer(settings)
+        tools = [_load_tool(e, importer, settings) for e in manifest.tools]
+        resources = [_load_resource(e, importer) for e in manifest.resources]
+        prompts = [_load_prompt(e, importer) for e in manifest.prompts]
+        logger.info(
+            "registry loaded: %d tools, %d resources, %d prompts", len(tools), len(resources), len(prompts)
+        )
+        return cls(manifest, tools, resources, prompts)
+
+    def input_schema(self, name: str) -> dict[str, Any] | None:
+        tool = self.tools.get(name)
+        return tool.entry.input_schema if tool is not None else None
+
+    def find_resource(self, uri: str) -> tuple[LoadedResource, dict[str, Any]] | None:
+        """The resource serving ``uri`` and the template variables it binds (static URIs win)."""
+        static = self.static_resources.get(uri)
+        if static is not None:
+            return static, {}
+        for resource in self.templates:
+            assert resource.template is not None
+            variables = resource.template.match(uri)
+            if variables is not None:
+                return resource, dict(variables)
+        return None
+
+
+def _tool_wire(e: ToolEntry) -> dict[str, Any]:
+    return _wire(
+        name=e.name,
+        title=e.title,
+        description=e.description,
+        inputSchema=e.input_schema,
+        outputSchema=e.output_schema,
+        annotations=e.annotations,
+    )
+
+
+def _resource_wire(e: ResourceEntry) -> dict[str, Any]:
+    return _wire(uri=e.uri, name=e.name, title=e.title, description=e.description, mimeType=e.mime_type)
+
+
+def _template_wire(e: ResourceEntry) -> dict[str, Any]:
+    return _wire(
+        uriTemplate=e.uri_template,
+        name=e.name,
+        title=e.title,
+        description=e.description,
+        mimeType=e.mime_type,
+    )
+
+
+def _prompt_wire(e: PromptEntry) -> dict[str, Any]:
+    return _wire(
+        name=e.name,
+        title=e.title,
+        description=e.description,
+        arguments=[_wire(name=a.name, description=a.description, required=a.required) for a in e.arguments],
+    )

@@ -1,0 +1,120 @@
+"""Run the server: Streamable HTTP under uvicorn, or stdio.
+
+``serve_http`` runs uvicorn (uvloop + httptools when available, access log
+off unless ``settings.access_log``, logs to stderr). On SIGTERM/SIGINT it
+marks the server not ready, stops accepting connections, lets in-flight
+calls finish within ``settings.graceful_shutdown_timeout`` (then cancels
+them), runs the app's shutdown and returns normally, so the process exits 0.
+
+``serve_stdio`` serves the same registry over stdin/stdout; stdout carries
+nothing but protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import math
+import socket
+from types import FrameType
+
+import anyio
+import uvicorn
+from starlette.applications import Starlette
+
+from mcpgen.manifest import Manifest
+from mcpgen.runtime.app import create_app, runtime_state
+from mcpgen.runtime.logs import configure_logging
+from mcpgen.runtime.protocol import build_server
+from mcpgen.runtime.registry import Registry
+from mcpgen.runtime.settings import Settings
+from mcpgen.runtime.state import RuntimeState
+from mcpgen.runtime.transport import McpEndpoint, hold_sse_streams_on_shutdown, release_sse_streams, run_stdio
+
+logger = logging.getLogger("mcpgen.runtime")
+
+
+def _have(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling the runtime state when shutdown begins, and exiting 0 on a signal.
+
+    uvicorn re-raises the signal it caught once it has shut down (so the
+    process dies *by* the signal); a graceful shutdown is a success for us.
+    """
+
+    def __init__(self, config: uvicorn.Config, state: RuntimeState, endpoint: McpEndpoint) -> None:
+        super().__init__(config)
+        self._runtime_state = state
+        self._endpoint = endpoint
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn waits (up to the grace period) for open connections; answer the
+        # in-flight POSTs first, then end the remaining (standalone GET) streams.
+        releaser = asyncio.ensure_future(self._release_streams_when_idle())
+        try:
+            await super().shutdown(sockets)
+        finally:
+            releaser.cancel()
+            release_sse_streams()
+
+    async def _release_streams_when_idle(self) -> None:
+        await self._endpoint.wait_idle()
+        release_sse_streams()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if not self._runtime_state.shutting_down:
+            logger.info("signal %d received: finishing in-flight requests, then exiting", sig)
+        self._runtime_state.begin_shutdown()
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
+
+def uvicorn_config(app: Starlette, settings: Settings) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop" if _have("uvloop") else "asyncio",
+        http="httptools" if _have("httptools") else "h11",
+        ws="none",
+        lifespan="on",
+        access_log=settings.access_log,
+        log_config=None,
+        server_header=False,
+        timeout_graceful_shutdown=math.ceil(settings.graceful_shutdown_timeout),
+    )
+
+
+def serve_http(manifest: Manifest, settings: Settings, *, app: Starlette | None = None) -> None:
+    """Serve ``manifest`` over Streamable HTTP on ``settings.host:settings.port`` until signalled.
+
+    Pass ``app`` (from :func:`create_app`) to keep a handle on it, e.g. to
+    swap registries while serving.
+    """
+    configure_logging(settings.log_level)
+    app = app if app is not None else create_app(manifest, settings)
+    endpoint = app.state.mcp_endpoint
+    assert isinstance(endpoint, McpEndpoint)
+    server = _Server(uvicorn_config(app, settings), runtime_state(app), endpoint)
+    logger.info("serving %s on http://%s:%d/mcp", manifest.server.name, settings.host, settings.port)
+    hold_sse_streams_on_shutdown()
+    try:
+        server.run()
+    finally:
+        hold_sse_streams_on_shutdown()  # reset the process-wide flag for a later server
+    if not server.started:
+        raise SystemExit(1)  # uvicorn already logged why (e.g. the port is taken)
+
+
+def serve_stdio(manifest: Manifest, settings: Settings, *, registry: Registry | None = None) -> None:
+    """Serve ``manifest`` over stdin/stdout until stdin closes."""
+    configure_logging(settings.log_level)
+    state = RuntimeState(registry if registry is not None else Registry.load(manifest, settings), settings)
+    server = build_server(state)
+    state.mark_serving()
+    logger.info("serving %s over stdio", manifest.server.name)
+    anyio.run(run_stdio, server, backend_options={"use_uvloop": _have("uvloop")})

@@ -1,0 +1,100 @@
+"""Merge credential declarations across modules into one requirement per name (pure).
+
+Several modules may declare the same credential. The merged requirement is
+required if any module requires it; its descriptions are the distinct
+non-empty descriptions joined with ``"; "``; ``declared_by`` lists the module
+paths, sorted. ``kind`` ``"secret"`` is the generic default (a ``:credential:``
+docstring directive cannot name a kind), so it yields to a specific kind;
+two different specific kinds are a ``credential-conflict`` error.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from mcpgen.authoring.credentials import CREDENTIAL_NAME
+from mcpgen.discovery import Diagnostic
+from mcpgen.discovery.diagnostics import error, warning
+from mcpgen.manifest import ConnectorEntry, Credential, CredentialRef, ToolEntry
+
+GENERIC_KIND = "secret"
+
+
+@dataclass(frozen=True, slots=True)
+class _Declaration:
+    path: str
+    line: int | None
+    ref: CredentialRef
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+
+def _declarations(
+    tools: Iterable[ToolEntry], connectors: Iterable[ConnectorEntry]
+) -> dict[str, list[_Declaration]]:
+    groups: dict[str, list[_Declaration]] = defaultdict(list)
+    entries: list[ToolEntry | ConnectorEntry] = [*tools, *connectors]
+    for entry in entries:
+        for ref in entry.credentials:
+            groups[ref.name].append(_Declaration(entry.source.path, entry.source.line, ref))
+    for group in groups.values():
+        group.sort(key=lambda d: (d.path, d.line or 0))
+    return groups
+
+
+def _merge_one(name: str, group: Sequence[_Declaration]) -> tuple[Credential, list[Diagnostic]]:
+    diagnostics: list[Diagnostic] = []
+    specific: dict[str, _Declaration] = {}
+    for d in group:
+        if d.ref.kind != GENERIC_KIND:
+            specific.setdefault(d.ref.kind, d)
+    kinds = sorted(specific.values(), key=lambda d: (d.path, d.line or 0))
+    for other in kinds[1:]:
+        first = kinds[0]
+        diagnostics.append(
+            error(
+                "credential-conflict",
+                f"credential {name!r} is declared with kind {first.ref.kind!r} in {first.where} "
+                f"and with kind {other.ref.kind!r} in {other.where}",
+                other.path,
+                other.line,
+                name,
+            )
+        )
+    if not CREDENTIAL_NAME.match(name):
+        head = group[0]
+        diagnostics.append(
+            warning(
+                "credential-name",
+                f"credential {name!r} is not UPPER_SNAKE_CASE (it is delivered as an environment variable)",
+                head.path,
+                head.line,
+                name,
+            )
+        )
+    descriptions = dict.fromkeys(d.ref.description.strip() for d in group if d.ref.description.strip())
+    credential = Credential(
+        name=name,
+        kind=kinds[0].ref.kind if kinds else GENERIC_KIND,
+        required=any(d.ref.required for d in group),
+        description="; ".join(descriptions),
+        declared_by=sorted({d.path for d in group}),
+    )
+    return credential, diagnostics
+
+
+def merge_credentials(
+    tools: Iterable[ToolEntry], connectors: Iterable[ConnectorEntry] = ()
+) -> tuple[list[Credential], list[Diagnostic]]:
+    """One :class:`~mcpgen.manifest.Credential` per name (sorted), and the conflicts found."""
+    credentials: list[Credential] = []
+    diagnostics: list[Diagnostic] = []
+    for name, group in sorted(_declarations(tools, connectors).items()):
+        credential, problems = _merge_one(name, group)
+        credentials.append(credential)
+        diagnostics.extend(problems)
+    return credentials, diagnostics
