@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,3 +101,15 @@ def test_missing_workspace_is_a_clear_error(tmp_path: Path) -> None:
 def test_usage_errors_exit_2(args: list[str], tmp_path: Path) -> None:
     code, _, _ = invoke(*args)
     assert code == 2
+
+
+def test_serve_refuses_a_broken_workspace() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mcpgen", "serve", str(FIXTURES / "broken"), "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "syntax" in proc.stderr.lower()
+    assert "mcpgen validate" in proc.stderr

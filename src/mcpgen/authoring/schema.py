@@ -171,8 +171,8 @@ def output_adapter(fn: Callable[..., Any], name: str) -> Output | None:
         args = [a for a in get_args(annotation) if a is not type(None)]
         if len(args) == 1 and args[0] in _UNSTRUCTURED_RETURNS:
             return None
-    if inspect.isclass(annotation) and annotation.__module__.startswith("mcp"):
-        return None  # content objects and the like: not structured
+    if inspect.isclass(annotation) and annotation.__module__.partition(".")[0] in ("mcp", "mcp_types"):
+        return None  # MCP content objects and results are sent as they are, not as structured output
     try:
         if _is_object_type(annotation):
             adapter: TypeAdapter[Any] = TypeAdapter(annotation)

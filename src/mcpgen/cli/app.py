@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -13,6 +12,7 @@ from mcpgen import manifest as manifest_io
 from mcpgen._version import __version__
 from mcpgen.cli import render
 from mcpgen.errors import McpgenError
+from mcpgen.runtime.logs import configure_logging
 from mcpgen.workflows.generate import Generated, generate, write_manifest
 from mcpgen.workflows.init import init_workspace
 
@@ -46,15 +46,21 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only print errors.")] = False,
-    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="More output (-vv for debug).")] = 0,
+    verbose: Annotated[
+        int, typer.Option("-v", "--verbose", count=True, help="More output (-vv for debug).")
+    ] = 0,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     state.quiet = quiet
     state.verbosity = verbose
-    level = logging.ERROR if quiet else (logging.DEBUG if verbose >= 2 else logging.INFO if verbose else logging.WARNING)
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging("error" if quiet else "debug" if verbose >= 2 else "info" if verbose else "warning")
+
+
+def server_log_level() -> str:
+    """Servers log at info by default (where they listen, reloads); -q and -vv adjust."""
+    return "error" if state.quiet else "debug" if state.verbosity >= 2 else "info"
 
 
 def fail(exc: McpgenError) -> NoReturn:
@@ -90,7 +96,9 @@ def init_cmd(
         for rel in result.created:
             render.out.print(f"[green]created[/green] {directory / rel}", markup=True)
         for rel in result.skipped:
-            render.out.print(f"[yellow]kept[/yellow]    {directory / rel} (exists; --force overwrites)", markup=True)
+            render.out.print(
+                f"[yellow]kept[/yellow]    {directory / rel} (exists; --force overwrites)", markup=True
+            )
         render.out.print(f"\nNext: [bold]mcpgen dev {directory}[/bold]", markup=True)
 
 
@@ -148,8 +156,12 @@ def ls_cmd(workspace: Workspace = Path("."), json_out: JsonFlag = False) -> None
 @app.command("manifest")
 def manifest_cmd(
     workspace: Workspace = Path("."),
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE instead of stdout.")] = None,
-    schema: Annotated[bool, typer.Option("--schema", help="Print the manifest's JSON Schema instead.")] = False,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to FILE instead of stdout.")
+    ] = None,
+    schema: Annotated[
+        bool, typer.Option("--schema", help="Print the manifest's JSON Schema instead.")
+    ] = False,
 ) -> None:
     """Print (or write) the deterministic manifest.json of a workspace."""
     if schema:
@@ -158,7 +170,9 @@ def manifest_cmd(
     gen = _generate(workspace)
     render.render_report(gen.report)
     if gen.manifest is None:
-        render.err.print(f"[red]✗ {render.summary_line(len(gen.discovery.tools), gen.report)}[/red]", markup=True)
+        render.err.print(
+            f"[red]✗ {render.summary_line(len(gen.discovery.tools), gen.report)}[/red]", markup=True
+        )
         raise typer.Exit(1)
     if output is None:
         sys.stdout.buffer.write(manifest_io.dumps(gen.manifest))

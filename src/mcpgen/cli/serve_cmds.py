@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mcpgen.cli import render
-from mcpgen.cli.app import app, fail
+from mcpgen.cli.app import app, fail, server_log_level
 from mcpgen.errors import McpgenError, ValidationFailed
 from mcpgen.workflows.serve import ServeOptions, dev, serve
 
@@ -30,7 +30,7 @@ def dev_cmd(
 ) -> None:
     """Serve a workspace from source on http://HOST:PORT/mcp and reload when files change."""
     try:
-        dev(workspace, ServeOptions(host=host, port=port))
+        dev(workspace, ServeOptions(host=host, port=port, log_level=server_log_level()))
     except McpgenError as exc:
         _fail(exc)
 
@@ -50,8 +50,10 @@ def serve_cmd(
     try:
         serve(
             workspace if workspace is not None or manifest is not None else Path("."),
-            manifest,
-            ServeOptions(host=host, port=port, transport=transport, stateful=stateful),
+            manifest,  # with a workspace too, entrypoint paths are relative to the workspace
+            ServeOptions(
+                host=host, port=port, transport=transport, stateful=stateful, log_level=server_log_level()
+            ),
         )
     except McpgenError as exc:
         _fail(exc)

@@ -51,7 +51,9 @@ def _default_name(root: Path) -> str:
 def load_project(root: Path) -> Project:
     """Read ``root/mcpgen.yaml`` (optional: without it the folder name is the server name)."""
     if not root.exists():
-        raise WorkspaceError(f"workspace {root} does not exist (create one with `mcpgen init {root}`)", path=root)
+        raise WorkspaceError(
+            f"workspace {root} does not exist (create one with `mcpgen init {root}`)", path=root
+        )
     if not root.is_dir():
         raise WorkspaceError(f"workspace {root} is not a directory", path=root)
     file = root / PROJECT_FILE
@@ -72,7 +74,8 @@ def load_project(root: Path) -> Project:
     unknown = sorted(set(data) - _KNOWN_KEYS)
     if unknown:
         raise WorkspaceError(
-            f"{file}: unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(_KNOWN_KEYS))}", path=file
+            f"{file}: unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(_KNOWN_KEYS))}",
+            path=file,
         )
     name = str(data.get("name") or _default_name(root))
     if not _NAME.match(name):

@@ -39,18 +39,31 @@ class ServeOptions:
     port: int = 8080
     transport: str = "http"
     stateful: bool = False
+    log_level: str = "info"
 
 
 def _settings(root: Path, options: ServeOptions) -> Settings:
-    return Settings(root=root, host=options.host, port=options.port, stateless=not options.stateful)
+    return Settings(
+        root=root,
+        host=options.host,
+        port=options.port,
+        stateless=not options.stateful,
+        log_level=options.log_level,
+    )
 
 
 def prepare(workspace: Path | None, manifest_file: Path | None) -> tuple[Manifest, Path]:
-    """The manifest to serve and the root its entrypoints are relative to."""
+    """The manifest to serve and the root its entrypoints are relative to.
+
+    With ``--manifest`` alone the root is the manifest's folder (its parent when
+    the manifest sits in ``.mcpgen/``); with a workspace too, the workspace.
+    """
     if manifest_file is not None:
-        if workspace is not None:
-            raise UsageError("give a workspace or --manifest, not both")
         manifest = manifest_io.load(manifest_file)
+        if workspace is not None:
+            if not workspace.is_dir():
+                raise UsageError(f"workspace {workspace} is not a directory")
+            return manifest, workspace.resolve()
         root = manifest_file.resolve().parent
         if root.name == ".mcpgen":
             root = root.parent

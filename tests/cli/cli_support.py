@@ -1,0 +1,78 @@
+"""Helpers to run the real `mcpgen` command as a subprocess on 127.0.0.1."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "workspaces"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Cli:
+    proc: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def mcp_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/mcp"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log():
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)  # polling a subprocess's log file: nothing to await on
+        raise AssertionError(f"{text!r} not logged within {timeout}s:\n{self.log()}")
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        return self.proc.returncode
+
+
+def start_cli(tmp_path: Path, *args: str) -> Cli:
+    """Start `mcpgen ARGS --port P` and wait (bounded) until /health/ready answers."""
+    port = free_port()
+    log_path = tmp_path / f"mcpgen-{port}.log"
+    cmd = [sys.executable, "-m", "mcpgen", *args, "--port", str(port)]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    cli = Cli(proc, port, log_path)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"mcpgen exited with {proc.returncode}:\n{cli.log()}")
+        try:
+            if httpx2.get(f"http://127.0.0.1:{port}/health/ready", timeout=0.5).status_code == 200:
+                return cli
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.05)  # polling a subprocess: nothing to await on
+    cli.stop()
+    raise AssertionError(f"mcpgen did not become ready:\n{cli.log()}")
