@@ -13,6 +13,7 @@ from mcpgen._version import __version__
 from mcpgen.cli import render
 from mcpgen.errors import McpgenError
 from mcpgen.runtime.logs import configure_logging
+from mcpgen.runtime.settings import LogLevelName
 from mcpgen.workflows.generate import Generated, generate, write_manifest
 from mcpgen.workflows.init import init_workspace
 
@@ -58,7 +59,7 @@ def root(
     configure_logging("error" if quiet else "debug" if verbose >= 2 else "info" if verbose else "warning")
 
 
-def server_log_level() -> str:
+def server_log_level() -> LogLevelName:
     """Servers log at info by default (where they listen, reloads); -q and -vv adjust."""
     return "error" if state.quiet else "debug" if state.verbosity >= 2 else "info"
 

@@ -27,6 +27,7 @@ from mcpgen.runtime import (
     serve_http,
     serve_stdio,
 )
+from mcpgen.runtime.settings import LogLevelName
 from mcpgen.workflows.generate import Generated, generate, write_manifest
 from mcpgen.workflows.project import load_project
 
@@ -39,7 +40,7 @@ class ServeOptions:
     port: int = 8080
     transport: str = "http"
     stateful: bool = False
-    log_level: str = "info"
+    log_level: LogLevelName = "info"
 
 
 def _settings(root: Path, options: ServeOptions) -> Settings:
