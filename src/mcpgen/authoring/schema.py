@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin
 
+import typing_extensions
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 from pydantic.fields import FieldInfo
 
@@ -112,8 +113,10 @@ def signature_model(fn: Callable[..., Any], name: str, param_docs: dict[str, str
             has_description = get_origin(annotation) is Annotated and any(
                 isinstance(m, FieldInfo) and m.description for m in get_args(annotation)[1:]
             )
-            description = None if has_description else doc
-            fields[param.name] = (annotation, Field(default, description=description))
+            if has_description or not doc:
+                fields[param.name] = (annotation, default)
+            else:
+                fields[param.name] = (annotation, Field(default, description=doc))
     try:
         model = create_model(
             f"{name}_arguments",
@@ -151,7 +154,7 @@ def _is_object_type(annotation: Any) -> bool:
         return True
     if isinstance(origin, type) and issubclass(origin, BaseModel):
         return True
-    if typing.is_typeddict(origin):
+    if typing_extensions.is_typeddict(origin):
         return True
     import dataclasses
 
