@@ -334,12 +334,6 @@ def test_translate_schema_and_credential(translate_mod: ModuleType) -> None:
     assert d.timeout == 30
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="authoring/schema.py output_adapter skips any return class whose module starts with 'mcp' "
-    "(meant for SDK types), which includes workspace modules (mcpgen_workspace.*); remove this "
-    "marker when that check compares the top-level package instead",
-)
 def test_dataclass_results_are_structured_output(classify_mod: ModuleType, translate_mod: ModuleType) -> None:
     classify = _definition(classify_mod, "classify")
     assert classify.output_schema is not None
