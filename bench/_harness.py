@@ -30,6 +30,8 @@ DEMO_TOOLS = REPO / "examples" / "demo" / "tools"
 BENCH_WORKSPACE = BENCH / "workspaces" / "bench"
 VENV = BENCH / ".venv"
 HOST = "127.0.0.1"
+PINNING = True
+"""Pin servers and wrk to separate CPUs when the machine has two or more (see ``cpu_split``)."""
 
 LEGACY = "2025-11-25"
 MODERN = "2026-07-28"
@@ -38,7 +40,7 @@ WIRES = (LEGACY, MODERN)
 sys.path.insert(0, str(DEMO_TOOLS))
 from _text import summarize_text  # noqa: E402  (the demo's algorithm: expected results)
 
-# ~1.3 KB, 12 sentences: what every server summarizes on each `summarize` call.
+# 928 characters, 12 sentences (2 off-topic): what every server summarizes on each `summarize` call.
 ARTICLE = (
     "Solar power has become the cheapest source of new electricity in much of the world. "
     "The price of solar panels fell by roughly ninety percent over the last decade. "
@@ -205,13 +207,15 @@ class Server:
     port: int
     log: Path
     env: dict[str, str] = field(default_factory=dict)
+    cpus: str | None = None
+    """Pin the server to these CPUs (``taskset -c``), e.g. ``"0"``."""
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
-                self.cmd,
+                pinned(self.cmd, self.cpus),
                 cwd=REPO,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -240,6 +244,21 @@ class Server:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def pinned(cmd: list[str], cpus: str | None) -> list[str]:
+    """``cmd`` run on ``cpus`` only (``taskset`` execs it: same PID), or unchanged."""
+    if cpus is None or shutil.which("taskset") is None:
+        return cmd
+    return ["taskset", "-c", cpus, *cmd]
+
+
+def cpu_split() -> tuple[str | None, str | None]:
+    """(server CPUs, load-generator CPUs): one core each on a 2+ core machine, else no pinning."""
+    count = os.cpu_count() or 1
+    if not PINNING or count < 2 or shutil.which("taskset") is None:
+        return None, None
+    return "0", "1" if count == 2 else f"1-{count - 1}"
 
 
 def wait_for_call(server: Server, tool: str, wire: str, timeout: float, interval: float = 0.005) -> float:
@@ -319,12 +338,13 @@ def have_wrk() -> bool:
 def run_wrk(
     port: int, headers: dict[str, str], body: bytes, marker: str, concurrency: int, seconds: float
 ) -> LoadResult:
-    """Closed-loop load with wrk (one thread: on two cores every spare cycle should go to the server)."""
+    """Closed-loop load with wrk: one thread, on the CPUs ``cpu_split`` leaves to the client."""
     script = OUT / f"wrk-{os.getpid()}.lua"
     script.parent.mkdir(parents=True, exist_ok=True)
     lines = "\n".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items())
     script.write_text(_LUA.format(body=_lua_string(body.decode()), headers=lines, marker=_lua_string(marker)))
     cmd = [
+        *pinned([], cpu_split()[1]),
         "wrk",
         "-t1",
         f"-c{concurrency}",
@@ -405,7 +425,15 @@ def run_python_load(
         await asyncio.gather(*(worker(start + seconds) for _ in range(concurrency)))
         return time.perf_counter() - start
 
-    elapsed = asyncio.run(main())
+    client_cpus = cpu_split()[1]
+    previous = os.sched_getaffinity(0)
+    if client_cpus is not None:  # like wrk: keep off the server's CPU
+        first, _, last = client_cpus.partition("-")
+        os.sched_setaffinity(0, range(int(first), int(last or first) + 1))
+    try:
+        elapsed = asyncio.run(main())
+    finally:
+        os.sched_setaffinity(0, previous)
     latencies.sort()
     return LoadResult(
         requests=len(latencies),

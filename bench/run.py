@@ -160,7 +160,8 @@ def bench_mode(mode: str, args: argparse.Namespace, load: h.LoadFn) -> list[Row]
                 continue
             port = h.free_port()
             log = h.OUT / f"server-{name}-{mode}.log"
-            servers[name] = server = h.Server(name, server_command(name, mode, port), port, log)
+            cmd = server_command(name, mode, port)
+            servers[name] = server = h.Server(name, cmd, port, log, cpus=h.cpu_split()[0])
             server.start()
         for name, server in list(servers.items()):
             try:
@@ -199,8 +200,16 @@ def bench_mode(mode: str, args: argparse.Namespace, load: h.LoadFn) -> list[Row]
                     flush=True,
                 )
         for name, tool, wire in markers:  # still correct after all that load
-            if name in servers:
+            if name not in servers:
+                continue
+            try:
                 verify(servers[name], tool, wire)
+            except Exception as exc:
+                print(f"  {LABELS[name]} FAILED its checks after the load: {exc}")
+                for row in rows.values():
+                    if (row.server, row.tool, row.wire) == (name, tool, wire):
+                        row.errors += 1
+                        row.note = f"wrong answer after the load: {exc}".splitlines()[0][:200]
     finally:
         for server in servers.values():
             server.stop()
@@ -259,19 +268,29 @@ def render(meta: dict[str, Any], rows: list[Row], servers: list[str], extra: lis
         f"Date: {meta['date']}  ",
         f"Machine: {m['cpu']}, {m['memory']}; {m['os']}; Python {m['python']}  ",
         f"Versions (bench/.venv): {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}  ",
-        f"Load generator: {meta['client']}, 1 thread, closed loop, on the same machine as the server  ",
+        f"Load generator: {meta['client']}, 1 thread, closed loop, on the same machine as the server; "
+        f"{meta['pinning']}  ",
         f"Command: `{meta['command']}`\n",
         "## `tools/call` throughput and latency\n",
-        "Each cell: **requests/s · p50/p99 latency in ms** over "
-        f"{meta['duration']} s after a {meta['warmup']} s warm-up; one uvicorn worker (uvloop + "
+        "Each cell: **requests/s · p50/p99 latency in ms**, the best of "
+        f"{meta['repeats']} measurements of {meta['duration']} s each (after a {meta['warmup']} s "
+        "warm-up); one uvicorn worker (uvloop + "
         "httptools), stateless Streamable HTTP, 127.0.0.1. `add(2, 3)` measures framework "
-        "overhead; `summarize` runs the demo's extractive summarizer on a 1.3 KB text (bullet "
+        f"overhead; `summarize` runs the demo's extractive summarizer on a {len(h.ARTICLE)}-character "
+        "text (bullet "
         "style, 200 chars) in every server. Every answer was checked (status 200 and the exact "
         "expected JSON-RPC response); ⚠ marks cells with failed answers.\n",
         throughput_tables(rows, servers),
         *extra,
     ]
     return "\n".join(parts)
+
+
+def _pinning() -> str:
+    server, client = h.cpu_split()
+    if server is None:
+        return "no CPU pinning"
+    return f"server pinned to CPU {server}, load generator to CPU {client}"
 
 
 def versions() -> dict[str, str]:
@@ -293,10 +312,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", default="1,16,64")
     p.add_argument("--modes", default="json,sse", help="json and/or sse response mode")
     p.add_argument("--sse-concurrency", default="16", help="concurrency levels for the SSE mode")
-    p.add_argument("--duration", type=float, default=5.0, help="seconds per point")
+    p.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
     p.add_argument("--warmup", type=float, default=1.0, help="seconds of load before each point")
-    p.add_argument("--repeats", type=int, default=1, help="measure each point N times, keep the best")
+    p.add_argument("--repeats", type=int, default=2, help="measure each point N times, keep the best")
     p.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
+    p.add_argument("--no-pin", action="store_true", help="do not pin server and wrk to separate CPUs")
     p.add_argument("--skip-coldstart", action="store_true")
     p.add_argument("--skip-discovery", action="store_true")
     p.add_argument("--write-results", action="store_true", help="also (re)write bench/RESULTS.md")
@@ -315,8 +335,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.client == "wrk" and not h.have_wrk():
         p.error("wrk is not installed (bash bench/setup.sh installs it)")
     load: h.LoadFn = h.run_wrk if use_wrk else h.run_python_load
-    client = "wrk 4.1.0 (Lua script)" if use_wrk else "Python asyncio raw-socket client (wrk missing)"
+    client = "wrk 4.1.0 (Lua script)" if use_wrk else "Python asyncio raw-socket client (bench/_harness.py)"
 
+    if args.no_pin:
+        h.PINNING = False
     h.venv_python()
     sync_workspace()
     started = time.monotonic()
@@ -345,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         "duration": args.duration,
         "warmup": args.warmup,
         "repeats": args.repeats,
+        "pinning": _pinning(),
         "command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
     }
     (h.OUT / "results.json").write_text(

@@ -21,10 +21,12 @@ fi
 if [ ! -x "$HERE/.venv/bin/python" ]; then
   "$PY" -m venv "$HERE/.venv"
 fi
-"$HERE/.venv/bin/python" -m pip install -q --upgrade pip
+# (pip's "Location ... is ignored" lines come from this machine's extra index config: noise)
+quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
+quiet "$HERE/.venv/bin/python" -m pip install -q --upgrade pip
 # FastMCP 4.1.2 (newer 4.1.x need a certifi the package index here lacks); mcpgen editable
 # so the same `mcp` resolves for every server in this venv.
-"$HERE/.venv/bin/python" -m pip install -q "fastmcp==4.1.2" -e "$REPO"
+quiet "$HERE/.venv/bin/python" -m pip install -q "fastmcp==4.1.2" -e "$REPO"
 "$HERE/.venv/bin/python" -m pip check || {
   echo "warning: pip check reports conflicts (see above); bench/RESULTS.md records the versions used" >&2
 }
