@@ -99,13 +99,10 @@ def server_command(name: str, mode: str, port: int) -> list[str]:
     if name == "sdk-lowlevel":
         return [py, str(h.SERVERS / "sdk_lowlevel.py"), "--port", str(port), *sse]
     if name == "mcpgen":
-        if mode == "sse":  # mcpgen serve's default response mode is SSE
-            return [str(mcpgen_cli()), "serve", str(h.BENCH_WORKSPACE), "--port", str(port)]
-        # `mcpgen serve` has no --json-response (yet): serve the workspace's manifest with the
-        # runtime entry point `mcpgen serve` itself runs (same app, same uvicorn settings).
+        json_flag = [] if mode == "sse" else ["--json-response"]
         return [
-            py, "-m", "mcpgen.runtime", "--manifest", str(MANIFEST), "--root", str(h.BENCH_WORKSPACE),
-            "--port", str(port), "--json-response", "--log-level", "warning",
+            str(mcpgen_cli()), "-q", "serve", str(h.BENCH_WORKSPACE), "--manifest", str(MANIFEST),
+            "--port", str(port), *json_flag,
         ]  # fmt: skip
     raise ValueError(name)
 

@@ -20,6 +20,9 @@ class Recorder:
     def request_id(self) -> str | None:
         return "7"
 
+    def log_enabled(self, level: LogLevel) -> bool:
+        return level != "debug"
+
     async def send_log(self, level: LogLevel, message: str, data: dict[str, Any] | None) -> None:
         await anyio.lowlevel.checkpoint()
         self.logs.append((level, message, data))
@@ -43,6 +46,7 @@ async def test_log_awaited_not_awaited_and_flushed() -> None:
     await ctx.log("info", "awaited", step=1)
     ctx.warning("fire and forget")
     assert ("warning", "fire and forget", None) not in backend.logs
+    ctx.debug("below the client's level: never sent")
     await ctx.flush()
     assert backend.logs == [("info", "awaited", {"step": 1}), ("warning", "fire and forget", None)]
     await ctx.report_progress(1, 2, "half")

@@ -44,6 +44,10 @@ class ContextBackend(Protocol):
     @property
     def request_id(self) -> str | None: ...
 
+    def log_enabled(self, level: LogLevel) -> bool:
+        """Whether a log notification at ``level`` would reach the client (checked before any work)."""
+        ...
+
     async def send_log(self, level: LogLevel, message: str, data: dict[str, Any] | None) -> None: ...
 
     async def report_progress(self, progress: float, total: float | None, message: str | None) -> None: ...
@@ -91,7 +95,7 @@ class Context:
         if level not in _PY_LEVELS:
             raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LOG_LEVELS)}")
         tool_logger.log(_PY_LEVELS[level], message, extra={"tool": self._tool, "request_id": self.request_id})
-        if self._backend is None:
+        if self._backend is None or not self._backend.log_enabled(level):
             return _Done()
         return self._submit(self._backend.send_log(level, message, data or None))
 

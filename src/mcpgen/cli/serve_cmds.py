@@ -10,7 +10,6 @@ import typer
 from mcpgen.cli import render
 from mcpgen.cli.app import app, fail, server_log_level
 from mcpgen.errors import McpgenError, ValidationFailed
-from mcpgen.workflows.serve import ServeOptions, dev, serve
 
 Host = Annotated[str, typer.Option("--host", help="Address to bind (default loopback only).")]
 Port = Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")]
@@ -29,6 +28,8 @@ def dev_cmd(
     port: Port = 8080,
 ) -> None:
     """Serve a workspace from source on http://HOST:PORT/mcp and reload when files change."""
+    from mcpgen.workflows.serve import ServeOptions, dev  # the server stack loads only when serving
+
     try:
         dev(workspace, ServeOptions(host=host, port=port, log_level=server_log_level()))
     except McpgenError as exc:
@@ -45,14 +46,27 @@ def serve_cmd(
     port: Port = 8080,
     transport: Annotated[str, typer.Option("--transport", help="http (Streamable HTTP) or stdio.")] = "http",
     stateful: Annotated[bool, typer.Option("--stateful", help="Keep sessions (default: stateless).")] = False,
+    json_response: Annotated[
+        bool,
+        typer.Option(
+            "--json-response", help="Answer with plain JSON instead of an SSE stream (no notifications)."
+        ),
+    ] = False,
 ) -> None:
     """Serve a workspace (or a manifest) over Streamable HTTP or stdio."""
+    from mcpgen.workflows.serve import ServeOptions, serve
+
     try:
         serve(
             workspace if workspace is not None or manifest is not None else Path("."),
             manifest,  # with a workspace too, entrypoint paths are relative to the workspace
             ServeOptions(
-                host=host, port=port, transport=transport, stateful=stateful, log_level=server_log_level()
+                host=host,
+                port=port,
+                transport=transport,
+                stateful=stateful,
+                json_response=json_response,
+                log_level=server_log_level(),
             ),
         )
     except McpgenError as exc:

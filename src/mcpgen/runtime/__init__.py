@@ -11,13 +11,47 @@ Public API::
 ``python -m mcpgen.runtime --manifest FILE`` is the process entry point.
 """
 
-from mcpgen.runtime.app import create_app, runtime_state
-from mcpgen.runtime.executor import Executor, PythonExecutor
-from mcpgen.runtime.protocol import build_server
-from mcpgen.runtime.registry import LoadedPrompt, LoadedResource, LoadedTool, Registry
-from mcpgen.runtime.serve import serve_http, serve_stdio
-from mcpgen.runtime.settings import Settings
-from mcpgen.runtime.state import RuntimeState
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcpgen.runtime.app import create_app, runtime_state
+    from mcpgen.runtime.executor import Executor, PythonExecutor
+    from mcpgen.runtime.protocol import build_server
+    from mcpgen.runtime.registry import LoadedPrompt, LoadedResource, LoadedTool, Registry
+    from mcpgen.runtime.serve import serve_http, serve_stdio
+    from mcpgen.runtime.settings import Settings
+    from mcpgen.runtime.state import RuntimeState
+
+# Importing the MCP SDK takes ~0.7 s; the generator commands (validate, manifest, ...) import
+# `mcpgen.runtime.logs` and `mcpgen.runtime.settings` only, so the package resolves names lazily.
+_LOCATIONS = {
+    "create_app": "app",
+    "runtime_state": "app",
+    "Executor": "executor",
+    "PythonExecutor": "executor",
+    "build_server": "protocol",
+    "LoadedPrompt": "registry",
+    "LoadedResource": "registry",
+    "LoadedTool": "registry",
+    "Registry": "registry",
+    "serve_http": "serve",
+    "serve_stdio": "serve",
+    "Settings": "settings",
+    "RuntimeState": "state",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LOCATIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mcpgen.runtime' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"mcpgen.runtime.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Executor",

@@ -55,12 +55,20 @@ class RequestBackend:
     ``os.environ`` -- only the names the tool declared.
     """
 
-    __slots__ = ("_credentials", "_ctx", "_name")
+    __slots__ = ("_allowed", "_credentials", "_ctx", "_name")
 
     def __init__(self, ctx: Ctx, name: str, credentials: frozenset[str]) -> None:
         self._ctx = ctx
         self._name = name
         self._credentials = credentials
+        self._allowed: frozenset[str] | None = None
+
+    def log_enabled(self, level: LogLevel) -> bool:
+        allowed = self._allowed
+        if allowed is None:
+            ctx = self._ctx
+            allowed = self._allowed = frozenset(allowed_log_levels(ctx.protocol_version, ctx.meta))
+        return level in allowed
 
     @property
     def request_id(self) -> str | None:
@@ -69,7 +77,7 @@ class RequestBackend:
 
     async def send_log(self, level: LogLevel, message: str, data: dict[str, Any] | None) -> None:
         ctx = self._ctx
-        if level not in allowed_log_levels(ctx.protocol_version, ctx.meta):
+        if not self.log_enabled(level):
             return
         payload: Any = {"message": message, **data} if data else message
         try:

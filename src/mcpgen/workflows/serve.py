@@ -40,6 +40,7 @@ class ServeOptions:
     port: int = 8080
     transport: str = "http"
     stateful: bool = False
+    json_response: bool = False
     log_level: LogLevelName = "info"
 
 
@@ -49,6 +50,7 @@ def _settings(root: Path, options: ServeOptions) -> Settings:
         host=options.host,
         port=options.port,
         stateless=not options.stateful,
+        json_response=options.json_response,
         log_level=options.log_level,
     )
 

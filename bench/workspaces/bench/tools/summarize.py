@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from _text import split_sentences, summarize_text
+from _text import summarize_text
 
 from mcpgen import Context, ToolError, tool
 
@@ -67,14 +67,10 @@ async def summarize(
         # Not awaited: the log notification is sent in the background and
         # flushed by mcpgen before the result goes out. Awaiting also works.
         ctx.info(f"summarizing {len(text)} characters to at most {max_length}")
-        await ctx.report_progress(0, 2, "splitting sentences")
-
-    sentences = split_sentences(text)
-    if ctx is not None:
-        await ctx.report_progress(1, 2, f"scoring {len(sentences)} sentences")
+        await ctx.report_progress(0, 1, "scoring sentences")
 
     summary = summarize_text(text, max_length, style)
     if ctx is not None:
-        await ctx.report_progress(2, 2, "done")
+        await ctx.report_progress(1, 1, "done")
         ctx.info(f"summary has {len(summary)} characters")
     return summary
