@@ -10,7 +10,10 @@ cause (``raise ... from exc``)::
     ├── ManifestError           a manifest cannot be read, parsed or is the wrong version
     ├── ValidationFailed        discovery/validation found errors (exit code 1); carries the report
     ├── LoadError               a user module cannot be imported at serve time
-    ├── ConfigError             runtime settings are invalid
+    ├── ConfigError             runtime settings or a config file are invalid
+    ├── SecretStoreError        the encrypted secret store cannot be read or written
+    │   └── SecretKeyError      no key, or the wrong key, for the secret store
+    ├── CredentialError         a required credential is missing or invalid
     └── ToolExecutionError      base of runtime failures inside a tool call
         ├── ToolTimeoutError    a call ran past its timeout
         └── ArgumentError       arguments do not match a tool's input schema
@@ -84,6 +87,30 @@ class ConfigError(McpgenError):
     def __init__(self, message: str, *, key: str | None = None) -> None:
         super().__init__(message)
         self.key = key
+
+
+class SecretStoreError(McpgenError):
+    """The secret store is unreadable, tampered with, or cannot be written. Never carries a value."""
+
+    def __init__(self, message: str, *, path: Path | None = None, name: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.name = name
+
+
+class SecretKeyError(SecretStoreError):
+    """No key is available for the secret store, or the key does not open it."""
+
+
+class CredentialError(McpgenError):
+    """Required credentials are missing or a value fails its validation.
+
+    ``missing`` maps each missing credential name to the modules that declare it.
+    """
+
+    def __init__(self, message: str, *, missing: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.missing = missing or {}
 
 
 class ToolExecutionError(McpgenError):
