@@ -78,14 +78,27 @@ def _seed_credentials(raw: Any, where: str) -> tuple[Credential, ...]:
         if isinstance(item, str):
             creds.append(Credential(item))
         elif isinstance(item, Mapping) and isinstance(item.get("name"), str):
-            creds.append(
-                Credential(
-                    name=item["name"],
-                    kind=str(item.get("kind") or item.get("type") or "secret"),
-                    required=bool(item.get("required", True)),
-                    description=str(item.get("description", "")),
+            validation = item.get("validation")
+            pattern = item.get("pattern")
+            if isinstance(validation, Mapping):  # the seed's {validation: {pattern: ...}}
+                pattern = validation.get("pattern", pattern)
+            elif isinstance(validation, str):
+                pattern = validation
+            choices = item.get("choices")
+            try:
+                creds.append(
+                    Credential(
+                        name=item["name"],
+                        kind=str(item.get("kind") or item.get("type") or "secret"),
+                        required=bool(item.get("required", True)),
+                        description=str(item.get("description", "")),
+                        pattern=str(pattern) if pattern is not None else None,
+                        choices=tuple(str(c) for c in choices) if isinstance(choices, list) else None,
+                        when=str(item["when"]) if item.get("when") is not None else None,
+                    )
                 )
-            )
+            except ValueError as exc:
+                raise DefinitionError(f"{where}: {exc}") from exc
         else:
             raise DefinitionError(
                 f"{where}: each credential must be a name or a dict with 'name', got {item!r}"

@@ -14,12 +14,32 @@ class Credential:
     """A credential a module needs, e.g. ``Credential("TRANSLATION_API_KEY", kind="api_key", required=False)``.
 
     ``name`` is the environment variable the value is delivered in (UPPER_SNAKE_CASE).
+    ``kind`` says what it is (``api_key``, ``token``, ``password``, ``secret`` are
+    masked when prompted; ``url`` and ``email`` are checked as such).
+    ``pattern`` is a regular expression a value must match; ``choices`` makes
+    it a pick-one (e.g. ``AUTH_METHOD`` with ``("api_key", "oauth2")``);
+    ``when="AUTH_METHOD=oauth2"`` asks for it only when that other credential
+    has that value.
     """
 
     name: str
     kind: str = "secret"
     required: bool = True
     description: str = ""
+    pattern: str | None = None
+    choices: tuple[str, ...] | None = None
+    when: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"credential {self.name}: invalid pattern {self.pattern!r}: {exc}") from exc
+        if self.when is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=.+$", self.when):
+            raise ValueError(
+                f"credential {self.name}: when= must look like 'OTHER_NAME=value', got {self.when!r}"
+            )
 
 
 def credentials_from_docstring(doc: str | None) -> list[Credential]:

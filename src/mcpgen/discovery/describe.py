@@ -22,7 +22,16 @@ from mcpgen.manifest import (
 
 def _creds(creds: tuple[Credential, ...]) -> list[CredentialRef]:
     return [
-        CredentialRef(name=c.name, kind=c.kind, required=c.required, description=c.description) for c in creds
+        CredentialRef(
+            name=c.name,
+            kind=c.kind,
+            required=c.required,
+            description=c.description,
+            pattern=c.pattern,
+            choices=list(c.choices) if c.choices is not None else None,
+            when=c.when,
+        )
+        for c in creds
     ]
 
 

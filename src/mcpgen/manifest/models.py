@@ -54,6 +54,9 @@ class CredentialRef(_Model):
     kind: str = "secret"
     required: bool = True
     description: str = ""
+    pattern: str | None = None
+    choices: list[str] | None = None
+    when: str | None = None
 
 
 class ToolEntry(_Model):
@@ -114,6 +117,9 @@ class Credential(_Model):
     kind: str = "secret"
     required: bool = True
     description: str = ""
+    pattern: str | None = None
+    choices: list[str] | None = None
+    when: str | None = None
     declared_by: list[str] = Field(default_factory=list)
 
 

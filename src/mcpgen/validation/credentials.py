@@ -77,11 +77,34 @@ def _merge_one(name: str, group: Sequence[_Declaration]) -> tuple[Credential, li
             )
         )
     descriptions = dict.fromkeys(d.ref.description.strip() for d in group if d.ref.description.strip())
+    for attribute in ("pattern", "choices", "when"):
+        declared = [d for d in group if getattr(d.ref, attribute) is not None]
+        for other in declared[1:]:
+            if getattr(other.ref, attribute) != getattr(declared[0].ref, attribute):
+                diagnostics.append(
+                    error(
+                        "credential-conflict",
+                        f"credential {name!r} is declared with {attribute} {getattr(declared[0].ref, attribute)!r} "
+                        f"in {declared[0].where} and {getattr(other.ref, attribute)!r} in {other.where}",
+                        other.path,
+                        other.line,
+                        name,
+                    )
+                )
+    first_of = {
+        attribute: next(
+            (getattr(d.ref, attribute) for d in group if getattr(d.ref, attribute) is not None), None
+        )
+        for attribute in ("pattern", "choices", "when")
+    }
     credential = Credential(
         name=name,
         kind=kinds[0].ref.kind if kinds else GENERIC_KIND,
         required=any(d.ref.required for d in group),
         description="; ".join(descriptions),
+        pattern=first_of["pattern"],
+        choices=first_of["choices"],
+        when=first_of["when"],
         declared_by=sorted({d.path for d in group}),
     )
     return credential, diagnostics
