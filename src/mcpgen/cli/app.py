@@ -196,4 +196,5 @@ def main() -> None:
 
 
 # Registers `dev` and `serve` on `app` (kept in their own module).
+from mcpgen.cli import config_cmds as _config_cmds  # noqa: E402, F401
 from mcpgen.cli import serve_cmds as _serve_cmds  # noqa: E402, F401

@@ -75,3 +75,12 @@ def render_tools(entries: list[ToolEntry]) -> None:
         where = f"{entry.source.path}:{entry.source.line}" if entry.source.line else entry.source.path
         table.add_row(entry.name, _params(entry), first_line, where)
     out.print(table)
+
+
+def format_value(value: Any) -> str:
+    """A config value for a table cell: JSON for containers, plain text otherwise."""
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    if value is None:
+        return "null"
+    return str(value)

@@ -52,6 +52,8 @@ class KeyValueFormatter(logging.Formatter):
         line = " ".join(parts)
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
+        elif record.exc_text:  # already formatted (and redacted) by a filter
+            line += "\n" + record.exc_text
         return line
 
 

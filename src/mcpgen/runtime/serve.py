@@ -16,6 +16,7 @@ import asyncio
 import importlib.util
 import logging
 import math
+import os
 import socket
 from types import FrameType
 
@@ -25,6 +26,7 @@ from starlette.applications import Starlette
 
 from mcpgen.manifest import Manifest
 from mcpgen.runtime.app import create_app, runtime_state
+from mcpgen.runtime.credentials import check_credentials, credential_values, install_redaction
 from mcpgen.runtime.logs import configure_logging
 from mcpgen.runtime.protocol import build_server
 from mcpgen.runtime.registry import Registry
@@ -89,6 +91,12 @@ def uvicorn_config(app: Starlette, settings: Settings) -> uvicorn.Config:
     )
 
 
+def _guard_credentials(manifest: Manifest) -> None:
+    """Fail start-up on a missing required credential; redact every credential value from the logs."""
+    check_credentials(manifest, os.environ)
+    install_redaction(credential_values(manifest, os.environ))
+
+
 def serve_http(manifest: Manifest, settings: Settings, *, app: Starlette | None = None) -> None:
     """Serve ``manifest`` over Streamable HTTP on ``settings.host:settings.port`` until signalled.
 
@@ -96,6 +104,7 @@ def serve_http(manifest: Manifest, settings: Settings, *, app: Starlette | None 
     swap registries while serving.
     """
     configure_logging(settings.log_level)
+    _guard_credentials(manifest)
     app = app if app is not None else create_app(manifest, settings)
     endpoint = app.state.mcp_endpoint
     assert isinstance(endpoint, McpEndpoint)
@@ -113,6 +122,7 @@ def serve_http(manifest: Manifest, settings: Settings, *, app: Starlette | None 
 def serve_stdio(manifest: Manifest, settings: Settings, *, registry: Registry | None = None) -> None:
     """Serve ``manifest`` over stdin/stdout until stdin closes."""
     configure_logging(settings.log_level)
+    _guard_credentials(manifest)
     state = RuntimeState(registry if registry is not None else Registry.load(manifest, settings), settings)
     server = build_server(state)
     state.mark_serving()

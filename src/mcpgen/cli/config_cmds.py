@@ -1,0 +1,122 @@
+"""``mcpgen generate`` and ``mcpgen config show``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from mcpgen.cli import render
+from mcpgen.cli.app import JsonFlag, Workspace, app, fail, state
+from mcpgen.errors import McpgenError
+
+config_app = typer.Typer(help="Inspect the runtime configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+EnvOption = Annotated[
+    str | None,
+    typer.Option("--env", help="Environment overlay: config/config.ENV.yaml (default: $MCPGEN_ENV)."),
+]
+SetOption = Annotated[
+    list[str] | None, typer.Option("--set", help="Override a value: --set server.port=9000 (repeatable).")
+]
+
+
+@app.command("generate")
+def generate_cmd(
+    workspace: Workspace = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing config files.")] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Write the manifest and, where missing, config/config.yaml (+ .dev, .prod) and config/schema.json."""
+    from mcpgen.workflows.configure import write_config_files
+    from mcpgen.workflows.generate import generate
+
+    try:
+        gen = generate(workspace)
+        render.render_report(gen.report)
+        if gen.manifest is None:
+            render.err.print(
+                f"[red]✗ {render.summary_line(len(gen.discovery.tools), gen.report)}[/red]", markup=True
+            )
+            raise typer.Exit(1)
+        files = write_config_files(gen, force=force)
+    except McpgenError as exc:
+        fail(exc)
+    if json_out:
+        render.print_json(
+            {
+                "manifest": str(files.manifest),
+                "written": [str(p) for p in files.written],
+                "kept": [str(p) for p in files.kept],
+                "credentials": [c.name for c in gen.manifest.credentials],
+            }
+        )
+        return
+    if state.quiet:
+        return
+    render.out.print(f"[green]wrote[/green]   {files.manifest}", markup=True)
+    for rel in files.written:
+        render.out.print(f"[green]wrote[/green]   {workspace / rel}", markup=True)
+    for rel in files.kept:
+        render.out.print(
+            f"[yellow]kept[/yellow]    {workspace / rel} (exists; --force overwrites)", markup=True
+        )
+    required = [c.name for c in gen.manifest.credentials if c.required]
+    if required:
+        render.out.print(
+            f"\nRequired credentials: {', '.join(required)} — run [bold]mcpgen credentials[/bold]",
+            markup=True,
+        )
+
+
+def _flatten(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(data, dict) and data:
+        rows: list[tuple[str, Any]] = []
+        for key in data:
+            rows.extend(_flatten(data[key], f"{prefix}.{key}" if prefix else str(key)))
+        return rows
+    return [(prefix, data)]
+
+
+@config_app.command("show")
+def show_cmd(
+    workspace: Workspace = Path("."),
+    env: EnvOption = None,
+    set_: SetOption = None,
+    sources: Annotated[bool, typer.Option("--sources", help="Show where every value comes from.")] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Print the merged configuration (secrets masked), optionally with the source of every value."""
+    from mcpgen.workflows.configure import show_config
+
+    try:
+        loaded = show_config(
+            workspace,
+            env=env or os.environ.get("MCPGEN_ENV") or None,
+            environ=os.environ,
+            overrides=set_ or (),
+        )
+    except McpgenError as exc:
+        fail(exc)
+    data = loaded.to_data()
+    if json_out:
+        payload: dict[str, Any] = {"env": loaded.env, "files": [str(p) for p in loaded.files], "config": data}
+        if sources:
+            payload["sources"] = dict(loaded.sources)
+        render.print_json(payload)
+        return
+    table = Table(header_style="bold", title=f"config ({loaded.env or 'no env overlay'})")
+    table.add_column("key", style="cyan", no_wrap=True)
+    table.add_column("value")
+    if sources:
+        table.add_column("source", style="dim")
+    for key, value in _flatten(data):
+        row = [key, render.format_value(value)]
+        if sources:
+            row.append(loaded.sources.get(key, "default"))
+        table.add_row(*row)
+    render.out.print(table)

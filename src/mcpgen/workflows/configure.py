@@ -1,0 +1,70 @@
+"""``mcpgen generate`` and ``mcpgen config show``: the runtime config files of a workspace.
+
+``plan_config_files`` is pure (the files and their text); ``write_config_files``
+writes the ones that are missing (or all of them with ``force``). Existing user
+files are never overwritten without ``force``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from mcpgen.config import LoadedConfig, config_json_schema, load_config, render_config
+from mcpgen.manifest import Manifest
+from mcpgen.workflows.generate import Generated, write_manifest
+
+CONFIG_DIR = "config"
+
+
+@dataclass(frozen=True)
+class ConfigFiles:
+    manifest: Path
+    written: list[Path]
+    kept: list[Path]
+
+
+def plan_config_files(manifest: Manifest) -> dict[Path, str]:
+    """Relative path → text of every generated config file."""
+    credentials = manifest.credentials
+    name = manifest.server.name
+    schema = (
+        orjson.dumps(config_json_schema(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+    )
+    return {
+        Path(CONFIG_DIR, "config.yaml"): render_config(credentials, "base", server_name=name),
+        Path(CONFIG_DIR, "config.dev.yaml"): render_config(credentials, "dev", server_name=name),
+        Path(CONFIG_DIR, "config.prod.yaml"): render_config(credentials, "prod", server_name=name),
+        Path(CONFIG_DIR, "schema.json"): schema,
+    }
+
+
+def write_config_files(generated: Generated, *, force: bool = False) -> ConfigFiles:
+    """Write the manifest (always: it is generated state) and the config files that are missing."""
+    assert generated.manifest is not None
+    manifest_path = write_manifest(generated)
+    root = generated.project.root
+    written: list[Path] = []
+    kept: list[Path] = []
+    for rel, text in plan_config_files(generated.manifest).items():
+        target = root / rel
+        # schema.json is generated, not edited by users: always refresh it.
+        if target.exists() and not force and rel.name != "schema.json":
+            kept.append(rel)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+        written.append(rel)
+    return ConfigFiles(manifest=manifest_path, written=written, kept=kept)
+
+
+def show_config(
+    root: Path, *, env: str | None, environ: Mapping[str, str], overrides: Sequence[str]
+) -> LoadedConfig:
+    """The merged config of a workspace, with where every value came from."""
+    return load_config(root, env=env, environ=environ, overrides=overrides)
