@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from mcpgen.config import load_config
 from mcpgen.runtime.__main__ import default_root, main, parser, settings_from_args
+from mcpgen.runtime.settings import settings_from_config
 
 
 def test_default_root(tmp_path: Path) -> None:
@@ -14,18 +16,58 @@ def test_default_root(tmp_path: Path) -> None:
     assert default_root(tmp_path / "dist" / "manifest.json") == (tmp_path / "dist").resolve()
 
 
-def test_flags_and_environment(tmp_path: Path) -> None:
-    env = {"MCPGEN_PORT": "9000", "MCPGEN_ALLOWED_HOSTS": "a.example, b.example"}
-    args = parser(env).parse_args(
-        ["--manifest", str(tmp_path / "m.json"), "--stateful", "--host", "0.0.0.0", "--timeout", "5"]
+def test_config_is_the_base_and_flags_override_it(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text(
+        "server:\n  port: 9100\n  request_timeout: 12\n  allowed_hosts: [a.example]\n"
+        "logging:\n  format: json\n"
     )
-    settings = settings_from_args(args)
-    assert settings.port == 9000
-    assert settings.host == "0.0.0.0"
-    assert not settings.stateless
-    assert settings.default_timeout == 5
-    assert settings.allowed_hosts == ("a.example", "b.example")
-    assert settings.root == tmp_path.resolve()
+    (tmp_path / "config" / "config.prod.yaml").write_text("server:\n  host: 0.0.0.0\n")
+    manifest = tmp_path / ".mcpgen" / "manifest.json"
+    args = parser({"MCPGEN_ENV": "prod"}).parse_args(
+        ["--manifest", str(manifest), "--stateful", "--timeout", "5", "--set", "server.thread_pool_size=3"]
+    )
+    base = settings_from_config(
+        load_config(tmp_path, env=args.env, environ={}, overrides=args.set).config, tmp_path
+    )
+    settings = settings_from_args(args, base)
+    assert (settings.port, settings.host) == (9100, "0.0.0.0")  # config + the prod overlay
+    assert settings.allowed_hosts == ("a.example",)
+    assert settings.log_format == "json"
+    assert settings.thread_pool_size == 3  # --set
+    assert not settings.stateless  # flag
+    assert settings.default_timeout == 5  # flag beats config's 12
+    assert settings.root == tmp_path
+
+
+def test_port_from_the_platform_environment(tmp_path: Path) -> None:
+    args = parser({"PORT": "7001"}).parse_args(["--manifest", str(tmp_path / "m.json")])
+    assert (
+        settings_from_args(
+            args, settings_from_config(load_config(tmp_path, environ={}).config, tmp_path)
+        ).port
+        == 7001
+    )
+
+
+def test_disabled_tool_and_timeout_override(tmp_path: Path) -> None:
+    from mcpgen.config import load_config as load
+    from mcpgen.errors import ConfigError
+    from mcpgen.manifest import Entrypoint, Manifest, ServerInfo, SourceRef, ToolEntry
+    from mcpgen.runtime.settings import apply_tool_overrides
+
+    def entry(name: str) -> ToolEntry:
+        ref = f"tools/{name}.py"
+        return ToolEntry(name=name, input_schema={"type": "object"}, entrypoint=Entrypoint(path=ref, attribute=name),
+                         source=SourceRef(path=ref))  # fmt: skip
+
+    manifest = Manifest(mcpgen_version="0", server=ServerInfo(name="s"), tools=[entry("a"), entry("b")])
+    cfg = load(tmp_path, environ={}, overrides=["tools.a.enabled=false", "tools.b.timeout=2.5"]).config
+    applied = apply_tool_overrides(manifest, cfg.tools)
+    assert [(t.name, t.timeout) for t in applied.tools] == [("b", 2.5)]
+    typo = load(tmp_path, environ={}, overrides=["tools.bb.enabled=false"]).config
+    with pytest.raises(ConfigError, match=r"tools\.bb: no such tool"):
+        apply_tool_overrides(manifest, typo.tools)
 
 
 def test_missing_manifest_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

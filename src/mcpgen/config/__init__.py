@@ -1,1 +1,21 @@
-"""mcpgen.config"""
+"""mcpgen.config: the runtime configuration (models, loading, rendering).
+
+- :mod:`~mcpgen.config.models`: the pydantic schema (:class:`Config` and its sections);
+- :mod:`~mcpgen.config.reader`: safe YAML/JSON reading with line numbers and alias budgets;
+- :mod:`~mcpgen.config.substitution`: ``${VAR}`` / ``${VAR:-default}`` / ``$${literal}``;
+- :mod:`~mcpgen.config.layers`: environment, ``--set`` and file layers and how they merge;
+- :mod:`~mcpgen.config.load`: :func:`load_config`, the one place files and environment are read;
+- :mod:`~mcpgen.config.reference`: JSON Schema export and the generated docs reference;
+- :mod:`~mcpgen.config.render`: commented ``config.yaml`` / ``config.dev.yaml`` / ``config.prod.yaml``;
+- :mod:`~mcpgen.config.masking`: how secrets are shown.
+"""
+
+from __future__ import annotations
+
+from mcpgen.config.load import LoadedConfig, load_config
+from mcpgen.config.masking import mask, mask_url
+from mcpgen.config.models import Config
+from mcpgen.config.reference import config_json_schema
+from mcpgen.config.render import render_config
+
+__all__ = ["Config", "LoadedConfig", "config_json_schema", "load_config", "mask", "mask_url", "render_config"]

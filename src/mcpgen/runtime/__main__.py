@@ -2,23 +2,26 @@
 
 ::
 
-    python -m mcpgen.runtime --manifest .mcpgen/manifest.json [--root DIR]
-        [--transport http|stdio] [--host 127.0.0.1] [--port 8080] [--stateful]
-        [--json-response] [--timeout 30] [--threads 32] [--max-request-size BYTES]
-        [--graceful-shutdown-timeout 10] [--allowed-host H]... [--allowed-origin O]...
-        [--log-level info] [--access-log]
+    python -m mcpgen.runtime --manifest .mcpgen/manifest.json [--root DIR] [--env NAME] [--set k=v]...
+        [--transport http|stdio] [--host H] [--port P] [--stateful] [--json-response]
+        [--timeout S] [--threads N] [--max-request-size BYTES] [--graceful-shutdown-timeout S]
+        [--allowed-host H]... [--allowed-origin O]... [--log-level L] [--access-log]
 
-Precedence: flag > environment variable > default. Environment variables:
-``MCPGEN_MANIFEST``, ``MCPGEN_ROOT``, ``MCPGEN_TRANSPORT``, ``MCPGEN_HOST``,
-``MCPGEN_PORT`` (or ``PORT``), ``MCPGEN_LOG_LEVEL``, ``MCPGEN_ALLOWED_HOSTS``
-and ``MCPGEN_ALLOWED_ORIGINS`` (comma-separated).
+Settings come from the workspace's runtime config (``ROOT/config/config.yaml``,
+``config.{env}.yaml``, ``MCPGEN_SECTION__KEY`` environment variables, ``--set``;
+see docs/configuration.md); a flag given here overrides its config value.
+``PORT`` (as set by many platforms) overrides ``server.port`` when no
+``--port`` is given. Other environment variables: ``MCPGEN_MANIFEST``,
+``MCPGEN_ROOT``, ``MCPGEN_TRANSPORT``, ``MCPGEN_ENV``.
 
 Default ``--root``: the manifest's parent's parent when the manifest lives in
 a ``.mcpgen/`` folder (``my-server/.mcpgen/manifest.json`` → ``my-server``),
 else the manifest's own folder.
 
-Exit codes: 0 after a clean shutdown (including SIGTERM), 1 when the
-manifest or a module cannot be loaded, 2 for bad arguments.
+Start-up fails (exit 1) when a required credential is missing, naming it and
+the modules that need it. Exit codes: 0 after a clean shutdown (including
+SIGTERM), 1 when the manifest, config, a credential or a module is wrong, 2
+for bad arguments.
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ import os
 import sys
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
+from mcpgen.config import load_config
 from mcpgen.errors import McpgenError
-from mcpgen.manifest import load
-from mcpgen.runtime.settings import Settings
+from mcpgen.manifest import Manifest, load
+from mcpgen.runtime.settings import Settings, apply_tool_overrides, settings_from_config
 
 
 def default_root(manifest: Path) -> Path:
@@ -40,52 +45,59 @@ def default_root(manifest: Path) -> Path:
     return parent.parent if parent.name == ".mcpgen" else parent
 
 
-def _split(value: str | None) -> list[str]:
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
-
-
 def parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m mcpgen.runtime", description="Serve an mcpgen manifest.")
     manifest = env.get("MCPGEN_MANIFEST")
     p.add_argument("--manifest", type=Path, default=manifest, required=manifest is None)
     p.add_argument("--root", type=Path, default=env.get("MCPGEN_ROOT"), help="workspace root (see above)")
-    p.add_argument("--transport", choices=["http", "stdio"], default=env.get("MCPGEN_TRANSPORT", "http"))
-    p.add_argument("--host", default=env.get("MCPGEN_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(env.get("MCPGEN_PORT") or env.get("PORT") or 8080))
-    p.add_argument("--stateful", action="store_true", help="keep sessions (default: stateless)")
-    p.add_argument("--json-response", action="store_true", help="answer POSTs with JSON instead of SSE")
-    p.add_argument("--timeout", type=float, default=30.0, help="default tool timeout in seconds")
-    p.add_argument("--threads", type=int, default=32, help="thread pool size for sync tools")
-    p.add_argument("--max-request-size", type=int, default=4 * 1024 * 1024, help="bytes")
-    p.add_argument("--graceful-shutdown-timeout", type=float, default=10.0)
-    p.add_argument("--allowed-host", action="append", default=_split(env.get("MCPGEN_ALLOWED_HOSTS")))
-    p.add_argument("--allowed-origin", action="append", default=_split(env.get("MCPGEN_ALLOWED_ORIGINS")))
     p.add_argument(
-        "--log-level",
-        choices=["debug", "info", "warning", "error", "critical"],
-        default=env.get("MCPGEN_LOG_LEVEL", "info"),
+        "--env", default=env.get("MCPGEN_ENV") or None, help="config overlay config/config.ENV.yaml"
     )
-    p.add_argument("--access-log", action="store_true")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value")
+    p.add_argument("--transport", choices=["http", "stdio"], default=env.get("MCPGEN_TRANSPORT", "http"))
+    # Everything below overrides the config only when given.
+    p.add_argument("--host")
+    p.add_argument("--port", type=int, default=int(env["PORT"]) if env.get("PORT", "").isdigit() else None)
+    p.add_argument("--stateful", action="store_true", default=None, help="keep sessions (default: stateless)")
+    p.add_argument("--json-response", action="store_true", default=None, help="answer with JSON, not SSE")
+    p.add_argument("--timeout", type=float, help="default tool timeout in seconds")
+    p.add_argument("--threads", type=int, help="thread pool size for sync tools")
+    p.add_argument("--max-request-size", type=int, help="bytes")
+    p.add_argument("--graceful-shutdown-timeout", type=float)
+    p.add_argument("--allowed-host", action="append")
+    p.add_argument("--allowed-origin", action="append")
+    p.add_argument("--log-level", choices=["debug", "info", "warning", "error", "critical"])
+    p.add_argument("--access-log", action="store_true", default=None)
     return p
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    manifest: Path = args.manifest
-    return Settings(
-        root=args.root if args.root is not None else default_root(manifest),
-        host=args.host,
-        port=args.port,
-        stateless=not args.stateful,
-        json_response=args.json_response,
-        default_timeout=args.timeout,
-        max_request_size=args.max_request_size,
-        thread_pool_size=args.threads,
-        graceful_shutdown_timeout=args.graceful_shutdown_timeout,
-        allowed_hosts=tuple(args.allowed_host),
-        allowed_origins=tuple(args.allowed_origin),
-        log_level=args.log_level,
-        access_log=args.access_log,
-    )
+def settings_from_args(args: argparse.Namespace, base: Settings) -> Settings:
+    """``base`` (from the config) with every flag that was given applied on top."""
+    flags: dict[str, object] = {
+        "host": args.host,
+        "port": args.port,
+        "stateless": None if args.stateful is None else not args.stateful,
+        "json_response": args.json_response,
+        "default_timeout": args.timeout,
+        "max_request_size": args.max_request_size,
+        "thread_pool_size": args.threads,
+        "graceful_shutdown_timeout": args.graceful_shutdown_timeout,
+        "allowed_hosts": tuple(args.allowed_host) if args.allowed_host else None,
+        "allowed_origins": tuple(args.allowed_origin) if args.allowed_origin else None,
+        "log_level": args.log_level,
+        "access_log": args.access_log,
+    }
+    return replace(base, **{k: v for k, v in flags.items() if v is not None})  # type: ignore[arg-type]
+
+
+def load_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[Manifest, Settings]:
+    """The manifest, and settings from the workspace config plus flags; tool overrides applied."""
+    manifest_path: Path = args.manifest
+    root = (args.root if args.root is not None else default_root(manifest_path)).resolve()
+    manifest = load(manifest_path)
+    loaded = load_config(root, env=args.env, environ=environ, overrides=args.set)
+    settings = settings_from_args(args, settings_from_config(loaded.config, root))
+    return apply_tool_overrides(manifest, loaded.config.tools), settings
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -93,8 +105,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     from mcpgen.runtime.serve import serve_http, serve_stdio
 
     try:
-        settings = settings_from_args(args)
-        manifest = load(Path(args.manifest))
+        manifest, settings = load_settings(args, os.environ if env is None else env)
         if args.transport == "stdio":
             serve_stdio(manifest, settings)
         else:

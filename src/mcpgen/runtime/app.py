@@ -19,6 +19,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from mcpgen.manifest import Manifest
@@ -60,7 +62,20 @@ def create_app(
                 state.begin_shutdown()
 
     routes = [Route(MCP_PATH, endpoint=endpoint), *health_routes(state)]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = []
+    if settings.cors_allow_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_allow_origins),
+                allow_methods=list(settings.cors_allow_methods),
+                allow_headers=list(settings.cors_allow_headers),
+                expose_headers=list(settings.cors_expose_headers),
+                allow_credentials=settings.cors_allow_credentials,
+                max_age=settings.cors_max_age,
+            )
+        )
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.mcpgen = state
     app.state.mcp_server = server
     app.state.mcp_endpoint = endpoint

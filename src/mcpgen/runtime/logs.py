@@ -11,9 +11,11 @@ A traceback, when there is one, follows on the next lines.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
+from pathlib import Path
 from typing import IO
 
 _FIELDS = ("tool", "request_id", "uri", "prompt")
@@ -57,18 +59,58 @@ class KeyValueFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(level: str = "info", stream: IO[str] | None = None) -> None:
-    """Send every log record to ``stream`` (default: stderr) in the key=value format.
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, msg, the context fields, and exc when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        data: dict[str, object] = {
+            "ts": f"{ts}.{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for name in _FIELDS:
+            value = record.__dict__.get(name)
+            if value is not None:
+                data[name] = value
+        if record.exc_info:
+            data["exc"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            data["exc"] = record.exc_text
+        return json.dumps(data, default=str, ensure_ascii=False)
+
+
+def configure_logging(
+    level: str = "info",
+    stream: IO[str] | None = None,
+    *,
+    format: str = "text",
+    destination: str = "stderr",
+    file: Path | None = None,
+) -> None:
+    """Send every log record to ``stream`` (default: per ``destination``) as key=value text or JSON lines.
 
     Idempotent: calling it again replaces the handler it installed before.
+    ``destination`` is ``stderr`` (default), ``stdout``, or ``file`` (append to ``file``).
     """
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        if handler.get_name() == _HANDLER_NAME:
-            root.removeHandler(handler)
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    for old in list(root.handlers):
+        if old.get_name() == _HANDLER_NAME:
+            root.removeHandler(old)
+            old.close()
+    handler: logging.Handler
+    if stream is not None:
+        handler = logging.StreamHandler(stream)
+    elif destination == "file" and file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(file, encoding="utf-8")
+    elif destination == "stdout":
+        handler = logging.StreamHandler(sys.stdout)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
     handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(KeyValueFormatter())
+    handler.setFormatter(JsonFormatter() if format == "json" else KeyValueFormatter())
     root.addHandler(handler)
     root.setLevel(_LEVELS.get(level, logging.INFO))
     # The SDK logs every session start/stop at info; keep it quieter unless debugging.

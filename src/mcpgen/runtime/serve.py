@@ -91,6 +91,13 @@ def uvicorn_config(app: Starlette, settings: Settings) -> uvicorn.Config:
     )
 
 
+def _configure_logging(settings: Settings, *, stdio: bool = False) -> None:
+    destination = "stderr" if stdio and settings.log_destination == "stdout" else settings.log_destination
+    configure_logging(
+        settings.log_level, format=settings.log_format, destination=destination, file=settings.log_file
+    )
+
+
 def _guard_credentials(manifest: Manifest) -> None:
     """Fail start-up on a missing required credential; redact every credential value from the logs."""
     check_credentials(manifest, os.environ)
@@ -103,7 +110,7 @@ def serve_http(manifest: Manifest, settings: Settings, *, app: Starlette | None 
     Pass ``app`` (from :func:`create_app`) to keep a handle on it, e.g. to
     swap registries while serving.
     """
-    configure_logging(settings.log_level)
+    _configure_logging(settings)
     _guard_credentials(manifest)
     app = app if app is not None else create_app(manifest, settings)
     endpoint = app.state.mcp_endpoint
@@ -121,7 +128,8 @@ def serve_http(manifest: Manifest, settings: Settings, *, app: Starlette | None 
 
 def serve_stdio(manifest: Manifest, settings: Settings, *, registry: Registry | None = None) -> None:
     """Serve ``manifest`` over stdin/stdout until stdin closes."""
-    configure_logging(settings.log_level)
+    # stdout carries the protocol: logs meant for stdout go to stderr instead.
+    _configure_logging(settings, stdio=True)
     _guard_credentials(manifest)
     state = RuntimeState(registry if registry is not None else Registry.load(manifest, settings), settings)
     server = build_server(state)

@@ -8,11 +8,15 @@ object takes one as an argument.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from mcpgen.config import Config
+from mcpgen.config.models import ToolConfig
 from mcpgen.errors import ConfigError
+from mcpgen.manifest import Manifest
 
 LogLevelName = Literal["debug", "info", "warning", "error", "critical"]
 MIB = 1024 * 1024
@@ -52,7 +56,16 @@ class Settings:
     allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     log_level: LogLevelName = "info"
+    log_format: Literal["text", "json"] = "text"
+    log_destination: Literal["stderr", "stdout", "file"] = "stderr"
+    log_file: Path | None = None
     access_log: bool = False
+    cors_allow_origins: tuple[str, ...] = field(default_factory=tuple)
+    cors_allow_methods: tuple[str, ...] = ("GET", "POST", "DELETE", "OPTIONS")
+    cors_allow_headers: tuple[str, ...] = ("*",)
+    cors_expose_headers: tuple[str, ...] = ("Mcp-Session-Id",)
+    cors_allow_credentials: bool = False
+    cors_max_age: int = 600
     module_namespace: str = "mcpgen_workspace"
 
     def __post_init__(self) -> None:
@@ -60,6 +73,10 @@ class Settings:
         object.__setattr__(self, "root", Path(self.root))
         object.__setattr__(self, "allowed_hosts", tuple(self.allowed_hosts))
         object.__setattr__(self, "allowed_origins", tuple(self.allowed_origins))
+        for name in ("cors_allow_origins", "cors_allow_methods", "cors_allow_headers", "cors_expose_headers"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        if self.log_destination == "file" and self.log_file is None:
+            raise ConfigError("logging.destination is file but logging.file is not set", key="logging.file")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be between 0 and 65535, got {self.port}", key="port")
         if not self.default_timeout > 0:
@@ -78,3 +95,59 @@ class Settings:
     @property
     def loopback(self) -> bool:
         return is_loopback(self.host)
+
+
+def settings_from_config(config: Config, root: Path) -> Settings:
+    """The runtime settings a loaded :class:`~mcpgen.config.Config` describes, for workspace ``root``."""
+    server, logs, cors = config.server, config.logging, config.server.cors
+    log_file = Path(logs.file) if logs.file else None
+    if log_file is not None and not log_file.is_absolute():
+        log_file = root / log_file
+    return Settings(
+        root=root,
+        host=server.host,
+        port=server.port,
+        stateless=server.protocol_mode == "stateless",
+        json_response=server.json_response,
+        default_timeout=float(server.request_timeout),
+        max_request_size=int(server.max_request_size),
+        thread_pool_size=server.thread_pool_size,
+        graceful_shutdown_timeout=server.graceful_shutdown_timeout,
+        allowed_hosts=tuple(server.allowed_hosts),
+        allowed_origins=tuple(server.allowed_origins),
+        log_level=logs.level,
+        log_format=logs.format,
+        log_destination=logs.destination,
+        log_file=log_file,
+        access_log=logs.access_log,
+        cors_allow_origins=tuple(cors.allow_origins),
+        cors_allow_methods=tuple(cors.allow_methods),
+        cors_allow_headers=tuple(cors.allow_headers),
+        cors_expose_headers=tuple(cors.expose_headers),
+        cors_allow_credentials=cors.allow_credentials,
+        cors_max_age=cors.max_age,
+    )
+
+
+def apply_tool_overrides(manifest: Manifest, tools: Mapping[str, ToolConfig]) -> Manifest:
+    """``manifest`` with the config's ``tools.<name>`` applied: disabled tools removed, timeouts replaced.
+
+    A name that is not a tool of the manifest is an error (a typo would otherwise silently do nothing).
+    """
+    known = {t.name for t in manifest.tools}
+    unknown = sorted(set(tools) - known)
+    if unknown:
+        raise ConfigError(
+            f"tools.{unknown[0]}: no such tool (configured: {', '.join(unknown)}; "
+            f"the manifest has: {', '.join(sorted(known)) or 'no tools'})",
+            key=f"tools.{unknown[0]}",
+        )
+    kept = []
+    for entry in manifest.tools:
+        override = tools.get(entry.name)
+        if override is None:
+            kept.append(entry)
+        elif override.enabled:
+            timeout = float(override.timeout) if override.timeout is not None else entry.timeout
+            kept.append(entry.model_copy(update={"timeout": timeout}))
+    return manifest.model_copy(update={"tools": kept})

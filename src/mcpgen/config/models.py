@@ -1,0 +1,297 @@
+"""The runtime configuration schema: one pydantic model per section of ``config.yaml``.
+
+Field descriptions are the single source of truth for the JSON Schema
+(``config/schema.json``), the comments in rendered config files and the field
+tables in ``docs/configuration.md``. Defaults match :class:`mcpgen.runtime.settings.Settings`.
+
+Unknown keys are errors everywhere except in the free-form maps
+(``services.<name>.extras`` and ``features``). Values that arrive as strings
+(environment variables, ``--set``, ``${VAR}`` substitutions) are coerced by the
+field's type; list fields also accept ``[a, b]`` (JSON/YAML flow) or ``a,b``.
+A field whose schema carries ``"x-merge": "append"`` is concatenated across
+layers instead of replaced.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ByteSize,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+MIB = 1024 * 1024
+_HTTP_URL = re.compile(r"^https?://\S+$")
+APPEND: dict[str, Any] = {"x-merge": "append"}
+"""``json_schema_extra`` of list fields whose values are concatenated across layers."""
+
+_DB_SCHEMES = {
+    "postgres": ("postgres", "postgresql"),
+    "mysql": ("mysql", "mariadb"),
+    "sqlite": ("sqlite",),
+}
+
+
+def _parse_flow(value: str) -> Any:
+    try:
+        return YAML(typ="safe", pure=True).load(value)
+    except YAMLError as exc:
+        raise ValueError("cannot parse the value as a JSON/YAML flow collection") from exc
+
+
+def parse_list(value: Any) -> Any:
+    """Accept ``[a, b]`` (JSON or YAML flow) or ``a, b`` where a list is expected."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return _parse_flow(text)
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def parse_map(value: Any) -> Any:
+    """Accept ``{a: 1}`` (JSON or YAML flow) or an empty string where a map is expected."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    return _parse_flow(text) if text.startswith("{") else ({} if not text else value)
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+StrList = Annotated[list[str], BeforeValidator(parse_list)]
+Seconds = Annotated[float, Field(gt=0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class CorsConfig(_Section):
+    """Cross-origin resource sharing for browser clients. Off while `allow_origins` is empty."""
+
+    allow_origins: StrList = Field(
+        default_factory=list,
+        description='Origins allowed to call the server from a browser, e.g. "https://app.example.com"; "*" allows any.',
+    )
+    allow_methods: StrList = Field(
+        default_factory=lambda: ["GET", "POST", "DELETE", "OPTIONS"],
+        description="HTTP methods allowed in cross-origin requests.",
+    )
+    allow_headers: StrList = Field(
+        default_factory=lambda: ["*"],
+        description='Request headers allowed in cross-origin requests ("*" for any).',
+    )
+    expose_headers: StrList = Field(
+        default_factory=lambda: ["Mcp-Session-Id"],
+        description="Response headers a browser client may read.",
+    )
+    allow_credentials: bool = Field(False, description="Whether browsers may send cookies and auth headers.")
+    max_age: int = Field(600, ge=0, description="Seconds a browser may cache a preflight answer.")
+
+
+class ServerConfig(_Section):
+    """How the server listens and serves MCP over HTTP."""
+
+    host: str = Field("127.0.0.1", min_length=1, description="Interface to listen on; 0.0.0.0 in containers.")
+    port: int = Field(8080, ge=0, le=65535, description="TCP port to listen on (0 picks a free one).")
+    protocol_mode: Literal["stateless", "stateful"] = Field(
+        "stateless",
+        description="stateless scales across replicas; stateful keeps sessions for back channels on old protocol versions.",
+    )
+    json_response: bool = Field(
+        False, description="Answer POST /mcp with plain JSON instead of an SSE stream."
+    )
+    cors: CorsConfig = Field(default_factory=CorsConfig, description=CorsConfig.__doc__)
+    max_request_size: ByteSize = Field(
+        ByteSize(4 * MIB),
+        description='Largest accepted request body, in bytes or with a unit ("4MiB", "512KB").',
+    )
+    allowed_origins: StrList = Field(
+        default_factory=list,
+        description="Origin header values accepted on /mcp (DNS-rebinding protection); empty: same-host only.",
+    )
+    allowed_hosts: StrList = Field(
+        default_factory=list, description="Host header values accepted on /mcp; empty: derived from host."
+    )
+    workers: int = Field(1, ge=1, description="Server processes; each runs its own tool executors.")
+    thread_pool_size: int = Field(32, ge=1, description="Threads per process for synchronous Python tools.")
+    request_timeout: Seconds = Field(
+        30.0,
+        description="Seconds a tool call may run before it is cancelled (per-tool timeouts override it).",
+    )
+    graceful_shutdown_timeout: float = Field(
+        10.0, ge=0, description="Seconds in-flight requests get to finish on shutdown."
+    )
+
+
+class LoggingConfig(_Section):
+    """What the server logs and where."""
+
+    level: Annotated[Literal["debug", "info", "warning", "error", "critical"], BeforeValidator(_lower)] = (
+        Field("info", description="Least severe level that is logged.")
+    )
+    format: Literal["json", "text"] = Field("text", description="json: one object per line; text: key=value.")
+    destination: Literal["stdout", "stderr", "file"] = Field(
+        "stderr", description="Where log lines go; with the stdio transport stdout is reserved for MCP."
+    )
+    file: str | None = Field(
+        None, description="Log file path (relative to the workspace) when destination is file."
+    )
+    access_log: bool = Field(False, description="Log one line per HTTP request.")
+
+    @model_validator(mode="after")
+    def _file_when_needed(self) -> LoggingConfig:
+        if self.destination == "file" and not self.file:
+            raise ValueError("file is required when destination is 'file'")
+        return self
+
+
+class DatabaseConfig(_Section):
+    """The database tools and connectors share (sqlite needs no server)."""
+
+    type: Literal["sqlite", "postgres", "mysql"] = Field("sqlite", description="Database engine.")
+    url: SecretStr | None = Field(
+        None,
+        description="Connection URL, e.g. ${DATABASE_URL}; required for postgres and mysql. "
+        "Empty for sqlite: .mcpgen/data.sqlite3 in the workspace.",
+    )
+    pool_min: int = Field(1, ge=0, description="Connections kept open when idle.")
+    pool_max: int = Field(10, ge=1, description="Most connections open at once.")
+    pool_idle_timeout: Seconds = Field(
+        300.0, description="Seconds before an idle connection above pool_min closes."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DatabaseConfig:
+        problems: list[str] = []
+        url = self.url.get_secret_value() if self.url is not None else ""
+        if self.type != "sqlite" and not url:
+            problems.append(f"url is required when type is '{self.type}'")
+        scheme = url.split(":", 1)[0].split("+", 1)[0].lower() if url else ""
+        if url and scheme not in _DB_SCHEMES[self.type]:
+            problems.append(
+                f"url scheme must be one of {', '.join(_DB_SCHEMES[self.type])} for type '{self.type}'"
+            )
+        if self.pool_min > self.pool_max:
+            problems.append("pool_min must not exceed pool_max")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class ServiceConfig(_Section):
+    """Settings for one external service a connector talks to."""
+
+    api_key: SecretStr | None = Field(None, description="API key, usually ${SERVICE_API_KEY}. Secret.")
+    endpoint: str | None = Field(
+        None,
+        description="Base URL (http:// or https://); empty: the connector's default.",
+        json_schema_extra={"pattern": _HTTP_URL.pattern},
+    )
+    timeout: Seconds | None = Field(None, description="Seconds per request; empty: server.request_timeout.")
+    extras: Annotated[dict[str, Any], BeforeValidator(parse_map)] = Field(
+        default_factory=dict, description="Free-form settings passed to the connector as they are."
+    )
+
+    @field_validator("endpoint")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not _HTTP_URL.match(value):
+            raise ValueError("expected an http:// or https:// URL")
+        return value
+
+
+class ToolConfig(_Section):
+    """Overrides for one tool, by tool name."""
+
+    enabled: bool = Field(True, description="false hides the tool from tools/list and rejects calls.")
+    timeout: Seconds | None = Field(
+        None, description="Seconds per call; empty: the tool's own timeout, else server.request_timeout."
+    )
+
+
+class MetricsConfig(_Section):
+    """Prometheus metrics."""
+
+    enabled: bool = Field(True, description="Serve Prometheus metrics.")
+    path: str = Field("/metrics", pattern=r"^/", description="URL path of the metrics endpoint.")
+
+
+class TracingConfig(_Section):
+    """OpenTelemetry tracing."""
+
+    enabled: bool = Field(False, description="Export OpenTelemetry traces.")
+    endpoint: str | None = Field(
+        None, description="OTLP endpoint, e.g. http://collector:4318; empty: OTel env vars."
+    )
+    sample_ratio: float = Field(1.0, ge=0, le=1, description="Fraction of requests traced (0 to 1).")
+
+
+class MonitoringConfig(_Section):
+    """Health, metrics and tracing."""
+
+    health_enabled: bool = Field(True, description="Serve /health, /health/live and /health/ready.")
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig, description=MetricsConfig.__doc__)
+    tracing: TracingConfig = Field(default_factory=TracingConfig, description=TracingConfig.__doc__)
+
+
+class PluginsConfig(_Section):
+    """Generator and runtime plugins (entry points and the workspace plugins/ folder)."""
+
+    enabled: StrList = Field(
+        default_factory=list,
+        description="Plugins to load by name; empty: every installed one. Concatenated across layers.",
+        json_schema_extra=APPEND,
+    )
+    disabled: StrList = Field(
+        default_factory=list,
+        description="Plugins never to load, even if installed. Concatenated across layers.",
+        json_schema_extra=APPEND,
+    )
+    paths: StrList = Field(
+        default_factory=list,
+        description="Extra folders to load plugins from, besides plugins/. Concatenated across layers.",
+        json_schema_extra=APPEND,
+    )
+
+
+class Config(_Section):
+    """The runtime configuration of an mcpgen server (config/config.yaml)."""
+
+    model_config = ConfigDict(title="mcpgen runtime config")
+
+    server: ServerConfig = Field(default_factory=ServerConfig, description=ServerConfig.__doc__)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig, description=LoggingConfig.__doc__)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig, description=DatabaseConfig.__doc__)
+    services: dict[str, ServiceConfig] = Field(
+        default_factory=dict, description="External services by name (connector settings)."
+    )
+    features: Annotated[dict[str, bool], BeforeValidator(parse_map)] = Field(
+        default_factory=dict, description="Feature flags by name, free-form: true or false."
+    )
+    tools: dict[str, ToolConfig] = Field(default_factory=dict, description="Per-tool overrides by tool name.")
+    monitoring: MonitoringConfig = Field(
+        default_factory=MonitoringConfig, description=MonitoringConfig.__doc__
+    )
+    plugins: PluginsConfig = Field(default_factory=PluginsConfig, description=PluginsConfig.__doc__)
+    credentials: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Credential values by name, as modules declare them; usually ${NAME} placeholders.",
+    )
+
+
+SECTIONS = tuple(Config.model_fields)
+"""Top-level keys; only ``MCPGEN_<SECTION>__...`` environment variables are config."""
