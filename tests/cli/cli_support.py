@@ -76,3 +76,16 @@ def start_cli(tmp_path: Path, *args: str) -> Cli:
         time.sleep(0.05)  # polling a subprocess: nothing to await on
     cli.stop()
     raise AssertionError(f"mcpgen did not become ready:\n{cli.log()}")
+
+
+def start_cli_expect_exit(tmp_path: Path, *args: str) -> str:
+    """Run `mcpgen ARGS --port P`, expect it to exit non-zero before serving; return its output."""
+    port = free_port()
+    proc = subprocess.run(
+        [sys.executable, "-m", "mcpgen", *args, "--port", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr

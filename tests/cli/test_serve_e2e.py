@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_support import Cli, start_cli
+from cli_support import Cli, start_cli, start_cli_expect_exit
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
@@ -97,3 +97,57 @@ async def test_dev_reloads_and_keeps_old_tools_on_a_bad_change(
         assert "shout" in names, "a failed reload keeps the old tools"
         assert (await client.call_tool("shout", {"text": "still"})).content[0].text == "STILL"  # type: ignore[union-attr]
     assert cli.stop() == 0
+
+
+SENTINEL = "sk-live-SENTINEL-4c0ffee5eed"
+PAYMENTS_TOOL = '''
+import hashlib
+from mcpgen import Context, Credential, tool
+
+@tool(credentials=[Credential("PAYMENTS_KEY", kind="api_key", description="payments API key")])
+def charge(amount: int, ctx: Context) -> str:
+    """Charge an amount."""
+    key = ctx.credential("PAYMENTS_KEY") or ""
+    return "key ok" if hashlib.sha256(key.encode()).hexdigest() == "DIGEST" else "wrong key"
+
+@tool
+def refund(amount: int) -> str:
+    """Refund an amount."""
+    return "refunded"
+'''
+
+
+async def test_serve_injects_stored_secrets_and_they_stay_out_of_every_file(
+    tmp_path: Path, running: list[Cli], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    from typer.testing import CliRunner
+
+    from mcpgen.cli.app import app
+    from mcpgen.secrets import SecretStore
+
+    monkeypatch.delenv("PAYMENTS_KEY", raising=False)
+    ws = tmp_path / "payments"
+    (ws / "tools").mkdir(parents=True)
+    digest = hashlib.sha256(SENTINEL.encode()).hexdigest()
+    (ws / "tools" / "charge.py").write_text(PAYMENTS_TOOL.replace("DIGEST", digest))
+    assert CliRunner().invoke(app, ["generate", str(ws)]).exit_code == 0
+
+    # Without the credential, start-up fails and names it and the module that needs it.
+    refused = start_cli_expect_exit(tmp_path, "serve", str(ws))
+    assert "PAYMENTS_KEY" in refused
+    assert "tools/charge.py" in refused
+
+    SecretStore.open(ws / ".mcpgen", environ={}).set("PAYMENTS_KEY", SENTINEL)
+    cli = start_cli(tmp_path, "serve", str(ws), "--set", "tools.refund.enabled=false")
+    running.append(cli)
+    async with Client(cli.mcp_url) as client:
+        assert [t.name for t in (await client.list_tools()).tools] == ["charge"]  # refund disabled by config
+        result = await client.call_tool("charge", {"amount": 3})
+        assert result.content[0].text == "key ok"  # type: ignore[union-attr]
+    assert cli.stop() == 0
+    assert SENTINEL not in cli.log()
+    for path in ws.rglob("*"):
+        if path.is_file():
+            assert SENTINEL.encode() not in path.read_bytes(), f"secret found in {path}"

@@ -59,9 +59,13 @@ def root(
     configure_logging("error" if quiet else "debug" if verbose >= 2 else "info" if verbose else "warning")
 
 
-def server_log_level() -> LogLevelName:
-    """Servers log at info by default (where they listen, reloads); -q and -vv adjust."""
-    return "error" if state.quiet else "debug" if state.verbosity >= 2 else "info"
+def server_log_level() -> LogLevelName | None:
+    """-q, -v and -vv override the config's logging.level for servers; ``None`` keeps the config's."""
+    if state.quiet:
+        return "error"
+    if state.verbosity:
+        return "debug" if state.verbosity >= 2 else "info"
+    return None
 
 
 def fail(exc: McpgenError) -> NoReturn:
@@ -197,4 +201,5 @@ def main() -> None:
 
 # Registers `dev` and `serve` on `app` (kept in their own module).
 from mcpgen.cli import config_cmds as _config_cmds  # noqa: E402, F401
+from mcpgen.cli import credentials_cmds as _credentials_cmds  # noqa: E402, F401
 from mcpgen.cli import serve_cmds as _serve_cmds  # noqa: E402, F401

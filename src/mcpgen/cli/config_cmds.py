@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from mcpgen.cli import render
 from mcpgen.cli.app import JsonFlag, Workspace, app, fail, state
@@ -109,14 +108,13 @@ def show_cmd(
             payload["sources"] = dict(loaded.sources)
         render.print_json(payload)
         return
-    table = Table(header_style="bold", title=f"config ({loaded.env or 'no env overlay'})")
-    table.add_column("key", style="cyan", no_wrap=True)
-    table.add_column("value")
-    if sources:
-        table.add_column("source", style="dim")
-    for key, value in _flatten(data):
-        row = [key, render.format_value(value)]
+    render.out.print(
+        f"# env overlay: {loaded.env or 'none'}; files: {', '.join(str(p) for p in loaded.files) or 'none'}"
+    )
+    rows = _flatten(data)
+    width = max((len(key) for key, _ in rows), default=0)
+    for key, value in rows:
+        line = f"{key.ljust(width)} = {render.format_value(value)}"
         if sources:
-            row.append(loaded.sources.get(key, "default"))
-        table.add_row(*row)
-    render.out.print(table)
+            line += f"  # {loaded.sources.get(key, 'default')}"
+        render.out.print(line, markup=False, highlight=False)

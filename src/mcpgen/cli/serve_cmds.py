@@ -11,8 +11,21 @@ from mcpgen.cli import render
 from mcpgen.cli.app import app, fail, server_log_level
 from mcpgen.errors import McpgenError, ValidationFailed
 
-Host = Annotated[str, typer.Option("--host", help="Address to bind (default loopback only).")]
-Port = Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")]
+Host = Annotated[
+    str | None, typer.Option("--host", help="Address to bind [default: server.host, 127.0.0.1].")
+]
+Port = Annotated[
+    int | None, typer.Option("--port", min=0, max=65535, help="TCP port [default: server.port, 8080].")
+]
+Env = Annotated[
+    str | None,
+    typer.Option(
+        "--env", envvar="MCPGEN_ENV", help="Config overlay config/config.ENV.yaml (e.g. dev, prod)."
+    ),
+]
+Sets = Annotated[
+    list[str] | None, typer.Option("--set", help="Override a config value: --set server.port=9000.")
+]
 
 
 def _fail(exc: McpgenError) -> None:
@@ -24,14 +37,19 @@ def _fail(exc: McpgenError) -> None:
 @app.command("dev")
 def dev_cmd(
     workspace: Annotated[Path, typer.Argument(help="Workspace folder.")] = Path("."),
-    host: Host = "127.0.0.1",
-    port: Port = 8080,
+    host: Host = None,
+    port: Port = None,
+    env: Env = None,
+    set_: Sets = None,
 ) -> None:
     """Serve a workspace from source on http://HOST:PORT/mcp and reload when files change."""
     from mcpgen.workflows.serve import ServeOptions, dev  # the server stack loads only when serving
 
+    options = ServeOptions(
+        host=host, port=port, log_level=server_log_level(), env=env or "dev", overrides=tuple(set_ or ())
+    )
     try:
-        dev(workspace, ServeOptions(host=host, port=port, log_level=server_log_level()))
+        dev(workspace, options)
     except McpgenError as exc:
         _fail(exc)
 
@@ -42,16 +60,21 @@ def serve_cmd(
     manifest: Annotated[
         Path | None, typer.Option("--manifest", help="Serve exactly this manifest.json (no rescanning).")
     ] = None,
-    host: Host = "127.0.0.1",
-    port: Port = 8080,
+    host: Host = None,
+    port: Port = None,
+    env: Env = None,
+    set_: Sets = None,
     transport: Annotated[str, typer.Option("--transport", help="http (Streamable HTTP) or stdio.")] = "http",
-    stateful: Annotated[bool, typer.Option("--stateful", help="Keep sessions (default: stateless).")] = False,
+    stateful: Annotated[
+        bool | None,
+        typer.Option("--stateful/--stateless", help="Keep sessions [default: server.protocol_mode]."),
+    ] = None,
     json_response: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--json-response", help="Answer with plain JSON instead of an SSE stream (no notifications)."
+            "--json-response/--sse", help="Plain JSON answers instead of SSE streams (no notifications)."
         ),
-    ] = False,
+    ] = None,
 ) -> None:
     """Serve a workspace (or a manifest) over Streamable HTTP or stdio."""
     from mcpgen.workflows.serve import ServeOptions, serve
@@ -67,6 +90,8 @@ def serve_cmd(
                 stateful=stateful,
                 json_response=json_response,
                 log_level=server_log_level(),
+                env=env,
+                overrides=tuple(set_ or ()),
             ),
         )
     except McpgenError as exc:

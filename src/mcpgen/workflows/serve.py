@@ -9,14 +9,17 @@ old tools and logs why (detect, then build new, then swap).
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from collections.abc import MutableMapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import watchfiles
 
 from mcpgen import manifest as manifest_io
-from mcpgen.errors import McpgenError, UsageError, ValidationFailed
+from mcpgen.config import Config, load_config
+from mcpgen.errors import ConfigError, McpgenError, UsageError, ValidationFailed
 from mcpgen.manifest import Manifest
 from mcpgen.runtime import (
     Registry,
@@ -27,31 +30,83 @@ from mcpgen.runtime import (
     serve_http,
     serve_stdio,
 )
-from mcpgen.runtime.settings import LogLevelName
+from mcpgen.runtime.credentials import check_credentials
+from mcpgen.runtime.settings import LogLevelName, apply_tool_overrides, settings_from_config
+from mcpgen.secrets import SecretStore
 from mcpgen.workflows.generate import Generated, generate, write_manifest
-from mcpgen.workflows.project import load_project
+from mcpgen.workflows.project import STATE_DIR, load_project
 
 logger = logging.getLogger("mcpgen.dev")
 
 
 @dataclass(frozen=True)
 class ServeOptions:
-    host: str = "127.0.0.1"
-    port: int = 8080
+    """What the command line says; ``None`` means "as the workspace config says"."""
+
+    host: str | None = None
+    port: int | None = None
     transport: str = "http"
-    stateful: bool = False
-    json_response: bool = False
-    log_level: LogLevelName = "info"
+    stateful: bool | None = None
+    json_response: bool | None = None
+    log_level: LogLevelName | None = None
+    env: str | None = None
+    overrides: tuple[str, ...] = ()
 
 
-def _settings(root: Path, options: ServeOptions) -> Settings:
-    return Settings(
-        root=root,
-        host=options.host,
-        port=options.port,
-        stateless=not options.stateful,
-        json_response=options.json_response,
-        log_level=options.log_level,
+@dataclass(frozen=True)
+class Prepared:
+    manifest: Manifest
+    settings: Settings
+    config: Config
+    injected: list[str]
+    """Names of stored secrets put into the environment."""
+
+
+def inject_stored_secrets(state_dir: Path, environ: MutableMapping[str, str]) -> list[str]:
+    """Put the stored secrets into ``environ`` (a value already there wins); returns the names set.
+
+    Nothing happens when the workspace has no secret store yet.
+    """
+    if not (state_dir / "secrets.enc").is_file():
+        return []
+    store = SecretStore.open(state_dir, environ=environ, create=False)
+    injected = []
+    for name, value in store.items().items():
+        if name not in environ:
+            environ[name] = value
+            injected.append(name)
+    return injected
+
+
+def configure(
+    manifest: Manifest, root: Path, options: ServeOptions, environ: MutableMapping[str, str]
+) -> Prepared:
+    """Secrets into the environment, then the layered config, then command-line overrides."""
+    injected = inject_stored_secrets(root / STATE_DIR, environ)
+    try:
+        loaded = load_config(root, env=options.env, environ=environ, overrides=options.overrides)
+    except ConfigError:
+        # A config that references a missing credential (${NAME}) fails here; saying which
+        # credential is missing and which modules need it is the more useful message.
+        check_credentials(manifest, environ)
+        raise
+    for name, value in loaded.config.credentials.items():  # config credentials: ${NAME} or literal values
+        if value.get_secret_value() and name not in environ:
+            environ[name] = value.get_secret_value()
+    base = settings_from_config(loaded.config, root)
+    flags = {
+        "host": options.host,
+        "port": options.port,
+        "stateless": None if options.stateful is None else not options.stateful,
+        "json_response": options.json_response,
+        "log_level": options.log_level,
+    }
+    settings = replace(base, **{k: v for k, v in flags.items() if v is not None})  # type: ignore[arg-type]
+    return Prepared(
+        manifest=apply_tool_overrides(manifest, loaded.config.tools),
+        settings=settings,
+        config=loaded.config,
+        injected=injected,
     )
 
 
@@ -90,19 +145,20 @@ def serve(workspace: Path | None, manifest_file: Path | None, options: ServeOpti
     if options.transport not in ("http", "stdio"):
         raise UsageError(f"--transport must be http or stdio, not {options.transport!r}")
     manifest, root = prepare(workspace, manifest_file)
-    settings = _settings(root, options)
+    ready = configure(manifest, root, options, os.environ)
     if options.transport == "stdio":
-        serve_stdio(manifest, settings)
+        serve_stdio(ready.manifest, ready.settings)
     else:
-        serve_http(manifest, settings)
+        serve_http(ready.manifest, ready.settings)
 
 
 class Reloader:
     """Rebuild the registry after a change; keep the old one when anything fails."""
 
-    def __init__(self, root: Path, settings: Settings, app_state: RuntimeState) -> None:
+    def __init__(self, root: Path, settings: Settings, config: Config, app_state: RuntimeState) -> None:
         self.root = root
         self.settings = settings
+        self.config = config
         self.app_state = app_state
         self.generation = 0
 
@@ -120,14 +176,15 @@ class Reloader:
         self.generation += 1
         settings = replace(self.settings, module_namespace=f"mcpgen_workspace_r{self.generation}")
         try:
-            registry = Registry.load(gen.manifest, settings, purge=True)
+            manifest = apply_tool_overrides(gen.manifest, self.config.tools)
+            registry = Registry.load(manifest, settings, purge=True)
         except McpgenError as exc:
             logger.error("reload failed, keeping the previous tools: %s", exc.message)
             return False
         write_manifest(gen)
         self.app_state.swap(registry)
-        names = ", ".join(t.name for t in gen.manifest.tools) or "none"
-        logger.warning("reloaded %d tool(s): %s", len(gen.manifest.tools), names)
+        names = ", ".join(t.name for t in manifest.tools) or "none"
+        logger.warning("reloaded %d tool(s): %s", len(manifest.tools), names)
         return True
 
 
@@ -142,9 +199,10 @@ def _watch(reloader: Reloader, paths: list[Path], stop: threading.Event) -> None
 def dev(workspace: Path, options: ServeOptions) -> None:
     """Serve from source and reload on change until interrupted."""
     manifest, root = prepare(workspace, None)
-    settings = _settings(root, options)
+    ready = configure(manifest, root, options, os.environ)
+    manifest, settings = ready.manifest, ready.settings
     app = create_app(manifest, settings)
-    reloader = Reloader(root, settings, runtime_state(app))
+    reloader = Reloader(root, settings, ready.config, runtime_state(app))
     stop = threading.Event()
     paths = load_project(root).watch_paths() or [root]
     watcher = threading.Thread(target=_watch, args=(reloader, paths, stop), name="mcpgen-watch", daemon=True)
@@ -152,8 +210,8 @@ def dev(workspace: Path, options: ServeOptions) -> None:
     logger.warning(
         "dev: %d tool(s) on http://%s:%d/mcp, watching %s",
         len(manifest.tools),
-        options.host,
-        options.port,
+        settings.host,
+        settings.port,
         ", ".join(str(p) for p in paths),
     )
     try:

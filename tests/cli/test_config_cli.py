@@ -1,0 +1,118 @@
+"""`mcpgen generate` and `mcpgen config show` through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mcpgen.cli.app import app
+
+runner = CliRunner()
+
+TOOL = '''
+from mcpgen import Credential, tool
+
+@tool(credentials=[Credential("PAYMENTS_KEY", kind="api_key", description="Key for the payments API"),
+                   Credential("REGION", kind="text", required=False)])
+def charge(amount: int) -> str:
+    """Charge an amount."""
+    return "ok"
+'''
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    (ws / "tools").mkdir(parents=True)
+    (ws / "tools" / "charge.py").write_text(TOOL)
+    (ws / "mcpgen.yaml").write_text("name: payments\n")
+    return ws
+
+
+def test_generate_writes_manifest_and_commented_configs_once(workspace: Path) -> None:
+    result = runner.invoke(app, ["generate", str(workspace), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["credentials"] == ["PAYMENTS_KEY", "REGION"]
+    assert sorted(data["written"]) == [
+        "config/config.dev.yaml",
+        "config/config.prod.yaml",
+        "config/config.yaml",
+        "config/schema.json",
+    ]
+    base = (workspace / "config" / "config.yaml").read_text()
+    assert "${PAYMENTS_KEY}" in base
+    assert "tools/charge.py" in base  # which module declares it
+    assert "MCPGEN_SERVER__PORT" in base  # the env var that overrides a field
+    assert (workspace / ".mcpgen" / "manifest.json").is_file()
+    assert json.loads((workspace / "config" / "schema.json").read_text())["$schema"].endswith(
+        "2020-12/schema"
+    )
+
+    (workspace / "config" / "config.yaml").write_text("server:\n  port: 9001\n")
+    again = runner.invoke(app, ["generate", str(workspace), "--json"])
+    assert "config/config.yaml" in json.loads(again.stdout)["kept"]
+    assert (workspace / "config" / "config.yaml").read_text() == "server:\n  port: 9001\n"
+    forced = runner.invoke(app, ["generate", str(workspace), "--force", "--json"])
+    assert "config/config.yaml" in json.loads(forced.stdout)["written"]
+
+
+def test_config_show_sources_and_masking(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (workspace / "config").mkdir()
+    (workspace / "config" / "config.yaml").write_text(
+        "server:\n  port: 9001\nservices:\n  payments:\n    api_key: ${PAYMENTS_KEY}\n"
+    )
+    (workspace / "config" / "config.prod.yaml").write_text("server:\n  host: 0.0.0.0\n")
+    monkeypatch.setenv("PAYMENTS_KEY", "pk-live-0123456789")
+    monkeypatch.setenv("MCPGEN_LOGGING__LEVEL", "debug")
+    result = runner.invoke(
+        app,
+        [
+            "config",
+            "show",
+            str(workspace),
+            "--env",
+            "prod",
+            "--set",
+            "server.request_timeout=5",
+            "--sources",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["config"]["server"]["port"] == 9001
+    assert data["config"]["server"]["host"] == "0.0.0.0"
+    assert data["sources"]["server.port"] == "config/config.yaml:2"
+    assert data["sources"]["server.host"] == "config/config.prod.yaml:2"
+    assert data["sources"]["logging.level"] == "env MCPGEN_LOGGING__LEVEL"
+    assert data["sources"]["server.request_timeout"] == "--set"
+    assert "pk-live-0123456789" not in result.stdout
+    assert data["config"]["services"]["payments"]["api_key"] == "pk…89"
+    human = runner.invoke(app, ["config", "show", str(workspace), "--sources"])
+    assert human.exit_code == 0
+    assert "pk-live-0123456789" not in human.stdout
+    assert "config/config.yaml:2" in human.stdout
+
+
+def test_config_errors_name_the_key_and_never_the_value(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workspace / "config").mkdir()
+    (workspace / "config" / "config.yaml").write_text(
+        "services:\n  payments:\n    api_key: ${PAYMENTS_KEY}\n"
+    )
+    monkeypatch.delenv("PAYMENTS_KEY", raising=False)
+    missing = runner.invoke(app, ["config", "show", str(workspace)])
+    assert missing.exit_code == 1
+    assert "PAYMENTS_KEY" in missing.stderr
+    assert "services.payments.api_key" in missing.stderr
+    monkeypatch.setenv("PAYMENTS_KEY", "pk-live-0123456789")
+    monkeypatch.setenv("MCPGEN_SERVER__PORT", "not-a-port-s3cr3t")
+    bad = runner.invoke(app, ["config", "show", str(workspace), "--set", "services.payments.api_key=x"])
+    assert bad.exit_code == 1
+    assert "server.port" in bad.stderr
+    assert "s3cr3t" not in bad.stderr
