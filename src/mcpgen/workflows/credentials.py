@@ -263,7 +263,7 @@ def _active(
     store that has it.
     """
     cond = condition(credential)
-    if True:
+    if cond is None:
         return True
     other, expected = cond
     if other in resolved or other in declared:
