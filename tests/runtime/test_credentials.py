@@ -132,3 +132,22 @@ async def test_credential_values_are_redacted_from_server_logs(
     assert REDACTED in log
     assert SENTINEL not in log
     assert SENTINEL not in (tmp_path / ".mcpgen" / "manifest.json").read_text()
+
+
+def test_config_secrets_are_collected_for_redaction(tmp_path: Path) -> None:
+    from mcpgen.config import load_config
+    from mcpgen.runtime.settings import config_secrets, settings_from_config
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text(
+        "database:\n  type: postgres\n  url: postgresql://app:db-pass-778899@db/app\n"
+        "services:\n  notion:\n    api_key: ${NOTION_KEY}\n    endpoint: https://api.notion.com\n"
+    )
+    config = load_config(tmp_path, environ={"NOTION_KEY": "secret_notion_abcdef"}).config
+    found = config_secrets(config)
+    assert "secret_notion_abcdef" in found
+    assert "db-pass-778899" in found
+    assert "https://api.notion.com" not in found
+    settings = settings_from_config(config, tmp_path)
+    assert "secret_notion_abcdef" in settings.secret_values
+    assert "secret_notion_abcdef" not in repr(settings)

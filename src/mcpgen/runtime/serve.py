@@ -98,10 +98,10 @@ def _configure_logging(settings: Settings, *, stdio: bool = False) -> None:
     )
 
 
-def _guard_credentials(manifest: Manifest) -> None:
-    """Fail start-up on a missing required credential; redact every credential value from the logs."""
+def _guard_credentials(manifest: Manifest, settings: Settings) -> None:
+    """Fail start-up on a missing required credential; redact every credential and config secret from logs."""
     check_credentials(manifest, os.environ)
-    install_redaction(credential_values(manifest, os.environ))
+    install_redaction([*credential_values(manifest, os.environ), *settings.secret_values])
 
 
 def serve_http(manifest: Manifest, settings: Settings, *, app: Starlette | None = None) -> None:
@@ -111,7 +111,7 @@ def serve_http(manifest: Manifest, settings: Settings, *, app: Starlette | None 
     swap registries while serving.
     """
     _configure_logging(settings)
-    _guard_credentials(manifest)
+    _guard_credentials(manifest, settings)
     app = app if app is not None else create_app(manifest, settings)
     endpoint = app.state.mcp_endpoint
     assert isinstance(endpoint, McpEndpoint)
@@ -130,7 +130,7 @@ def serve_stdio(manifest: Manifest, settings: Settings, *, registry: Registry | 
     """Serve ``manifest`` over stdin/stdout until stdin closes."""
     # stdout carries the protocol: logs meant for stdout go to stderr instead.
     _configure_logging(settings, stdio=True)
-    _guard_credentials(manifest)
+    _guard_credentials(manifest, settings)
     state = RuntimeState(registry if registry is not None else Registry.load(manifest, settings), settings)
     server = build_server(state)
     state.mark_serving()

@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, SecretStr
 
 from mcpgen.config import Config
 from mcpgen.config.models import ToolConfig
@@ -67,6 +70,8 @@ class Settings:
     cors_allow_credentials: bool = False
     cors_max_age: int = 600
     module_namespace: str = "mcpgen_workspace"
+    secret_values: tuple[str, ...] = field(default_factory=tuple, repr=False, compare=False)
+    """Secret values from the config (service API keys, database password, credentials): redacted from logs."""
 
     def __post_init__(self) -> None:
         # Lists are accepted for convenience and frozen into tuples.
@@ -126,7 +131,34 @@ def settings_from_config(config: Config, root: Path) -> Settings:
         cors_expose_headers=tuple(cors.expose_headers),
         cors_allow_credentials=cors.allow_credentials,
         cors_max_age=cors.max_age,
+        secret_values=tuple(config_secrets(config)),
     )
+
+
+def config_secrets(config: Config) -> list[str]:
+    """Every non-empty secret value in ``config`` (each ``SecretStr``, and a database URL's password)."""
+    values: list[str] = []
+
+    def collect(value: object) -> None:
+        if isinstance(value, SecretStr):
+            secret = value.get_secret_value()
+            if secret:
+                values.append(secret)
+                password = urlsplit(secret).password if "://" in secret else None
+                if password:
+                    values.append(password)
+        elif isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                collect(getattr(value, name))
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                collect(item)
+
+    collect(config)
+    return values
 
 
 def apply_tool_overrides(manifest: Manifest, tools: Mapping[str, ToolConfig]) -> Manifest:
