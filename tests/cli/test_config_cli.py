@@ -116,3 +116,17 @@ def test_config_errors_name_the_key_and_never_the_value(
     assert bad.exit_code == 1
     assert "server.port" in bad.stderr
     assert "s3cr3t" not in bad.stderr
+
+
+def test_config_show_resolves_placeholders_from_the_secret_store(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mcpgen.secrets import SecretStore
+
+    monkeypatch.delenv("PAYMENTS_KEY", raising=False)
+    assert runner.invoke(app, ["generate", str(workspace)]).exit_code == 0
+    SecretStore.open(workspace / ".mcpgen", environ={}).set("PAYMENTS_KEY", "pk-stored-0123456789")
+    result = runner.invoke(app, ["config", "show", str(workspace), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["config"]["credentials"]["PAYMENTS_KEY"] == "pk…89"
+    assert "pk-stored-0123456789" not in result.stdout

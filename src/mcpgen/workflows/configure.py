@@ -7,7 +7,7 @@ files are never overwritten without ``force``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +15,9 @@ import orjson
 
 from mcpgen.config import LoadedConfig, config_json_schema, load_config, render_config
 from mcpgen.manifest import Manifest
+from mcpgen.secrets import SecretStore
 from mcpgen.workflows.generate import Generated, write_manifest
+from mcpgen.workflows.project import STATE_DIR
 
 CONFIG_DIR = "config"
 
@@ -63,8 +65,26 @@ def write_config_files(generated: Generated, *, force: bool = False) -> ConfigFi
     return ConfigFiles(manifest=manifest_path, written=written, kept=kept)
 
 
+def inject_stored_secrets(state_dir: Path, environ: MutableMapping[str, str]) -> list[str]:
+    """Put the stored secrets into ``environ`` (a value already there wins); returns the names set.
+
+    Nothing happens when the workspace has no secret store yet.
+    """
+    if not (state_dir / "secrets.enc").is_file():
+        return []
+    store = SecretStore.open(state_dir, environ=environ, create=False)
+    injected = []
+    for name, value in store.items().items():
+        if name not in environ:
+            environ[name] = value
+            injected.append(name)
+    return injected
+
+
 def show_config(
     root: Path, *, env: str | None, environ: Mapping[str, str], overrides: Sequence[str]
 ) -> LoadedConfig:
-    """The merged config of a workspace, with where every value came from."""
-    return load_config(root, env=env, environ=environ, overrides=overrides)
+    """The merged config of a workspace (stored secrets resolve ``${NAME}`` as they do when serving)."""
+    scratch = dict(environ)
+    inject_stored_secrets(root / STATE_DIR, scratch)
+    return load_config(root, env=env, environ=scratch, overrides=overrides)

@@ -32,7 +32,7 @@ from mcpgen.runtime import (
 )
 from mcpgen.runtime.credentials import check_credentials
 from mcpgen.runtime.settings import LogLevelName, apply_tool_overrides, settings_from_config
-from mcpgen.secrets import SecretStore
+from mcpgen.workflows.configure import inject_stored_secrets
 from mcpgen.workflows.generate import Generated, generate, write_manifest
 from mcpgen.workflows.project import STATE_DIR, load_project
 
@@ -60,22 +60,6 @@ class Prepared:
     config: Config
     injected: list[str]
     """Names of stored secrets put into the environment."""
-
-
-def inject_stored_secrets(state_dir: Path, environ: MutableMapping[str, str]) -> list[str]:
-    """Put the stored secrets into ``environ`` (a value already there wins); returns the names set.
-
-    Nothing happens when the workspace has no secret store yet.
-    """
-    if not (state_dir / "secrets.enc").is_file():
-        return []
-    store = SecretStore.open(state_dir, environ=environ, create=False)
-    injected = []
-    for name, value in store.items().items():
-        if name not in environ:
-            environ[name] = value
-            injected.append(name)
-    return injected
 
 
 def configure(
