@@ -79,3 +79,10 @@ def test_manifest_flag_is_required() -> None:
     with pytest.raises(SystemExit) as info:
         parser({}).parse_args([])
     assert info.value.code == 2
+
+
+def test_unsupported_workers_setting_is_announced(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    config = load_config(tmp_path, environ={}, overrides=["server.workers=4"]).config
+    with caplog.at_level("WARNING", logger="mcpgen.runtime"):
+        settings_from_config(config, tmp_path)
+    assert "server.workers=4 is not supported yet" in caplog.text

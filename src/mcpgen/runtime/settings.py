@@ -8,6 +8,7 @@ object takes one as an argument.
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +106,11 @@ class Settings:
 def settings_from_config(config: Config, root: Path) -> Settings:
     """The runtime settings a loaded :class:`~mcpgen.config.Config` describes, for workspace ``root``."""
     server, logs, cors = config.server, config.logging, config.server.cors
+    if server.workers > 1:
+        logging.getLogger("mcpgen.runtime").warning(
+            "server.workers=%d is not supported yet: serving with one process (run replicas instead)",
+            server.workers,
+        )
     log_file = Path(logs.file) if logs.file else None
     if log_file is not None and not log_file.is_absolute():
         log_file = root / log_file
