@@ -28,6 +28,13 @@ OUT = BENCH / ".out"
 SERVERS = BENCH / "servers"
 DEMO_TOOLS = REPO / "examples" / "demo" / "tools"
 BENCH_WORKSPACE = BENCH / "workspaces" / "bench"
+
+
+def tool_source(name: str) -> Path:
+    """Where a bench tool file comes from: the demo's own files for summarize, else the bench workspace."""
+    return DEMO_TOOLS / name if name in ("summarize.py", "_text.py") else BENCH_WORKSPACE / "tools" / name
+
+
 VENV = BENCH / ".venv"
 HOST = "127.0.0.1"
 PINNING = True

@@ -55,7 +55,7 @@ def make_workspace() -> Path:
     tools.mkdir(parents=True)
     (WORKSPACE / "mcpgen.yaml").write_text("name: coldstart\nversion: 0.1.0\ndescription: 50 tools\n")
     for name in ("summarize.py", "_text.py", "add.py"):
-        shutil.copyfile(h.BENCH_WORKSPACE / "tools" / name, tools / name)
+        shutil.copyfile(h.tool_source(name), tools / name)
     for i in range(TOOLS - 2):
         (tools / f"noop_{i:02d}.py").write_text(NOOP.format(i=i))
     return WORKSPACE

@@ -35,7 +35,7 @@ def make_no_ctx_workspace() -> Path:
     tools.mkdir(parents=True)
     shutil.copyfile(h.BENCH_WORKSPACE / "mcpgen.yaml", NO_CTX / "mcpgen.yaml")
     for name in ("_text.py", "add.py"):
-        shutil.copyfile(h.BENCH_WORKSPACE / "tools" / name, tools / name)
+        shutil.copyfile(h.tool_source(name), tools / name)
     source = (h.DEMO_TOOLS / "summarize.py").read_text()
     patched = source.replace("    ctx: Context | None = None,\n", "").replace(
         "from mcpgen import Context, ToolError, tool", "from mcpgen import ToolError, tool\n\nctx = None"

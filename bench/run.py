@@ -64,7 +64,7 @@ class Row:
 
 
 def sync_workspace() -> None:
-    """The bench workspace serves copies of the demo's summarize: keep them identical."""
+    """The bench workspace serves copies of the demo's summarize (git-ignored, made here): keep them identical."""
     for name in ("summarize.py", "_text.py"):
         src, dst = h.DEMO_TOOLS / name, h.BENCH_WORKSPACE / "tools" / name
         if not dst.exists() or not filecmp.cmp(src, dst, shallow=False):

@@ -123,14 +123,6 @@ def test_discovery_finds_the_three_tools_without_problems() -> None:
     assert [c.name for c in translate.credentials] == ["TRANSLATION_API_KEY"]
 
 
-def test_bench_workspace_serves_the_demo_summarize() -> None:
-    bench_tools = DEMO.parents[1] / "bench" / "workspaces" / "bench" / "tools"
-    for name in ("summarize.py", "_text.py"):
-        assert (bench_tools / name).read_bytes() == (TOOLS / name).read_bytes(), (
-            f"run bench/run.py to refresh {name}"
-        )
-
-
 # ---------------------------------------------------------------- summarize
 
 
