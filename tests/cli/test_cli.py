@@ -48,7 +48,7 @@ def test_init_then_validate_then_list(tmp_path: Path) -> None:
 
 
 def test_validate_broken_workspace_exits_1_and_reports_everything() -> None:
-    code, out, _ = invoke("validate", str(FIXTURES / "broken"), "--json")
+    code, out, _ = invoke("validate", str(FIXTURES / "broken"), "--json", "--timeout", "2")
     assert code == 1
     data = json.loads(out)
     assert data["ok"] is False
@@ -58,7 +58,7 @@ def test_validate_broken_workspace_exits_1_and_reports_everything() -> None:
 
 
 def test_validate_human_output_names_files(tmp_path: Path) -> None:
-    code, out, err = invoke("validate", str(FIXTURES / "broken"))
+    code, out, err = invoke("validate", str(FIXTURES / "broken"), "--timeout", "2")
     assert code == 1
     assert "syntax" in (out + err).lower()
     assert ".py:" in err
@@ -86,7 +86,7 @@ def test_manifest_schema_is_json_schema() -> None:
 
 
 def test_manifest_of_broken_workspace_fails() -> None:
-    code, out, _ = invoke("manifest", str(FIXTURES / "broken"))
+    code, out, _ = invoke("manifest", str(FIXTURES / "broken"), "--timeout", "2")
     assert code == 1
     assert out == ""
 
@@ -103,13 +103,19 @@ def test_usage_errors_exit_2(args: list[str], tmp_path: Path) -> None:
     assert code == 2
 
 
-def test_serve_refuses_a_broken_workspace() -> None:
+def test_serve_refuses_a_broken_workspace(tmp_path: Path) -> None:
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "good.py").write_text(
+        'from mcpgen import tool\n\n@tool\ndef ok() -> str:\n    """Ok."""\n    return "ok"\n'
+    )
+    (tmp_path / "tools" / "broken.py").write_text("def broken(:\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "mcpgen", "serve", str(FIXTURES / "broken"), "--port", "1"],
+        [sys.executable, "-m", "mcpgen", "serve", str(tmp_path), "--port", "1"],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert proc.returncode == 1
+    assert "tools/broken.py:1" in proc.stderr
     assert "syntax" in proc.stderr.lower()
     assert "mcpgen validate" in proc.stderr

@@ -28,6 +28,10 @@ app = typer.Typer(
 
 Workspace = Annotated[Path, typer.Argument(help="Workspace folder (default: current directory).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
+Timeout = Annotated[
+    float,
+    typer.Option("--timeout", min=0.1, help="Seconds each module may take to import before it is reported."),
+]
 
 
 class _State:
@@ -73,9 +77,9 @@ def fail(exc: McpgenError) -> NoReturn:
     raise typer.Exit(exc.exit_code)
 
 
-def _generate(workspace: Path) -> Generated:
+def _generate(workspace: Path, timeout: float = 10.0) -> Generated:
     try:
-        return generate(workspace)
+        return generate(workspace, timeout=timeout)
     except McpgenError as exc:
         fail(exc)
 
@@ -119,9 +123,11 @@ def _validate_payload(gen: Generated) -> dict[str, Any]:
 
 
 @app.command("validate")
-def validate_cmd(workspace: Workspace = Path("."), json_out: JsonFlag = False) -> None:
+def validate_cmd(
+    workspace: Workspace = Path("."), json_out: JsonFlag = False, timeout: Timeout = 10.0
+) -> None:
     """Discover and validate every module; report all problems at once (exit 1 on errors)."""
-    gen = _generate(workspace)
+    gen = _generate(workspace, timeout)
     if json_out:
         render.print_json(_validate_payload(gen))
     else:
@@ -134,8 +140,8 @@ def validate_cmd(workspace: Workspace = Path("."), json_out: JsonFlag = False) -
         raise typer.Exit(1)
 
 
-def _list_tools(workspace: Path, json_out: bool) -> None:
-    gen = _generate(workspace)
+def _list_tools(workspace: Path, json_out: bool, timeout: float) -> None:
+    gen = _generate(workspace, timeout)
     tools = sorted(gen.discovery.tools, key=lambda t: t.name)
     if json_out:
         render.print_json({"tools": [render.tool_data(t) for t in tools], **render.report_data(gen.report)})
@@ -147,15 +153,17 @@ def _list_tools(workspace: Path, json_out: bool) -> None:
 
 
 @app.command("list-tools")
-def list_tools_cmd(workspace: Workspace = Path("."), json_out: JsonFlag = False) -> None:
+def list_tools_cmd(
+    workspace: Workspace = Path("."), json_out: JsonFlag = False, timeout: Timeout = 10.0
+) -> None:
     """List the tools of a workspace with their parameters and source."""
-    _list_tools(workspace, json_out)
+    _list_tools(workspace, json_out, timeout)
 
 
 @app.command("ls", hidden=True)
-def ls_cmd(workspace: Workspace = Path("."), json_out: JsonFlag = False) -> None:
+def ls_cmd(workspace: Workspace = Path("."), json_out: JsonFlag = False, timeout: Timeout = 10.0) -> None:
     """Alias of list-tools."""
-    _list_tools(workspace, json_out)
+    _list_tools(workspace, json_out, timeout)
 
 
 @app.command("manifest")
@@ -167,12 +175,13 @@ def manifest_cmd(
     schema: Annotated[
         bool, typer.Option("--schema", help="Print the manifest's JSON Schema instead.")
     ] = False,
+    timeout: Timeout = 10.0,
 ) -> None:
     """Print (or write) the deterministic manifest.json of a workspace."""
     if schema:
         render.print_json(manifest_io.json_schema())
         return
-    gen = _generate(workspace)
+    gen = _generate(workspace, timeout)
     render.render_report(gen.report)
     if gen.manifest is None:
         render.err.print(
