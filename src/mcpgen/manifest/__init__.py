@@ -17,6 +17,7 @@ from mcpgen.manifest.models import (
     ServerInfo,
     SourceRef,
     ToolEntry,
+    parse_when,
 )
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "json_schema",
     "load",
     "loads",
+    "parse_when",
     "to_data",
     "write",
 ]

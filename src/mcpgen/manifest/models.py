@@ -47,6 +47,14 @@ class Entrypoint(_Model):
     kind: Literal["decorated", "seed"] = "decorated"
 
 
+def parse_when(when: str | None) -> tuple[str, str] | None:
+    """A credential's ``when="AUTH_METHOD=oauth2"`` condition as ``("AUTH_METHOD", "oauth2")``."""
+    if not when:
+        return None
+    name, _, value = when.partition("=")
+    return name.strip(), value.strip()
+
+
 class CredentialRef(_Model):
     """A credential as one module declares it."""
 

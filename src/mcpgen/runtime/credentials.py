@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable, Mapping
 
 from mcpgen.errors import CredentialError
-from mcpgen.manifest import Manifest
+from mcpgen.manifest import Manifest, parse_when
 
 REDACTED = "[redacted]"
 _MIN_REDACT = 4
@@ -18,10 +18,8 @@ _MIN_REDACT = 4
 
 
 def _condition_holds(when: str | None, environ: Mapping[str, str]) -> bool:
-    if when is None:
-        return True
-    name, _, value = when.partition("=")
-    return environ.get(name) == value
+    condition = parse_when(when)
+    return condition is None or environ.get(condition[0]) == condition[1]
 
 
 def missing_credentials(manifest: Manifest, environ: Mapping[str, str]) -> dict[str, list[str]]:

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from mcpgen.errors import ConfigError, CredentialError, UsageError, ValidationFailed
-from mcpgen.manifest import Credential
+from mcpgen.manifest import Credential, parse_when
 from mcpgen.secrets import KeyInfo, SecretStore, mask
 from mcpgen.secrets.store import STORE_FILE
 from mcpgen.workflows.generate import generate
@@ -69,10 +69,7 @@ Status = Literal["set", "kept", "skipped", "inactive"]
 
 def condition(credential: Credential) -> tuple[str, str] | None:
     """``when="AUTH_METHOD=oauth2"`` as ``("AUTH_METHOD", "oauth2")``."""
-    if not credential.when:
-        return None
-    name, _, value = credential.when.partition("=")
-    return name.strip(), value.strip()
+    return parse_when(credential.when)
 
 
 def ordered(credentials: Sequence[Credential]) -> list[Credential]:
