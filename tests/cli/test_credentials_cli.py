@@ -23,24 +23,9 @@ KEY = base64.b64encode(bytes(range(32))).decode()
 SENTINEL = "sk_SENTINELsecret123"
 DOWN, ENTER, CTRL_C, KILL_LINE = "\x1b[B", "\r", "\x03", "\x15"
 
-TOOL = '''
-from mcpgen import Credential, tool
-
-
-@tool(
-    credentials=[
-        Credential("AUTH_METHOD", kind="choice", choices=("api_key", "oauth2")),
-        Credential("SERVICE_API_KEY", kind="api_key", when="AUTH_METHOD=api_key", pattern=r"sk_[A-Za-z0-9]{8,}"),
-        Credential("OAUTH_CLIENT_ID", kind="client_id", when="AUTH_METHOD=oauth2"),
-        Credential("OAUTH_CLIENT_SECRET", kind="client_secret", when="AUTH_METHOD=oauth2"),
-        Credential("SERVICE_URL", kind="url"),
-        Credential("ALERT_EMAIL", kind="email", required=False),
-    ]
-)
-def ping() -> str:
-    """Answer pong."""
-    return "pong"
-'''
+TOOL = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "workspaces" / "credentials" / "tools" / "ping.py"
+).read_text()
 
 runner = CliRunner()
 

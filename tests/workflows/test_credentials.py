@@ -48,24 +48,9 @@ URL = Credential(name="SERVICE_URL", kind="url", declared_by=["tools/a.py", "too
 EMAIL = Credential(name="ALERT_EMAIL", kind="email", required=False, declared_by=["tools/b.py"])
 ALL = [EMAIL, AUTH, CLIENT_ID, CLIENT_SECRET, API_KEY, URL]  # manifest order: sorted by name
 
-TOOL = '''
-from mcpgen import Credential, tool
-
-
-@tool(
-    credentials=[
-        Credential("AUTH_METHOD", kind="choice", choices=("api_key", "oauth2")),
-        Credential("SERVICE_API_KEY", kind="api_key", when="AUTH_METHOD=api_key", pattern=r"sk_[A-Za-z0-9]{8,}"),
-        Credential("OAUTH_CLIENT_ID", kind="client_id", when="AUTH_METHOD=oauth2"),
-        Credential("OAUTH_CLIENT_SECRET", kind="client_secret", when="AUTH_METHOD=oauth2"),
-        Credential("SERVICE_URL", kind="url"),
-        Credential("ALERT_EMAIL", kind="email", required=False),
-    ]
-)
-def ping() -> str:
-    """Answer pong."""
-    return "pong"
-'''
+TOOL = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "workspaces" / "credentials" / "tools" / "ping.py"
+).read_text()
 
 
 @pytest.fixture
