@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import signal
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2
+from server_support import free_port, stop_process, wait_ready
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "workspaces"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -46,14 +37,7 @@ class Cli:
         raise AssertionError(f"{text!r} not logged within {timeout}s:\n{self.log()}")
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        return self.proc.returncode
+        return stop_process(self.proc)
 
 
 def start_cli(tmp_path: Path, *args: str) -> Cli:
@@ -64,16 +48,8 @@ def start_cli(tmp_path: Path, *args: str) -> Cli:
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     cli = Cli(proc, port, log_path)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"mcpgen exited with {proc.returncode}:\n{cli.log()}")
-        try:
-            if httpx2.get(f"http://127.0.0.1:{port}/health/ready", timeout=0.5).status_code == 200:
-                return cli
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.05)  # polling a subprocess: nothing to await on
+    if wait_ready(proc, port, cli.log):
+        return cli
     cli.stop()
     raise AssertionError(f"mcpgen did not become ready:\n{cli.log()}")
 

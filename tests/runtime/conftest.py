@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 
 from mcpgen.authoring import collect, import_file
 from mcpgen.discovery.describe import describe
 from mcpgen.manifest import Capabilities, Manifest, ServerInfo, write
 from mcpgen.runtime import Settings
+from server_support import free_port, stop_process, wait_ready
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runtime"
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -67,13 +64,6 @@ def make_manifest(tmp_path: Path, files: dict[str, str], **settings: Any) -> tup
     return manifest, Settings(root=tmp_path, module_namespace=namespace, **settings)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def runtime_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
@@ -99,14 +89,7 @@ class RunningServer:
         return self.stderr_path.read_text(errors="replace")
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        return self.proc.returncode
+        return stop_process(self.proc)
 
 
 def start_server(tmp_path: Path, *extra: str) -> RunningServer:
@@ -126,16 +109,8 @@ def start_server(tmp_path: Path, *extra: str) -> RunningServer:
     with stderr_path.open("wb") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=runtime_env())
     server = RunningServer(proc, port, stderr_path)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{server.log()}")
-        try:
-            if httpx2.get(f"{server.url}/health/ready", timeout=0.5).status_code == 200:
-                return server
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.05)  # polling a subprocess: nothing to await on
+    if wait_ready(proc, port, server.log, timeout=20):
+        return server
     server.stop()
     raise RuntimeError(f"server did not become ready:\n{server.log()}")
 
