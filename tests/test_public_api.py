@@ -5,8 +5,16 @@ import mcpgen
 
 def test_exported_members_are_pinned() -> None:
     assert mcpgen.__all__ == [
+        "Audio",
+        "ClientInputError",
         "Context",
         "Credential",
+        "Elicitation",
+        "EmbeddedResource",
+        "Image",
+        "ResourceLink",
+        "Root",
+        "Sampled",
         "ToolError",
         "__version__",
         "prompt",

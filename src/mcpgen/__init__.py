@@ -6,11 +6,34 @@ Tool files import the authoring API from here::
 """
 
 from mcpgen._version import __version__
-from mcpgen.authoring import Context, Credential, ToolError, prompt, resource, tool
+from mcpgen.authoring import (
+    Audio,
+    ClientInputError,
+    Context,
+    Credential,
+    Elicitation,
+    EmbeddedResource,
+    Image,
+    ResourceLink,
+    Root,
+    Sampled,
+    ToolError,
+    prompt,
+    resource,
+    tool,
+)
 
 __all__ = [
+    "Audio",
+    "ClientInputError",
     "Context",
     "Credential",
+    "Elicitation",
+    "EmbeddedResource",
+    "Image",
+    "ResourceLink",
+    "Root",
+    "Sampled",
     "ToolError",
     "__version__",
     "prompt",

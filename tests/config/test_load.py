@@ -77,7 +77,7 @@ def test_defaults_match_the_runtime_settings() -> None:
     config, settings = Config(), Settings(root=Path("."))
     assert config.server.host == settings.host == "127.0.0.1"
     assert config.server.port == settings.port == 8080
-    assert (config.server.protocol_mode == "stateless") is settings.stateless
+    assert config.server.protocol_mode == settings.protocol_mode == "auto"
     assert config.server.request_timeout == settings.default_timeout == 30.0
     assert config.server.max_request_size == settings.max_request_size == 4 * 1024 * 1024
     assert config.server.graceful_shutdown_timeout == settings.graceful_shutdown_timeout == 10.0

@@ -25,7 +25,7 @@ def test_config_is_the_base_and_flags_override_it(tmp_path: Path) -> None:
     (tmp_path / "config" / "config.prod.yaml").write_text("server:\n  host: 0.0.0.0\n")
     manifest = tmp_path / ".mcpgen" / "manifest.json"
     args = parser({"MCPGEN_ENV": "prod"}).parse_args(
-        ["--manifest", str(manifest), "--stateful", "--timeout", "5", "--set", "server.thread_pool_size=3"]
+        ["--manifest", str(manifest), "--protocol-mode", "stateful", "--timeout", "5", "--set", "server.thread_pool_size=3"]
     )
     base = settings_from_config(
         load_config(tmp_path, env=args.env, environ={}, overrides=args.set).config, tmp_path
@@ -35,7 +35,7 @@ def test_config_is_the_base_and_flags_override_it(tmp_path: Path) -> None:
     assert settings.allowed_hosts == ("a.example",)
     assert settings.log_format == "json"
     assert settings.thread_pool_size == 3  # --set
-    assert not settings.stateless  # flag
+    assert settings.protocol_mode == "stateful"  # flag
     assert settings.default_timeout == 5  # flag beats config's 12
     assert settings.root == tmp_path
 

@@ -1,6 +1,7 @@
 """The authoring API tool files import (re-exported from ``mcpgen``)."""
 
 from mcpgen.authoring.collect import collect, import_file, module_name, purge_workspace_modules
+from mcpgen.authoring.content import Audio, Content, EmbeddedResource, Image, ResourceLink
 from mcpgen.authoring.context import LOG_LEVELS, Context, ContextBackend, LogLevel
 from mcpgen.authoring.credentials import Credential
 from mcpgen.authoring.definitions import (
@@ -16,22 +17,34 @@ from mcpgen.authoring.definitions import (
     resource,
     tool,
 )
-from mcpgen.authoring.errors import ToolError
+from mcpgen.authoring.errors import ClientInputError, MissingClientCapability, NoBackChannel, ToolError
+from mcpgen.authoring.interaction import Elicitation, Root, Sampled
 from mcpgen.authoring.schema import DefinitionError
 
 __all__ = [
     "ATTRIBUTE",
     "LOG_LEVELS",
+    "Audio",
+    "ClientInputError",
+    "Content",
     "Context",
     "ContextBackend",
     "Credential",
     "Definition",
     "DefinitionError",
+    "Elicitation",
+    "EmbeddedResource",
+    "Image",
     "LogLevel",
+    "MissingClientCapability",
     "ModuleDefinitions",
+    "NoBackChannel",
     "PromptArgumentSpec",
     "PromptDefinition",
     "ResourceDefinition",
+    "ResourceLink",
+    "Root",
+    "Sampled",
     "ToolDefinition",
     "ToolError",
     "build_tool",

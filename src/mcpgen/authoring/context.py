@@ -11,8 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable, Generator, Mapping, Sequence
 from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel
+
+from mcpgen.authoring import interaction
+from mcpgen.authoring.errors import NoBackChannel
+from mcpgen.authoring.interaction import Elicitation, Root, Sampled
 
 LogLevel = Literal["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
 LOG_LEVELS: tuple[LogLevel, ...] = (
@@ -54,6 +60,18 @@ class ContextBackend(Protocol):
 
     def credential(self, name: str) -> str | None: ...
 
+    def client_supports(self, capability: str) -> bool:
+        """Whether the client declared ``capability`` (``"sampling"``, ``"elicitation"``, ``"roots"``)."""
+        ...
+
+    async def ask(self, key: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Send ``method`` to the client and return its answer (raises ``ClientInputError`` when it cannot)."""
+        ...
+
+    async def resource_updated(self, uri: str) -> None:
+        """Tell subscribed clients that the resource at ``uri`` changed."""
+        ...
+
 
 class _Done:
     """An already-finished awaitable: what ``ctx.log`` returns when nothing is left to wait for."""
@@ -75,6 +93,7 @@ class Context:
         self._backend = backend
         self._tool = tool
         self._pending: set[asyncio.Future[None]] = set()
+        self._asked: dict[str, int] = {}
         self._loop: asyncio.AbstractEventLoop | None
         try:
             self._loop = asyncio.get_running_loop()
@@ -124,6 +143,82 @@ class Context:
         if self._backend is None:
             return None
         return self._backend.credential(name)
+
+    # asking the client -------------------------------------------------------
+
+    def client_supports(self, capability: str) -> bool:
+        """Whether the client declared ``capability``: ``"sampling"``, ``"elicitation"`` or ``"roots"``."""
+        return self._backend is not None and self._backend.client_supports(capability)
+
+    async def _ask(self, method: str, params: dict[str, Any], key: str | None) -> dict[str, Any]:
+        if self._backend is None:
+            raise NoBackChannel(f"{method} needs a connected client; this Context has none")
+        if key is None:
+            short = interaction.CAPABILITY_OF[method]
+            count = self._asked.get(short, 0) + 1
+            self._asked[short] = count
+            key = f"{short}-{count}"
+        return await self._backend.ask(key, method, params)
+
+    async def elicit(
+        self,
+        message: str,
+        schema: Mapping[str, Any] | type[BaseModel],
+        *,
+        key: str | None = None,
+    ) -> Elicitation[Any]:
+        """Ask the user for structured input (``elicitation/create``) and wait for the answer.
+
+        ``schema`` is a flat JSON Schema object or a pydantic model of
+        primitive fields (then ``result.data`` is a model instance). Check
+        ``result.action``: ``"accept"``, ``"decline"`` or ``"cancel"``.
+
+        On protocol 2025-11-25 this is a request over the session's back
+        channel; on 2026-07-28 the call returns an ``InputRequiredResult`` and
+        is run again with the answer, so code before this line runs once per
+        round -- keep it free of side effects. ``key`` names the request on
+        the wire (default: ``elicitation-1``, ``elicitation-2``... in call order).
+
+        Raises :class:`~mcpgen.ClientInputError` when the client cannot answer.
+        """
+        params = {"message": message, "requestedSchema": interaction.elicit_schema(schema)}
+        answer = await self._ask(interaction.ELICIT, params, key)
+        return interaction.elicitation(answer, schema)
+
+    async def sample(
+        self,
+        prompt: str | Sequence[Any],
+        *,
+        max_tokens: int = 512,
+        system_prompt: str | None = None,
+        temperature: float | None = None,
+        stop_sequences: Sequence[str] | None = None,
+        model_preferences: Mapping[str, Any] | None = None,
+        key: str | None = None,
+    ) -> Sampled:
+        """Ask the client's LLM for a completion (``sampling/createMessage``).
+
+        ``prompt`` is a string or a list of strings / ``{"role", "content"}``
+        messages. Same delivery rules and errors as :meth:`elicit`.
+        """
+        params: dict[str, Any] = {"messages": interaction.sampling_messages(prompt), "maxTokens": max_tokens}
+        optional = {
+            "systemPrompt": system_prompt,
+            "temperature": temperature,
+            "stopSequences": list(stop_sequences) if stop_sequences is not None else None,
+            "modelPreferences": dict(model_preferences) if model_preferences is not None else None,
+        }
+        params.update({k: v for k, v in optional.items() if v is not None})
+        return interaction.sampled(await self._ask(interaction.SAMPLE, params, key))
+
+    async def list_roots(self, *, key: str | None = None) -> list[Root]:
+        """The roots (directories, projects) the client exposes (``roots/list``)."""
+        return interaction.roots(await self._ask(interaction.LIST_ROOTS, {}, key))
+
+    async def resource_updated(self, uri: str) -> None:
+        """Notify clients subscribed to ``uri`` that it changed (they will read it again)."""
+        if self._backend is not None:
+            await self._backend.resource_updated(uri)
 
     def _submit(self, coro: Any) -> Awaitable[None]:
         loop = self._loop

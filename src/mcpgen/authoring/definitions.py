@@ -18,7 +18,14 @@ from pydantic import ValidationError
 from mcpgen.authoring import docstrings
 from mcpgen.authoring.context import Context
 from mcpgen.authoring.credentials import Credential, credentials_from_docstring
-from mcpgen.authoring.schema import DefinitionError, Output, Signature, output_adapter, signature_model
+from mcpgen.authoring.schema import (
+    DefinitionError,
+    Output,
+    Signature,
+    output_adapter,
+    raw_signature,
+    signature_model,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 ATTRIBUTE = "__mcpgen__"
@@ -64,7 +71,9 @@ class ToolDefinition:
             return ((dict(arguments), ctx) if wants_ctx else (dict(arguments),)), {}
         sig = self.signature
         assert sig is not None
-        if sig.plain:
+        if sig.takes_any:
+            kwargs = dict(arguments)
+        elif sig.plain:
             kwargs = {k: v for k, v in arguments.items() if k in sig.param_names}
         else:
             try:
@@ -104,6 +113,7 @@ class ResourceDefinition:
     line: int | None = None
     context_param: str | None = None
     is_async: bool = False
+    completions: Mapping[str, Completer] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -124,9 +134,34 @@ class PromptDefinition:
     line: int | None = None
     context_param: str | None = None
     is_async: bool = False
+    completions: Mapping[str, Completer] = field(default_factory=dict)
 
 
 Definition = ToolDefinition | ResourceDefinition | PromptDefinition
+
+
+Completer = Sequence[str] | Callable[..., Any]
+"""How an argument is completed: a list of values (filtered by prefix) or a function.
+
+A function is called with the partial ``value`` and, if it accepts them, the
+other already-filled ``arguments`` (a dict); it returns (or, when async,
+resolves to) a list of suggestions.
+"""
+
+
+def _completions(
+    complete: Mapping[str, Completer] | None, known: Sequence[str], where: str
+) -> Mapping[str, Completer]:
+    if not complete:
+        return {}
+    if not isinstance(complete, Mapping):
+        raise DefinitionError(f"{where}: complete= takes a dict of argument name -> values or function")
+    for arg, completer in complete.items():
+        if arg not in known:
+            raise DefinitionError(f"{where}: complete= names {arg!r}, which is not one of {sorted(known)}")
+        if isinstance(completer, str) or not (callable(completer) or isinstance(completer, Sequence)):
+            raise DefinitionError(f"{where}: complete[{arg!r}] must be a list of strings or a function")
+    return dict(complete)
 
 
 def _all_credentials(explicit: Sequence[Credential] | None, doc: str | None) -> tuple[Credential, ...]:
@@ -148,6 +183,7 @@ def build_tool(
     timeout: float | None = None,
     credentials: Sequence[Credential] | None = None,
     tags: Sequence[str] | None = None,
+    input_schema: Mapping[str, Any] | None = None,
 ) -> ToolDefinition:
     if not callable(fn):
         raise DefinitionError(f"@tool must decorate a function, not {type(fn).__name__}")
@@ -155,7 +191,10 @@ def build_tool(
     doc = docstrings.parse(fn.__doc__)
     if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
         raise DefinitionError(f"{tool_name}: timeout must be a positive number of seconds")
-    signature = signature_model(fn, tool_name, doc.params)
+    if input_schema is not None:
+        signature = raw_signature(fn, tool_name, input_schema)
+    else:
+        signature = signature_model(fn, tool_name, doc.params)
     output = output_adapter(fn, tool_name)
     return ToolDefinition(
         name=tool_name,
@@ -188,6 +227,7 @@ def tool(
     timeout: float | None = None,
     credentials: Sequence[Credential] | None = None,
     tags: Sequence[str] | None = None,
+    input_schema: Mapping[str, Any] | None = None,
 ) -> Callable[[F], F]: ...
 def tool(
     fn: Any = None,
@@ -200,12 +240,16 @@ def tool(
     timeout: float | None = None,
     credentials: Sequence[Credential] | None = None,
     tags: Sequence[str] | None = None,
+    input_schema: Mapping[str, Any] | None = None,
 ) -> Any:
     """Make a function an MCP tool. Use as ``@tool`` or ``@tool(name=..., timeout=...)``.
 
     The input schema comes from the type hints, the description from the
     docstring (with per-parameter descriptions from a Google- or NumPy-style
     parameter section). A parameter typed ``Context`` is injected at call time.
+    ``input_schema=`` replaces the derived schema with a hand-written JSON
+    Schema (Draft 2020-12): arguments are then validated against it and passed
+    on as they are, by name, or all of them to a ``**kwargs`` parameter.
     """
 
     def decorate(func: F) -> F:
@@ -218,6 +262,7 @@ def tool(
             timeout=timeout,
             credentials=credentials,
             tags=tags,
+            input_schema=input_schema,
         )
         setattr(func, ATTRIBUTE, definition)
         return func
@@ -246,12 +291,14 @@ def resource(
     description: str | None = None,
     title: str | None = None,
     mime_type: str | None = None,
+    complete: Mapping[str, Completer] | None = None,
 ) -> Callable[[F], F]:
     """Expose a function's return value as a resource at ``uri``.
 
     A URI with ``{placeholders}`` is a template: each placeholder must be a
-    parameter of the function. Return ``str`` (text), ``bytes`` (binary) or a
-    dict/list (JSON).
+    parameter of the function, and ``complete={"id": [...] or fn}`` offers
+    completions for it (``completion/complete``). Return ``str`` (text),
+    ``bytes`` (binary), a dict/list (JSON) or an ``EmbeddedResource``.
     """
     if not isinstance(uri, str) or "://" not in uri:
         raise DefinitionError(f"@resource needs a URI like 'data://name', got {uri!r}")
@@ -280,6 +327,7 @@ def resource(
             line=_line(func),
             context_param=ctx_param,
             is_async=inspect.iscoroutinefunction(func),
+            completions=_completions(complete, variables, f"resource {uri}"),
         )
         setattr(func, ATTRIBUTE, definition)
         return func
@@ -291,7 +339,11 @@ def resource(
 def prompt(fn: F, /) -> F: ...
 @overload
 def prompt(
-    *, name: str | None = None, description: str | None = None, title: str | None = None
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    title: str | None = None,
+    complete: Mapping[str, Completer] | None = None,
 ) -> Callable[[F], F]: ...
 def prompt(
     fn: Any = None,
@@ -300,10 +352,14 @@ def prompt(
     name: str | None = None,
     description: str | None = None,
     title: str | None = None,
+    complete: Mapping[str, Completer] | None = None,
 ) -> Any:
     """Make a function an MCP prompt. Its parameters are the prompt arguments.
 
-    Return a string (one user message) or a list of ``{"role", "content"}`` dicts / strings.
+    Return a string (one user message) or a list of ``{"role", "content"}``
+    dicts / strings, where content may also be an ``Image`` or an
+    ``EmbeddedResource``. ``complete={"arg": [...] or fn}`` offers completions
+    for an argument (``completion/complete``).
     """
 
     def decorate(func: F) -> F:
@@ -330,6 +386,7 @@ def prompt(
             line=_line(func),
             context_param=ctx_param,
             is_async=inspect.iscoroutinefunction(func),
+            completions=_completions(complete, [a.name for a in args], f"prompt {name or func.__name__}"),
         )
         setattr(func, ATTRIBUTE, definition)
         return func

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin
 
@@ -38,6 +38,8 @@ class Signature:
     param_names: tuple[str, ...]
     plain: bool
     """True when every parameter is a plain JSON type: arguments need no coercion."""
+    takes_any: bool = False
+    """True for a hand-written input schema with ``**kwargs``: every argument is passed on."""
 
 
 def _is_context(annotation: Any) -> bool:
@@ -80,6 +82,40 @@ def type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
         return typing.get_type_hints(fn, include_extras=True)
     except Exception as exc:  # unresolvable forward references and the like
         raise DefinitionError(f"cannot resolve type hints of {fn.__qualname__}: {exc}") from exc
+
+
+def raw_signature(fn: Callable[..., Any], name: str, schema: Mapping[str, Any]) -> Signature:
+    """The signature of a tool with a hand-written ``input_schema``: arguments pass through uncoerced.
+
+    Named parameters receive the argument of the same name; a ``**kwargs``
+    parameter receives all of them.
+    """
+    if not isinstance(schema, Mapping) or schema.get("type") != "object":
+        raise DefinitionError(
+            f'{name}: input_schema must be a JSON Schema object ({{"type": "object", ...}})'
+        )
+    hints = type_hints(fn)
+    context_param = None
+    names: list[str] = []
+    takes_any = False
+    for param in inspect.signature(fn).parameters.values():
+        if _is_context(hints.get(param.name)):
+            context_param = param.name
+        elif param.kind is inspect.Parameter.VAR_KEYWORD:
+            takes_any = True
+        elif param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.POSITIONAL_ONLY):
+            raise DefinitionError(f"{name}: parameter {param.name!r} cannot receive a named JSON argument")
+        else:
+            names.append(param.name)
+    model = create_model(f"{name}_arguments", __config__=ConfigDict(extra="allow"))
+    return Signature(
+        model=model,
+        input_schema=dict(schema),
+        context_param=context_param,
+        param_names=tuple(names),
+        plain=True,
+        takes_any=takes_any,
+    )
 
 
 def signature_model(fn: Callable[..., Any], name: str, param_docs: dict[str, str]) -> Signature:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,13 @@ import typer
 from mcpgen.cli import render
 from mcpgen.cli.app import app, fail, server_log_level
 from mcpgen.errors import McpgenError, ValidationFailed
+
+
+class ProtocolMode(str, Enum):
+    auto = "auto"
+    stateless = "stateless"
+    stateful = "stateful"
+
 
 Host = Annotated[
     str | None, typer.Option("--host", help="Address to bind [default: server.host, 127.0.0.1].")
@@ -65,14 +73,21 @@ def serve_cmd(
     env: Env = None,
     set_: Sets = None,
     transport: Annotated[str, typer.Option("--transport", help="http (Streamable HTTP) or stdio.")] = "http",
+    protocol_mode: Annotated[
+        ProtocolMode | None,
+        typer.Option(
+            "--protocol-mode", help="Sessions for 2025-11-25 clients [default: server.protocol_mode]."
+        ),
+    ] = None,
     stateful: Annotated[
         bool | None,
-        typer.Option("--stateful/--stateless", help="Keep sessions [default: server.protocol_mode]."),
+        typer.Option("--stateful/--stateless", help="Shortcuts for --protocol-mode stateful/stateless."),
     ] = None,
     json_response: Annotated[
         bool | None,
         typer.Option(
-            "--json-response/--sse", help="Plain JSON answers instead of SSE streams (no notifications)."
+            "--json-response/--auto-response",
+            help="Plain JSON for every answer (notifications dropped) [default: JSON unless a stream is needed].",
         ),
     ] = None,
 ) -> None:
@@ -87,7 +102,8 @@ def serve_cmd(
                 host=host,
                 port=port,
                 transport=transport,
-                stateful=stateful,
+                protocol_mode=protocol_mode
+                or (None if stateful is None else ("stateful" if stateful else "stateless")),
                 json_response=json_response,
                 log_level=server_log_level(),
                 env=env,

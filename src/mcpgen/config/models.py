@@ -107,12 +107,31 @@ class ServerConfig(_Section):
 
     host: str = Field("127.0.0.1", min_length=1, description="Interface to listen on; 0.0.0.0 in containers.")
     port: int = Field(8080, ge=0, le=65535, description="TCP port to listen on (0 picks a free one).")
-    protocol_mode: Literal["stateless", "stateful"] = Field(
-        "stateless",
-        description="stateless scales across replicas; stateful keeps sessions for back channels on old protocol versions.",
+    protocol_mode: Literal["auto", "stateless", "stateful"] = Field(
+        "auto",
+        description=(
+            "auto: stateless (any replica answers), except that protocol 2025-11-25 clients get a session "
+            "for what needs a back channel (sampling, elicitation, roots, subscriptions); "
+            "stateless: never a session (those features fail clearly on 2025-11-25); "
+            "stateful: every 2025-11-25 request goes through its session."
+        ),
     )
     json_response: bool = Field(
-        False, description="Answer POST /mcp with plain JSON instead of an SSE stream."
+        False,
+        description=(
+            "Answer every request with plain JSON, dropping progress and log notifications "
+            "(default: JSON unless the request needs a stream)."
+        ),
+    )
+    session_idle_timeout: Seconds = Field(
+        1800.0, description="Seconds an idle 2025-11-25 session is kept before it is closed."
+    )
+    request_state_key: SecretStr | None = Field(
+        None,
+        description=(
+            "Key (32+ bytes) sealing the 2026-07-28 requestState of multi-round calls; set the same "
+            "${VAR} on every replica. Unset: a random per-process key. Secret."
+        ),
     )
     cors: CorsConfig = Field(default_factory=CorsConfig, description=CorsConfig.__doc__)
     max_request_size: ByteSize = Field(

@@ -58,7 +58,7 @@ def parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     # Everything below overrides the config only when given.
     p.add_argument("--host")
     p.add_argument("--port", type=int, default=int(env["PORT"]) if env.get("PORT", "").isdigit() else None)
-    p.add_argument("--stateful", action="store_true", default=None, help="keep sessions (default: stateless)")
+    p.add_argument("--protocol-mode", choices=["auto", "stateless", "stateful"], help="default: from config")
     p.add_argument("--json-response", action="store_true", default=None, help="answer with JSON, not SSE")
     p.add_argument("--timeout", type=float, help="default tool timeout in seconds")
     p.add_argument("--threads", type=int, help="thread pool size for sync tools")
@@ -76,7 +76,7 @@ def settings_from_args(args: argparse.Namespace, base: Settings) -> Settings:
     flags: dict[str, object] = {
         "host": args.host,
         "port": args.port,
-        "stateless": None if args.stateful is None else not args.stateful,
+        "protocol_mode": args.protocol_mode,
         "json_response": args.json_response,
         "default_timeout": args.timeout,
         "max_request_size": args.max_request_size,

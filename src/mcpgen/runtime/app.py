@@ -50,7 +50,7 @@ def create_app(
     loaded = registry if registry is not None else Registry.load(manifest, settings)
     state = RuntimeState(loaded, settings, executor)
     server = build_server(state)
-    endpoint = McpEndpoint(server, settings)
+    endpoint = McpEndpoint(server, settings, lambda method, params: state.registry.may_stream(method, params))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

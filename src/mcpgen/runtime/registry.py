@@ -250,6 +250,20 @@ class Registry:
         tool = self.tools.get(name)
         return tool.entry.input_schema if tool is not None else None
 
+    def may_stream(self, method: str, params: Mapping[str, Any]) -> bool:
+        """Whether answering this request may send notifications or ask the client (a Context is injected)."""
+        if method == "tools/call":
+            tool = self.tools.get(params.get("name"))  # type: ignore[arg-type]
+            return tool is not None and tool.wants_context
+        if method == "prompts/get":
+            prompt = self.prompts.get(params.get("name"))  # type: ignore[arg-type]
+            return prompt is not None and prompt.definition.context_param is not None
+        if method == "resources/read":
+            uri = params.get("uri")
+            found = self.find_resource(uri) if isinstance(uri, str) else None
+            return found is not None and found[0].definition.context_param is not None
+        return False
+
     def find_resource(self, uri: str) -> tuple[LoadedResource, dict[str, Any]] | None:
         """The resource serving ``uri`` and the template variables it binds (static URIs win)."""
         static = self.static_resources.get(uri)

@@ -4,8 +4,10 @@ Tools (``tools/call`` result):
 
 - ``str`` → one text content block; ``None`` → no content;
 - ``bytes`` → one embedded binary resource (``application/octet-stream``);
-- an MCP content block (``mcp_types.TextContent`` ...), a list of them, or a
-  whole ``CallToolResult`` → passed through;
+- a content helper (``Image``, ``Audio``, ``EmbeddedResource``,
+  ``ResourceLink``) or an MCP content block (``mcp_types.TextContent`` ...),
+  or a list mixing them with strings → those content blocks; a whole
+  ``CallToolResult`` → passed through;
 - anything else (dict, list, number, bool, pydantic model, dataclass) → its
   JSON as text, plus ``structuredContent`` when the tool has an output schema.
 
@@ -28,6 +30,7 @@ import orjson
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
+from mcpgen.authoring import Content
 from mcpgen.runtime.registry import LoadedTool
 
 _CONTENT_TYPES = (
@@ -60,11 +63,41 @@ def _dump(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(by_alias=True, mode="json", exclude_none=True)
 
 
+def _block(item: Any) -> dict[str, Any] | None:
+    """The wire content block for ``item``, or ``None`` when it is not content."""
+    if isinstance(item, Content):
+        return item.to_wire()
+    if isinstance(item, _CONTENT_TYPES):
+        return _dump(item)
+    return None
+
+
+def content_blocks(value: Any) -> list[dict[str, Any]] | None:
+    """``value`` as content blocks when it is content or a list of content and strings, else ``None``."""
+    block = _block(value)
+    if block is not None:
+        return [block]
+    if not isinstance(value, list) or not value:
+        return None
+    blocks = []
+    has_content = False
+    for item in value:
+        block = _text(item) if isinstance(item, str) else _block(item)
+        if block is None:
+            return None
+        has_content = has_content or not isinstance(item, str)
+        blocks.append(block)
+    return blocks if has_content else None
+
+
 def tool_result(tool: LoadedTool, value: Any) -> dict[str, Any]:
     """The ``CallToolResult`` wire dict for a successful call that returned ``value``."""
+    blocks = content_blocks(value)
+    if blocks is not None:
+        return {"resultType": "complete", "content": blocks}
     definition = tool.definition
     output = definition.output
-    if output is not None and not isinstance(value, (mcp_types.CallToolResult, *_CONTENT_TYPES)):
+    if output is not None and not isinstance(value, mcp_types.CallToolResult):
         structured = definition.structured(value)
         assert structured is not None
         shown = structured["result"] if output.wrap else structured
@@ -80,10 +113,6 @@ def tool_result(tool: LoadedTool, value: Any) -> dict[str, Any]:
         return {"resultType": "complete", "content": [{"type": "resource", "resource": resource}]}
     if isinstance(value, mcp_types.CallToolResult):
         return {"resultType": "complete", **_dump(value)}
-    if isinstance(value, _CONTENT_TYPES):
-        return {"resultType": "complete", "content": [_dump(value)]}
-    if isinstance(value, list) and value and all(isinstance(v, _CONTENT_TYPES) for v in value):
-        return {"resultType": "complete", "content": [_dump(v) for v in value]}
     result: dict[str, Any] = {"resultType": "complete", "content": [_text(to_json(value))]}
     if tool.entry.output_schema is not None and definition.kind == "seed":
         result["structuredContent"] = value if isinstance(value, dict) else {"result": value}
@@ -98,7 +127,12 @@ def tool_error(message: str) -> dict[str, Any]:
 def resource_contents(uri: str, value: Any, mime_type: str | None) -> dict[str, Any]:
     """The ``ReadResourceResult`` wire dict for a resource function's return value."""
     item: dict[str, Any]
-    if isinstance(value, str):
+    if isinstance(value, Content):
+        wire = value.to_wire()
+        if wire.get("type") != "resource":
+            raise TypeError(f"a resource cannot return {type(value).__name__}; return str, bytes or JSON")
+        item = {**wire["resource"], "uri": uri}
+    elif isinstance(value, str):
         item = {"uri": uri, "mimeType": mime_type or "text/plain", "text": value}
     elif isinstance(value, bytes | bytearray | memoryview):
         blob = base64.b64encode(bytes(value)).decode()
@@ -111,6 +145,8 @@ def resource_contents(uri: str, value: Any, mime_type: str | None) -> dict[str, 
 def _message(item: Any) -> dict[str, Any]:
     if isinstance(item, str):
         return {"role": "user", "content": _text(item)}
+    if isinstance(item, Content):
+        return {"role": "user", "content": item.to_wire()}
     if isinstance(item, mcp_types.PromptMessage):
         return _dump(item)
     if isinstance(item, Mapping):
@@ -120,6 +156,8 @@ def _message(item: Any) -> dict[str, Any]:
         content = item.get("content")
         if isinstance(content, str):
             return {"role": role, "content": _text(content)}
+        if isinstance(content, Content):
+            return {"role": role, "content": content.to_wire()}
         if isinstance(content, BaseModel):
             return {"role": role, "content": _dump(content)}
         if isinstance(content, Mapping) and "type" in content:
@@ -131,7 +169,7 @@ def _message(item: Any) -> dict[str, Any]:
 
 def prompt_result(value: Any, description: str | None) -> dict[str, Any]:
     """The ``GetPromptResult`` wire dict for a prompt function's return value."""
-    if isinstance(value, str | mcp_types.PromptMessage | Mapping):
+    if isinstance(value, str | mcp_types.PromptMessage | Mapping | Content):
         messages = [_message(value)]
     elif isinstance(value, list | tuple):
         messages = [_message(item) for item in value]

@@ -38,6 +38,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+ProtocolMode = Literal["auto", "stateless", "stateful"]
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """How the runtime serves one manifest.
@@ -51,8 +54,14 @@ class Settings:
     root: Path
     host: str = "127.0.0.1"
     port: int = 8080
-    stateless: bool = True
+    protocol_mode: ProtocolMode = "auto"
+    """``auto``: stateless, except the sessions protocol 2025-11-25 needs for back channels;
+    ``stateless``: never a session; ``stateful``: every 2025-era request goes through its session."""
     json_response: bool = False
+    """Answer every request with plain JSON, even one that would stream notifications (they are dropped)."""
+    session_idle_timeout: float = 1800.0
+    request_state_key: str | None = field(default=None, repr=False, compare=False)
+    """Key sealing the 2026-07-28 ``requestState`` (shared by replicas); ``None``: a per-process random key."""
     default_timeout: float = 30.0
     max_request_size: int = 4 * MIB
     thread_pool_size: int = 32
@@ -95,6 +104,14 @@ class Settings:
             raise ConfigError("graceful_shutdown_timeout must be >= 0", key="graceful_shutdown_timeout")
         if self.log_level not in ("debug", "info", "warning", "error", "critical"):
             raise ConfigError(f"unknown log level {self.log_level!r}", key="log_level")
+        if self.protocol_mode not in ("auto", "stateless", "stateful"):
+            raise ConfigError(f"unknown protocol mode {self.protocol_mode!r}", key="protocol_mode")
+        if self.request_state_key is not None and len(self.request_state_key.encode()) < 32:
+            raise ConfigError(
+                "server.request_state_key must be at least 32 bytes of secret randomness "
+                '(python -c "import secrets; print(secrets.token_hex(32))")',
+                key="server.request_state_key",
+            )
         if not self.module_namespace.isidentifier():
             raise ConfigError("module_namespace must be a Python identifier", key="module_namespace")
 
@@ -118,7 +135,11 @@ def settings_from_config(config: Config, root: Path) -> Settings:
         root=root,
         host=server.host,
         port=server.port,
-        stateless=server.protocol_mode == "stateless",
+        protocol_mode=server.protocol_mode,
+        session_idle_timeout=server.session_idle_timeout,
+        request_state_key=(
+            server.request_state_key.get_secret_value() if server.request_state_key is not None else None
+        ),
         json_response=server.json_response,
         default_timeout=float(server.request_timeout),
         max_request_size=int(server.max_request_size),

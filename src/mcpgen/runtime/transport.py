@@ -18,19 +18,21 @@ Host/Origin (DNS-rebinding) protection, decided by :func:`transport_security`:
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, redirect_stdout
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, redirect_stdout
+from typing import Any, Literal
 
 import anyio
+import orjson
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from sse_starlette.sse import AppStatus
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcpgen.runtime.settings import Settings
 
@@ -85,25 +87,107 @@ class OriginGuard:
         await self.app(scope, receive, send)
 
 
-class McpEndpoint:
-    """``/mcp``: the SDK's Streamable HTTP session manager behind our own checks.
+Route = Literal["plain", "stream", "session"]
+SESSION_METHODS = frozenset(
+    {"initialize", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
+)
+"""2025-era methods whose effect lives in the session (answered by the session in ``auto`` mode)."""
+StreamTest = Callable[[str, Mapping[str, Any]], bool]
+"""``(method, params) -> bool``: whether a request's handler may send notifications or ask the client."""
 
-    In stateless mode ``GET`` (the standalone SSE stream, which would never
-    close) and ``DELETE`` (no session to end) are answered with 405 here.
-    Oversized bodies get 413 from the manager's body-limit middleware. A
-    fresh session manager is made per :meth:`run` (the SDK's can run only
-    once), so the same app can be started again; outside ``run`` it answers 503.
+
+def route_of(message: Any, may_stream: StreamTest) -> Route:
+    """Which kind of answer a JSON-RPC message needs.
+
+    ``plain``: one JSON response, no state (any replica); ``stream``: an SSE
+    stream for notifications (progress, logs, a listen stream); ``session``:
+    the 2025-era session (handshake, log level, subscriptions, and the
+    client's answers to server-to-client requests).
+    """
+    if not isinstance(message, dict):
+        return "plain"  # a batch or garbage: the SDK rejects it
+    method = message.get("method")
+    if not isinstance(method, str) or "id" not in message:
+        return "session"  # a response to our request, or a notification
+    if method in SESSION_METHODS:
+        return "session"
+    if method == "subscriptions/listen":
+        return "stream"
+    params = message.get("params")
+    if not isinstance(params, dict):
+        return "plain"
+    meta = params.get("_meta")
+    if isinstance(meta, dict) and meta.get("progressToken") is not None:
+        return "stream"
+    return "stream" if may_stream(method, params) else "plain"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _strip_mcp_headers(scope: Scope) -> Scope:
+    """``Mcp-*`` header values without surrounding whitespace (HTTP optional whitespace is not part of a value)."""
+    headers = scope["headers"]
+    if not any(k.startswith(b"mcp-") and v != v.strip() for k, v in headers):
+        return scope
+    return {**scope, "headers": [(k, v.strip() if k.startswith(b"mcp-") else v) for k, v in headers]}
+
+
+class _Replay:
+    """An ASGI ``receive`` that first hands out a body already read, then defers to the real one."""
+
+    def __init__(self, body: bytes, receive: Receive) -> None:
+        self._body: bytes | None = body
+        self._receive = receive
+
+    async def __call__(self) -> Message:
+        if self._body is not None:
+            body, self._body = self._body, None
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await self._receive()
+
+
+class McpEndpoint:
+    """``/mcp``: the SDK's Streamable HTTP session managers behind our routing and checks.
+
+    Each POST is read, classified (:func:`route_of`) and handed to one of
+    up to three SDK session managers sharing one server:
+
+    - **plain**: stateless, plain JSON -- the fast path for every request
+      that sends nothing but its answer;
+    - **stream**: stateless, SSE only when the handler emits a notification
+      (progress, logs, 2026-07-28 listen streams);
+    - **session** (``auto``/``stateful``): 2025-11-25 sessions, made at
+      ``initialize``, for what needs the session: back channels
+      (``ctx.elicit``/``sample``/``list_roots``), ``resources/subscribe``,
+      ``logging/setLevel``, the GET stream and DELETE.
+
+    Only ``session`` requests need sticky routing across replicas (by
+    ``Mcp-Session-Id``). ``GET``/``DELETE`` without a session (always, in
+    ``stateless`` mode) get 405.
+    Oversized bodies get 413. Fresh managers are made per :meth:`run` (an SDK
+    manager runs once), so the same app can start again; outside ``run``
+    requests get 503.
     """
 
-    def __init__(self, server: Server[Any], settings: Settings) -> None:
+    def __init__(self, server: Server[Any], settings: Settings, may_stream: StreamTest | None = None) -> None:
         self.server = server
         self.settings = settings
         self.security = transport_security(settings)
-        self.stateless = settings.stateless
+        self.mode = settings.protocol_mode
+        self.may_stream: StreamTest = may_stream or (lambda method, params: True)
         self.in_flight = 0
         """POST requests being answered right now (what a graceful shutdown waits for)."""
         self._idle: anyio.Event | None = None
-        self._app: ASGIApp | None = None
+        self._apps: dict[Route, ASGIApp] | None = None
+
+    @property
+    def stateless(self) -> bool:
+        return self.mode == "stateless"
 
     async def wait_idle(self) -> None:
         """Return once no POST request is being answered."""
@@ -111,47 +195,109 @@ class McpEndpoint:
             self._idle = anyio.Event()
             await self._idle.wait()
 
-    @asynccontextmanager
-    async def run(self) -> AsyncIterator[StreamableHTTPSessionManager]:
-        """Serve while inside: a fresh session manager per run (enter it in the app lifespan)."""
+    def _manager(self, *, json_response: bool, stateless: bool) -> StreamableHTTPSessionManager:
         settings = self.settings
-        manager = StreamableHTTPSessionManager(
+        return StreamableHTTPSessionManager(
             app=self.server,
-            json_response=settings.json_response,
-            stateless=settings.stateless,
+            json_response=json_response,
+            stateless=stateless,
             security_settings=self.security,
             max_request_body_size=settings.max_request_size,
+            session_idle_timeout=None if stateless else settings.session_idle_timeout,
         )
-        app: ASGIApp = manager.handle_request
-        if self.security is None and settings.allowed_origins:
-            app = OriginGuard(app, settings.allowed_origins)
-        async with manager.run():
-            self._app = app
+
+    def _guard(self, app: ASGIApp) -> ASGIApp:
+        if self.security is None and self.settings.allowed_origins:
+            return OriginGuard(app, self.settings.allowed_origins)
+        return app
+
+    @asynccontextmanager
+    async def run(self) -> AsyncIterator[StreamableHTTPSessionManager]:
+        """Serve while inside: fresh session managers per run (enter it in the app lifespan)."""
+        json_only = self.settings.json_response
+        managers: dict[Route, StreamableHTTPSessionManager] = {
+            "plain": self._manager(json_response=True, stateless=True),
+            "stream": self._manager(json_response=json_only, stateless=True),
+        }
+        if not self.stateless:
+            managers["session"] = self._manager(json_response=json_only, stateless=False)
+        async with AsyncExitStack() as stack:
+            for manager in managers.values():
+                await stack.enter_async_context(manager.run())
+            self._apps = {route: self._guard(m.handle_request) for route, m in managers.items()}
             try:
-                yield manager
+                yield managers.get("session", managers["stream"])
             finally:
-                self._app = None
+                self._apps = None
+
+    def _target(self, scope: Scope, route: Route, apps: dict[Route, ASGIApp], initialize: bool) -> ASGIApp:
+        session_app = apps.get("session")
+        if session_app is None or _header(scope, b"mcp-protocol-version") in MODERN_PROTOCOL_VERSIONS:
+            return apps["stream"] if route == "stream" else apps["plain"]
+        if self.mode == "stateful":
+            return session_app
+        has_session = _header(scope, b"mcp-session-id") is not None
+        if route == "plain":
+            return apps["plain"]
+        if route == "stream":
+            return session_app if has_session else apps["stream"]
+        return session_app if has_session or initialize else apps["plain"]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.stateless and scope.get("method") in ("GET", "DELETE"):
-            message = "Method Not Allowed: this server is stateless; use POST"
-            response = PlainTextResponse(message, status_code=405, headers={"Allow": "POST"})
+        method = scope.get("method")
+        if method in ("GET", "DELETE") and (self.stateless or _header(scope, b"mcp-session-id") is None):
+            text = "Method Not Allowed: without a session this server answers POST only"
+            response = PlainTextResponse(text, status_code=405, headers={"Allow": "POST"})
             await response(scope, receive, send)
             return
-        app = self._app
-        if app is None:
+        apps = self._apps
+        if apps is None:
             await PlainTextResponse("Service Unavailable", status_code=503)(scope, receive, send)
             return
-        if scope.get("method") != "POST":
-            await app(scope, receive, send)
+        scope = _strip_mcp_headers(scope)
+        if method != "POST":
+            await apps.get("session", apps["stream"])(scope, receive, send)
             return
         self.in_flight += 1
         try:
-            await app(scope, receive, send)
+            body = await self._read_body(scope, receive, send)
+            if body is None:
+                return
+            parsed: Any
+            try:
+                parsed = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                parsed = None
+            route = route_of(parsed, self.may_stream)
+            initialize = isinstance(parsed, dict) and parsed.get("method") == "initialize"
+            app = self._target(scope, route, apps, initialize)
+            await app(scope, _Replay(body, receive), send)
         finally:
             self.in_flight -= 1
             if not self.in_flight and self._idle is not None:
                 self._idle.set()
+
+    async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+        """The whole request body, or ``None`` after answering 413 for one over the size limit."""
+        limit = self.settings.max_request_size
+        length = _header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await PlainTextResponse("Payload Too Large", status_code=413)(scope, receive, send)
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await PlainTextResponse("Payload Too Large", status_code=413)(scope, receive, send)
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
 
 def hold_sse_streams_on_shutdown() -> None:

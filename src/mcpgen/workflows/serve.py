@@ -46,7 +46,7 @@ class ServeOptions:
     host: str | None = None
     port: int | None = None
     transport: str = "http"
-    stateful: bool | None = None
+    protocol_mode: str | None = None
     json_response: bool | None = None
     log_level: LogLevelName | None = None
     env: str | None = None
@@ -81,7 +81,7 @@ def configure(
     flags = {
         "host": options.host,
         "port": options.port,
-        "stateless": None if options.stateful is None else not options.stateful,
+        "protocol_mode": options.protocol_mode,
         "json_response": options.json_response,
         "log_level": options.log_level,
     }
