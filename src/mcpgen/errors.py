@@ -14,6 +14,7 @@ cause (``raise ... from exc``)::
     ├── SecretStoreError        the encrypted secret store cannot be read or written
     │   └── SecretKeyError      no key, or the wrong key, for the secret store
     ├── CredentialError         a required credential is missing or invalid
+    ├── ConformanceError        the conformance suite cannot be installed or run
     └── ToolExecutionError      base of runtime failures inside a tool call
         ├── ToolTimeoutError    a call ran past its timeout
         └── ArgumentError       arguments do not match a tool's input schema
@@ -111,6 +112,17 @@ class CredentialError(McpgenError):
     def __init__(self, message: str, *, missing: dict[str, list[str]] | None = None) -> None:
         super().__init__(message)
         self.missing = missing or {}
+
+
+class ConformanceError(McpgenError):
+    """The conformance suite (or the Node it needs, or the server under test) cannot be set up or run.
+
+    ``log`` is the file holding the failing step's output, when there is one.
+    """
+
+    def __init__(self, message: str, *, log: Path | None = None) -> None:
+        super().__init__(message)
+        self.log = log
 
 
 class ToolExecutionError(McpgenError):

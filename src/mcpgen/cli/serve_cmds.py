@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +13,7 @@ from mcpgen.cli.app import app, fail, server_log_level
 from mcpgen.errors import McpgenError, ValidationFailed
 
 
-class ProtocolMode(str, Enum):
+class ProtocolMode(StrEnum):
     auto = "auto"
     stateless = "stateless"
     stateful = "stateful"

@@ -367,7 +367,8 @@ class Handlers:
         known = dict(params.context.arguments or {}) if params.context is not None else {}
         values = await _complete(completer, value, known) if completer is not None else []
         shown = values[:MAX_COMPLETIONS]
-        return {"completion": {"values": shown, "total": len(values), "hasMore": len(values) > len(shown)}}
+        completion = {"values": shown, "total": len(values), "hasMore": len(values) > len(shown)}
+        return {"resultType": "complete", "completion": completion}
 
     # subscriptions -----------------------------------------------------------
 

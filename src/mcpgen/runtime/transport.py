@@ -18,6 +18,7 @@ Host/Origin (DNS-rebinding) protection, decided by :func:`transport_security`:
 from __future__ import annotations
 
 import sys
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, redirect_stdout
 from typing import Any, Literal
@@ -31,7 +32,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from sse_starlette.sse import AppStatus
 from starlette.datastructures import Headers
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcpgen.runtime.settings import Settings
@@ -151,6 +152,22 @@ class _Replay:
         return await self._receive()
 
 
+class _Ended:
+    """Session ids this process has seen ended (bounded): requests bearing one get 404, as the spec says."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._limit = limit
+
+    def add(self, session_id: str) -> None:
+        self._ids[session_id] = None
+        while len(self._ids) > self._limit:
+            self._ids.popitem(last=False)
+
+    def __contains__(self, session_id: object) -> bool:
+        return session_id in self._ids
+
+
 class McpEndpoint:
     """``/mcp``: the SDK's Streamable HTTP session managers behind our routing and checks.
 
@@ -184,6 +201,7 @@ class McpEndpoint:
         """POST requests being answered right now (what a graceful shutdown waits for)."""
         self._idle: anyio.Event | None = None
         self._apps: dict[Route, ASGIApp] | None = None
+        self._ended = _Ended()
 
     @property
     def stateless(self) -> bool:
@@ -255,8 +273,17 @@ class McpEndpoint:
             await PlainTextResponse("Service Unavailable", status_code=503)(scope, receive, send)
             return
         scope = _strip_mcp_headers(scope)
+        session_id = _header(scope, b"mcp-session-id")
+        if session_id is not None and session_id in self._ended:
+            await _session_not_found(scope, receive, send)
+            return
         if method != "POST":
-            await apps.get("session", apps["stream"])(scope, receive, send)
+            app = apps.get("session", apps["stream"])
+            if method == "DELETE" and session_id is not None:
+                if await _status_of(app, scope, receive, send) in range(200, 300):
+                    self._ended.add(session_id)
+            else:
+                await app(scope, receive, send)
             return
         self.in_flight += 1
         try:
@@ -298,6 +325,25 @@ class McpEndpoint:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+async def _session_not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    body = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Session not found"}}
+    await Response(orjson.dumps(body), status_code=404, media_type="application/json")(scope, receive, send)
+
+
+async def _status_of(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> int | None:
+    """Run ``app`` and return the HTTP status it answered with."""
+    status: int | None = None
+
+    async def watch(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])
+        await send(message)
+
+    await app(scope, receive, watch)
+    return status
 
 
 def hold_sse_streams_on_shutdown() -> None:
