@@ -197,6 +197,18 @@ def _is_object_type(annotation: Any) -> bool:
     return isinstance(origin, type) and dataclasses.is_dataclass(origin)
 
 
+def _is_content(annotation: Any) -> bool:
+    """Whether ``annotation`` is, or contains (in a union or list), an MCP content type or helper."""
+    from mcpgen.authoring.content import Content
+
+    if inspect.isclass(annotation):
+        return issubclass(annotation, Content) or annotation.__module__.partition(".")[0] in (
+            "mcp",
+            "mcp_types",
+        )
+    return any(_is_content(arg) for arg in get_args(annotation))
+
+
 def output_adapter(fn: Callable[..., Any], name: str) -> Output | None:
     """An output schema for a structured return annotation, else ``None`` (plain text result)."""
     hints = type_hints(fn)
@@ -210,8 +222,8 @@ def output_adapter(fn: Callable[..., Any], name: str) -> Output | None:
         args = [a for a in get_args(annotation) if a is not type(None)]
         if len(args) == 1 and args[0] in _UNSTRUCTURED_RETURNS:
             return None
-    if inspect.isclass(annotation) and annotation.__module__.partition(".")[0] in ("mcp", "mcp_types"):
-        return None  # MCP content objects and results are sent as they are, not as structured output
+    if _is_content(annotation) or annotation is list:
+        return None  # content is sent as it is, not as structured output; a bare list may hold content
     try:
         if _is_object_type(annotation):
             adapter: TypeAdapter[Any] = TypeAdapter(annotation)
