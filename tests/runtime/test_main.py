@@ -25,7 +25,16 @@ def test_config_is_the_base_and_flags_override_it(tmp_path: Path) -> None:
     (tmp_path / "config" / "config.prod.yaml").write_text("server:\n  host: 0.0.0.0\n")
     manifest = tmp_path / ".mcpgen" / "manifest.json"
     args = parser({"MCPGEN_ENV": "prod"}).parse_args(
-        ["--manifest", str(manifest), "--protocol-mode", "stateful", "--timeout", "5", "--set", "server.thread_pool_size=3"]
+        [
+            "--manifest",
+            str(manifest),
+            "--protocol-mode",
+            "stateful",
+            "--timeout",
+            "5",
+            "--set",
+            "server.thread_pool_size=3",
+        ]
     )
     base = settings_from_config(
         load_config(tmp_path, env=args.env, environ={}, overrides=args.set).config, tmp_path

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.markup import escape
 
 from mcpgen import manifest as manifest_io
 from mcpgen._version import __version__
@@ -73,7 +74,7 @@ def server_log_level() -> LogLevelName | None:
 
 
 def fail(exc: McpgenError) -> NoReturn:
-    render.err.print(f"[red]error:[/red] {exc.message}", markup=True, highlight=False)
+    render.err.print(f"[red]error:[/red] {escape(exc.message)}", markup=True, highlight=False)
     raise typer.Exit(exc.exit_code)
 
 
@@ -210,5 +211,6 @@ def main() -> None:
 
 # Registers `dev` and `serve` on `app` (kept in their own module).
 from mcpgen.cli import config_cmds as _config_cmds  # noqa: E402, F401
+from mcpgen.cli import conformance_cmds as _conformance_cmds  # noqa: E402, F401
 from mcpgen.cli import credentials_cmds as _credentials_cmds  # noqa: E402, F401
 from mcpgen.cli import serve_cmds as _serve_cmds  # noqa: E402, F401
