@@ -119,6 +119,21 @@ async def test_origin_only_allow_list_on_a_public_bind(tmp_path: Path) -> None:
         assert no_origin.status_code == 200
 
 
+async def test_public_bind_without_config_refuses_cross_site_origins(tmp_path: Path) -> None:
+    """The container default: any Host works, a same-origin browser works, another site gets 403."""
+    manifest, settings = make_manifest(tmp_path, fixture_files(), host="0.0.0.0", json_response=True)
+    async with running(create_app(manifest, settings), host="mcp.internal:8080") as client:
+        same = await client.post(
+            "/mcp", content=rpc("tools/list"), headers={**HEADERS, "origin": "http://mcp.internal:8080"}
+        )
+        assert same.status_code == 200
+        other = await client.post(
+            "/mcp", content=rpc("tools/list"), headers={**HEADERS, "origin": "http://evil.example"}
+        )
+        assert other.status_code == 403
+        assert (await client.post("/mcp", content=rpc("tools/list"), headers=HEADERS)).status_code == 200
+
+
 def test_transport_security_rules(tmp_path: Path) -> None:
     loop = transport_security(Settings(root=tmp_path, allowed_hosts=("mcp.example",)))
     assert loop is not None

@@ -9,10 +9,10 @@ Host/Origin (DNS-rebinding) protection, decided by :func:`transport_security`:
 - bound to a loopback address: on, allowing ``127.0.0.1``, ``localhost`` and
   ``[::1]`` on any port, plus the configured ``allowed_hosts`` /
   ``allowed_origins``;
-- bound to anything else (a container, ``0.0.0.0``): on only when
-  ``allowed_hosts`` is configured -- a container is never locked to
-  loopback. ``allowed_origins`` alone is enforced by :class:`OriginGuard`
-  without a Host check.
+- bound to anything else (a container, ``0.0.0.0``): the Host check is on
+  only when ``allowed_hosts`` is configured -- a container is never locked
+  to loopback; without it :class:`OriginGuard` still answers 403 to a
+  browser ``Origin`` that is neither same-origin nor on ``allowed_origins``.
 """
 
 from __future__ import annotations
@@ -72,8 +72,20 @@ def origin_allowed(origin: str, allowed: Sequence[str]) -> bool:
     return any(a.endswith(":*") and origin.startswith(a[:-1]) for a in allowed)
 
 
+def same_origin(origin: str, host: str | None) -> bool:
+    """Whether a browser ``Origin`` names the host the request was sent to (``Host``)."""
+    _, _, rest = origin.partition("://")
+    return bool(host) and rest.rstrip("/").lower() == str(host).lower()
+
+
 class OriginGuard:
-    """403 for a request whose ``Origin`` is not allowed (used when there is no Host allow-list)."""
+    """403 for a browser request from another site (used when there is no Host allow-list).
+
+    Allowed: no ``Origin`` (not a browser), an ``Origin`` on ``allowed_origins``,
+    or one naming the very host the request went to (same origin). So a
+    container bound to 0.0.0.0 answers any host name it is reached by, but a
+    page on another site cannot drive it through the visitor's browser.
+    """
 
     def __init__(self, app: ASGIApp, allowed_origins: Sequence[str]) -> None:
         self.app = app
@@ -81,8 +93,13 @@ class OriginGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            origin = Headers(scope=scope).get("origin")
-            if origin and not origin_allowed(origin, self.allowed):
+            headers = Headers(scope=scope)
+            origin = headers.get("origin")
+            if (
+                origin
+                and not origin_allowed(origin, self.allowed)
+                and not same_origin(origin, headers.get("host"))
+            ):
                 await PlainTextResponse("Invalid Origin header", status_code=403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -225,7 +242,7 @@ class McpEndpoint:
         )
 
     def _guard(self, app: ASGIApp) -> ASGIApp:
-        if self.security is None and self.settings.allowed_origins:
+        if self.security is None:  # no Host allow-list (a public bind): still refuse cross-site browsers
             return OriginGuard(app, self.settings.allowed_origins)
         return app
 
