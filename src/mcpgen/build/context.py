@@ -34,7 +34,7 @@ from mcpgen.build.plan import (
 IGNORE_PATTERNS = tuple(
     line.strip() for line in DOCKERIGNORE.splitlines() if line.strip() and not line.startswith("#")
 )
-_CREATED_LABEL = re.compile(r"^(\s*org\.opencontainers\.image\.created=).*$", re.MULTILINE)
+_CREATED_LABEL = re.compile(r'(org\.opencontainers\.image\.created=)"[^"]*"')
 
 
 def is_ignored(path: str, patterns: Iterable[str] = IGNORE_PATTERNS) -> bool:
