@@ -76,7 +76,9 @@ def test_context_hash_ignores_build_time_but_sees_a_tool_change(tmp_path: Path) 
     )
     assert "tools/.env" not in names
     assert not any(".mcpgen" in n or "secrets" in n for n in names)
-    assert "manifest.json" in names and "Dockerfile" in names and "config/config.yaml" in names
+    assert "manifest.json" in names
+    assert "Dockerfile" in names
+    assert "config/config.yaml" in names
 
 
 def test_stable_dockerfile_drops_only_the_created_label() -> None:
@@ -102,7 +104,8 @@ def test_self_wheel_is_reproducible_and_complete(tmp_path: Path) -> None:
         names = zf.namelist()
     assert "mcpgen/runtime/__main__.py" in names
     assert "mcpgen/build/templates/Dockerfile.j2" in names
-    assert "mcpgen-0.1.0.dist-info/METADATA" in names and "mcpgen-0.1.0.dist-info/RECORD" in names
+    assert "mcpgen-0.1.0.dist-info/METADATA" in names
+    assert "mcpgen-0.1.0.dist-info/RECORD" in names
     assert not any("__pycache__" in n for n in names)
 
 
@@ -116,5 +119,7 @@ def test_pip_download_targets_the_image_python(tmp_path: Path) -> None:
     cmd = pip_download_command(tmp_path / "r.txt", tmp_path, PythonTarget("3.11", glibc="2.36"))
     joined = " ".join(cmd)
     assert "--only-binary=:all:" in cmd
-    assert "--python-version 3.11" in joined and "--abi cp311" in joined
-    assert "--platform manylinux_2_36_x86_64" in joined and "--platform any" in joined
+    assert "--python-version 3.11" in joined
+    assert "--abi cp311" in joined
+    assert "--platform manylinux_2_36_x86_64" in joined
+    assert "--platform any" in joined

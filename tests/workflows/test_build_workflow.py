@@ -113,15 +113,18 @@ def test_build_reports_steps_logs_tags_and_checkpoints(workspace: Path) -> None:
     engine, progress = FakeEngine(), Recorder()
     result = build(workspace, BuildOptions(base_image="base:1"), engine=engine, progress=progress, environ={})
     assert engine.builds == 1
-    assert [e for e in progress.events if e.startswith("Step ")][0] == "Step 1/8: Checking the Docker engine"
+    assert next(e for e in progress.events if e.startswith("Step ")) == "Step 1/8: Checking the Docker engine"
     assert "Step 7/8: Building image" in progress.events
     assert "> Step 1/2 : FROM base" in progress.events
     assert sorted(engine.tags) == sorted(result.tags)
-    assert result.tags[0] == "demo:latest" and result.tools == ["classify", "summarize", "translate"]
+    assert result.tags[0] == "demo:latest"
+    assert result.tools == ["classify", "summarize", "translate"]
     log = (workspace / ".mcpgen" / "build.log").read_text()
-    assert "Step 7/8: Building image" in log and "Step 1/2 : FROM base" in log
+    assert "Step 7/8: Building image" in log
+    assert "Step 1/2 : FROM base" in log
     checkpoint = orjson.loads((workspace / ".mcpgen" / "build" / "checkpoint.json").read_bytes())
-    assert checkpoint["image"] == result.image_id and checkpoint["context"]
+    assert checkpoint["image"] == result.image_id
+    assert checkpoint["context"]
 
 
 def test_unchanged_workspace_is_not_rebuilt_and_resume_skips_generation(workspace: Path) -> None:
@@ -136,7 +139,9 @@ def test_unchanged_workspace_is_not_rebuilt_and_resume_skips_generation(workspac
         environ={},
         resume=True,
     )
-    assert engine.builds == 1 and again.cached and again.image_id == first.image_id
+    assert engine.builds == 1
+    assert again.cached
+    assert again.image_id == first.image_id
     assert "done Discovering and validating (resumed from checkpoint)" in progress.events
     assert "done Building image (up to date)" in progress.events
     (workspace / "tools" / "summarize.py").write_text(
@@ -151,7 +156,8 @@ def test_unchanged_workspace_is_not_rebuilt_and_resume_skips_generation(workspac
         environ={},
         resume=True,
     )
-    assert engine.builds == 2 and not changed.cached
+    assert engine.builds == 2
+    assert not changed.cached
     assert "done Discovering and validating (3 tool(s))" in progress.events
 
 
@@ -175,7 +181,8 @@ def test_dry_run_touches_neither_docker_nor_disk(workspace: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     data = orjson.loads(proc.stdout)
-    assert data["dryRun"] is True and data["offline"] is True
+    assert data["dryRun"] is True
+    assert data["offline"] is True
     assert "COPY wheels/deps/" in data["dockerfile"]
     assert data["tags"][0] == "demo:latest"
     assert not (workspace / ".mcpgen").exists()
