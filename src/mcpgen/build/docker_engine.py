@@ -95,6 +95,8 @@ def hint_for(text: str) -> str | None:
         or "no such image" in low
     ):
         return "the base image is not present locally and cannot be pulled: `docker pull` it or pass --base-image"
+    if "python3: not found" in low or "stat /bin/sh" in low or 'python3": executable file not found' in low:
+        return "the base image has no python3 (or no shell): use a Python base image, e.g. --base-image python:3.12-slim"
     if "no matching distribution" in low or "could not find a version" in low:
         return "a dependency cannot be installed: build with --offline (wheels are fetched on the host) or fix the requirement"
     if (

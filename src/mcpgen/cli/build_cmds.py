@@ -271,7 +271,7 @@ def images_cmd(
     json_out: JsonFlag = False,
 ) -> None:
     """List this project's images (newest first); --prune KEEP removes the older ones."""
-    from mcpgen.build.docker_engine import DockerEngine
+    from mcpgen.build.docker_engine import DockerEngine, ImageInfo
     from mcpgen.build.registry import newest_first, project_filter, select_prune
     from mcpgen.workflows.project import load_project
 
@@ -280,9 +280,14 @@ def images_cmd(
         engine = DockerEngine()
         images = newest_first(engine.list_images(project_filter(project.name)))
         removed = []
+        kept: list[tuple[ImageInfo, str]] = []
         if prune is not None:
             for image in select_prune(images, prune):
-                engine.remove_image(image.id, force=True)
+                try:
+                    engine.remove_image(image.id, force=True)
+                except DockerError as exc:  # e.g. used by a running container: keep it, say why
+                    kept.append((image, exc.message.rsplit(": ", 1)[-1]))
+                    continue
                 removed.append(image)
             images = [i for i in images if i not in removed]
     except McpgenError as exc:
@@ -296,6 +301,7 @@ def images_cmd(
                     {"id": i.id, "tags": i.tags, "size": i.size, "created": i.created} for i in images
                 ],
                 "removed": [{"id": i.id, "tags": i.tags} for i in removed],
+                "kept": [{"id": i.id, "tags": i.tags, "reason": why} for i, why in kept],
             }
         )
         return
