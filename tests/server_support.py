@@ -46,3 +46,16 @@ def stop_process(proc: subprocess.Popen[bytes]) -> int:
             proc.kill()
             proc.wait(timeout=5)
     return proc.returncode
+
+
+def wait_http_ready(url: str, timeout: float = 30) -> bool:
+    """Poll ``url`` until it answers 200 (True) or the time is up (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(url, timeout=0.5).status_code == 200:
+                return True
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.1)  # polling a container over HTTP: nothing to await on
+    return False

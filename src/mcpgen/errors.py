@@ -15,6 +15,11 @@ cause (``raise ... from exc``)::
     │   └── SecretKeyError      no key, or the wrong key, for the secret store
     ├── CredentialError         a required credential is missing or invalid
     ├── ConformanceError        the conformance suite cannot be installed or run
+    ├── DockerError             the Docker engine refused or failed an operation
+    │   ├── EngineUnavailable   no Docker engine answers (daemon not running, no socket access)
+    │   ├── ImageBuildError     ``docker build`` failed; carries the step, the output and a hint
+    │   └── RegistryError       a push or pull failed (auth, unreachable registry)
+    ├── ImageReferenceError     an image name or tag breaks Docker's reference grammar (exit 2)
     └── ToolExecutionError      base of runtime failures inside a tool call
         ├── ToolTimeoutError    a call ran past its timeout
         └── ArgumentError       arguments do not match a tool's input schema
@@ -123,6 +128,60 @@ class ConformanceError(McpgenError):
     def __init__(self, message: str, *, log: Path | None = None) -> None:
         super().__init__(message)
         self.log = log
+
+
+class DockerError(McpgenError):
+    """The Docker engine refused or failed an operation. ``hint`` says what usually fixes it."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class EngineUnavailable(DockerError):
+    """No Docker engine answers at the configured address."""
+
+
+class ImageBuildError(DockerError):
+    """An image build failed.
+
+    ``step`` names the mcpgen step (e.g. ``Building image``), ``instruction`` the
+    Dockerfile instruction that failed when known, ``output`` the last lines of
+    the build output.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        step: str,
+        instruction: str | None = None,
+        output: str = "",
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.step = step
+        self.instruction = instruction
+        self.output = output
+
+
+class RegistryError(DockerError):
+    """A push or pull failed; ``reference`` is the image reference involved."""
+
+    def __init__(self, message: str, *, reference: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reference = reference
+
+
+class ImageReferenceError(McpgenError):
+    """An image reference breaks Docker's grammar; ``part`` is the offending component."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, reference: str, part: str) -> None:
+        super().__init__(message)
+        self.reference = reference
+        self.part = part
 
 
 class ToolExecutionError(McpgenError):

@@ -210,6 +210,7 @@ def main() -> None:
 
 
 # Registers `dev` and `serve` on `app` (kept in their own module).
+from mcpgen.cli import build_cmds as _build_cmds  # noqa: E402, F401
 from mcpgen.cli import config_cmds as _config_cmds  # noqa: E402, F401
 from mcpgen.cli import conformance_cmds as _conformance_cmds  # noqa: E402, F401
 from mcpgen.cli import credentials_cmds as _credentials_cmds  # noqa: E402, F401

@@ -1,0 +1,207 @@
+"""``mcpgen run``: build (cache-aware), start the container, wait until ``/health/ready`` answers.
+
+Secrets are injected as environment variables when the container starts
+(stored secrets, then ``--env-file``), never baked into the image. The host
+port is bound to 127.0.0.1 by default and checked free first; with
+``--network host`` the server itself listens on ``--host:--port``. ``--dev``
+mounts ``tools/``, ``connectors/`` and ``config/`` read-only and runs
+``mcpgen dev`` inside the container, which reloads on change.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mcpgen.build.docker_engine import ContainerSpec, DockerEngine, ImageBuilder
+from mcpgen.build.dockerfile import APP as APP_ROOT
+from mcpgen.build.plan import BuildOptions
+from mcpgen.errors import DockerError, McpgenError, UsageError
+from mcpgen.workflows.build import BuildResult, Progress, build
+from mcpgen.workflows.configure import inject_stored_secrets
+from mcpgen.workflows.project import STATE_DIR, load_project
+
+CONTAINER_PORT = 8080
+DEV_DIRS = ("tools", "connectors", "config")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    port: int = 8080
+    host: str = "127.0.0.1"
+    network: str | None = None
+    detach: bool = False
+    name: str | None = None
+    env_file: Path | None = None
+    remove: bool = False
+    dev: bool = False
+    ready_timeout: float = 30.0
+    build: BuildOptions = field(default_factory=BuildOptions)
+
+
+@dataclass
+class Started:
+    container_id: str
+    image: str
+    url: str
+    build: BuildResult
+    env_names: list[str]
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``NAME=value`` lines (``#`` comments, blank lines and an ``export`` prefix allowed)."""
+    values: dict[str, str] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"--env-file {path}: cannot read: {exc}") from exc
+    for number, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--env-file {path}:{number}: expected NAME=value")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name.strip()] = value
+    return values
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def container_environment(root: Path, options: RunOptions, environ: Mapping[str, str]) -> dict[str, str]:
+    """What the container gets: stored secrets, the env file, and where to listen."""
+    env: dict[str, str] = {}
+    scratch = dict(environ)
+    for name in inject_stored_secrets(root / STATE_DIR, scratch):
+        env[name] = scratch[name]
+    if options.env_file is not None:
+        env.update(read_env_file(options.env_file))
+    if options.network == "host":
+        env["PORT"] = str(options.port)
+        env["MCPGEN_SERVER__HOST"] = options.host
+    return env
+
+
+def wait_ready(url: str, is_running: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not is_running():
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)  # polling a container over HTTP: nothing to await on
+    return False
+
+
+def start(
+    root: Path,
+    options: RunOptions,
+    *,
+    engine: ImageBuilder | None = None,
+    progress: Progress | None = None,
+    environ: Mapping[str, str] | None = None,
+    on_log: Callable[[str], None] | None = None,
+) -> Started:
+    """Build, start, wait for readiness. On failure the container is removed and the error names why."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    if options.network not in (None, "host", "bridge"):
+        raise UsageError(f"--network must be host or bridge, not {options.network!r}")
+    engine = engine or DockerEngine()
+    project = load_project(root)
+    connect_host = "127.0.0.1" if options.host in ("0.0.0.0", "") else options.host
+    if not port_is_free(options.host, options.port):
+        raise UsageError(f"port {options.port} on {options.host} is in use; pick another with --port")
+    result = build(project.root, options.build, engine=engine, progress=progress, environ=environ)
+    image = result.tags[0]
+    env = container_environment(project.root, options, environ)
+    mounts: dict[str, str] = {}
+    command: list[str] = []
+    entrypoint: list[str] | None = None
+    if options.dev:
+        for folder in DEV_DIRS:
+            if (project.root / folder).is_dir():
+                mounts[str((project.root / folder).resolve())] = f"{APP_ROOT}/{folder}"
+        inner_port = options.port if options.network == "host" else CONTAINER_PORT
+        inner_host = options.host if options.network == "host" else "0.0.0.0"
+        entrypoint = ["mcpgen"]
+        command = ["dev", APP_ROOT, "--host", inner_host, "--port", str(inner_port)]
+    spec = ContainerSpec(
+        image=image,
+        name=options.name,
+        environment=env,
+        network_host=options.network == "host",
+        ports={} if options.network == "host" else {CONTAINER_PORT: (options.host, options.port)},
+        mounts=mounts,
+        command=command,
+        entrypoint=entrypoint,
+        labels={"io.mcpgen.project": project.name},
+    )
+    container_id = engine.run(spec)
+    started = Started(
+        container_id=container_id,
+        image=image,
+        url=f"http://{connect_host}:{options.port}",
+        build=result,
+        env_names=sorted(env),
+    )
+    follower: threading.Thread | None = None
+    if on_log is not None:
+        follower = threading.Thread(
+            target=_follow, args=(engine, container_id, on_log), name="mcpgen-logs", daemon=True
+        )
+        follower.start()
+    try:
+        ok = wait_ready(
+            f"{started.url}/health/ready",
+            lambda: engine.container_status(container_id) in ("created", "running", "restarting"),
+            options.ready_timeout,
+        )
+    except BaseException:
+        engine.remove_container(container_id)
+        raise
+    if not ok:
+        last = list(engine.container_logs(container_id, follow=False, tail=20))
+        engine.remove_container(container_id)
+        raise DockerError(
+            f"the container did not become ready within {options.ready_timeout:.0f}s; last log lines:\n"
+            + "\n".join(last),
+            hint="check the log above (a missing required credential? set it with `mcpgen secrets set NAME`)",
+        )
+    return started
+
+
+def _follow(engine: ImageBuilder, container_id: str, on_log: Callable[[str], None]) -> None:
+    try:
+        for line in engine.container_logs(container_id, follow=True):
+            on_log(line)
+    except McpgenError:
+        return
+
+
+def stop(engine: ImageBuilder, container_id: str, *, remove: bool) -> None:
+    engine.stop(container_id)
+    if remove:
+        engine.remove_container(container_id)
