@@ -35,6 +35,7 @@ from mcp.shared.exceptions import MCPError
 
 from mcpgen.authoring import Context, LogLevel, ToolError
 from mcpgen.errors import ToolTimeoutError
+from mcpgen.runtime.node_tools import call_node_tool
 from mcpgen.runtime.results import prompt_result, resource_contents, tool_error, tool_result
 from mcpgen.runtime.state import RuntimeState
 
@@ -136,6 +137,9 @@ class Handlers:
         if problems:
             detail = "; ".join(f"{field}: {problem}" for field, problem in problems)
             raise _invalid(f"Invalid arguments for tool '{tool.name}': {detail}")
+        if tool.node is not None:  # TS/JS: runs in the Node worker pool
+            backend = RequestBackend(ctx, tool.name, tool.credentials)
+            return await call_node_tool(tool, arguments, backend, ctx.request_id)
         definition = tool.definition
         context = (
             Context(RequestBackend(ctx, tool.name, tool.credentials), tool=tool.name)
