@@ -351,6 +351,7 @@ class NodePool:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._closing: asyncio.Task[None] | None = None
+        self._starting: set[asyncio.Task[None]] = set()
         self.restarts = 0
 
     @property
@@ -374,10 +375,14 @@ class NodePool:
                 await asyncio.sleep(delay)
             if self._closed:
                 raise NodeWorkerError("the Node worker pool is shut down")
-            slot.worker = await NodeWorker.start(
+            worker = await NodeWorker.start(
                 self.root, startup_timeout=self.startup_timeout, cancel_grace=self.cancel_grace
             )
-            return slot.worker
+            if self._closed:  # shut down while it was starting
+                await worker.close()
+                raise NodeWorkerError("the Node worker pool is shut down")
+            slot.worker = worker
+            return worker
 
     async def _pick(self) -> NodeWorker:
         if self._closed:
@@ -406,7 +411,8 @@ class NodePool:
                 logger.error("node worker failed to start: %s", exc)
 
         task = asyncio.ensure_future(quietly())
-        task.add_done_callback(lambda t: None)
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
 
     async def call(
         self,
@@ -439,6 +445,8 @@ class NodePool:
     async def aclose(self, grace: float = 5.0) -> None:
         """Finish in-flight calls (up to ``grace`` seconds), then stop every worker and reap it."""
         self._closed = True
+        if self._starting:
+            await asyncio.gather(*list(self._starting), return_exceptions=True)
         workers = [s.worker for s in self._slots if s.worker is not None]
         deadline = time.monotonic() + grace
         while any(w.pending for w in workers) and time.monotonic() < deadline:  # noqa: ASYNC110
