@@ -39,7 +39,7 @@ def {name}(x: int) -> int:
         ("tools/os_exit.py", "worker-crash", 3),
         ("tools/segfault.py", "worker-crash", 3),
         ("tools/bad_signature.py", "definition-error", 4),
-        ("tools/later.ts", "unsupported-language", None),
+        ("tools/later.ts", "schema-fallback", 1),
     ],
 )
 def test_each_broken_file_is_one_diagnostic(

@@ -64,16 +64,18 @@ def test_root_must_be_a_directory(tmp_path: Path) -> None:
     assert info.value.path == tmp_path / "nope"
 
 
-def test_typescript_and_javascript_get_a_warning(tmp_path: Path, write: Write) -> None:
+def test_typescript_and_javascript_outside_tools_get_a_warning(tmp_path: Path, write: Write) -> None:
     write(tmp_path, "tools/a.py", "")
     write(tmp_path, "tools/b.ts", "")
-    write(tmp_path, "tools/c.js", "")
-    found = unsupported(scan(tmp_path))
+    write(tmp_path, "prompts/c.js", "")
+    write(tmp_path, "resources/d.ts", "")
+    files = scan(tmp_path)
+    found = unsupported(f for f in files if f.language != "python" and f.kind != "tools")
     assert [(d.path, d.severity, d.code) for d in found] == [
-        ("tools/b.ts", "warning", "unsupported-language"),
-        ("tools/c.js", "warning", "unsupported-language"),
+        ("prompts/c.js", "warning", "unsupported-language"),
+        ("resources/d.ts", "warning", "unsupported-language"),
     ]
-    assert "not supported yet" in found[0].message
+    assert "tools only" in found[0].message
 
 
 def test_absolute_joins_the_root(tmp_path: Path, write: Write) -> None:

@@ -14,7 +14,7 @@ EXPECTED = [
     ("tools/exits_at_import.py", "system-exit", 4),
     ("tools/hangs.py", "timeout", 3),
     ("tools/invalid_name.py", "invalid-name", 4),
-    ("tools/later.ts", "unsupported-language", None),
+    ("tools/later.ts", "schema-fallback", 1),
     ("tools/missing_package.py", "missing-package", 3),
     ("tools/no_description.py", "missing-description", 4),
     ("tools/os_exit.py", "worker-crash", 3),
@@ -30,7 +30,7 @@ def test_broken_workspace_reports_every_problem(broken: DiscoveryResult) -> None
     report = validate(broken)
     assert [(d.path, d.code, d.line) for d in report.diagnostics] == EXPECTED
     assert not report.ok
-    assert {d.code for d in report.warnings} == {"unsupported-language", "missing-description"}
+    assert {d.code for d in report.warnings} == {"schema-fallback", "missing-description"}
 
 
 @pytest.mark.parametrize(

@@ -89,10 +89,16 @@ def _generate(workspace: Path, timeout: float = 10.0) -> Generated:
 def init_cmd(
     directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite files that already exist.")] = False,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of the example tool: python or typescript.")
+    ] = "python",
     json_out: JsonFlag = False,
 ) -> None:
     """Create a workspace: mcpgen.yaml, tools/ with an example tool, resources/, prompts/."""
-    result = init_workspace(directory, force=force)
+    if lang not in ("python", "typescript"):
+        render.err.print(f"error: --lang must be python or typescript, not {lang!r}")
+        raise typer.Exit(2)
+    result = init_workspace(directory, force=force, lang="typescript" if lang == "typescript" else "python")
     if json_out:
         render.print_json(
             {

@@ -147,6 +147,9 @@ class ServerConfig(_Section):
     )
     workers: int = Field(1, ge=1, description="Server processes; each runs its own tool executors.")
     thread_pool_size: int = Field(32, ge=1, description="Threads per process for synchronous Python tools.")
+    node_workers: int = Field(
+        2, ge=1, description="Node worker processes per server process for TS/JS tools."
+    )
     request_timeout: Seconds = Field(
         30.0,
         description="Seconds a tool call may run before it is cancelled (per-tool timeouts override it).",
@@ -239,6 +242,10 @@ class ToolConfig(_Section):
     enabled: bool = Field(True, description="false hides the tool from tools/list and rejects calls.")
     timeout: Seconds | None = Field(
         None, description="Seconds per call; empty: the tool's own timeout, else server.request_timeout."
+    )
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Settings passed to a seed-format TS/JS handler as its config argument (over metadata.config).",
     )
 
 

@@ -21,8 +21,11 @@ from mcpgen.discovery.deps import (
     read_script_deps,
 )
 from mcpgen.discovery.diagnostics import Diagnostic, Severity, ordered, warning
+from mcpgen.discovery.node_loader import load_node
+from mcpgen.discovery.npm import NpmDeclared, check_imports, merge_npm, read_package_json
 from mcpgen.discovery.python_loader import ModuleResult, load_python
 from mcpgen.discovery.scan import Kind, Language, SourceFile, scan, unsupported
+from mcpgen.discovery.ts_schema import derive_schema
 from mcpgen.manifest import PromptEntry, ResourceEntry, ToolEntry
 
 __all__ = [
@@ -63,6 +66,8 @@ class DiscoveryResult:
     requires_python: dict[str, str] = field(default_factory=dict)
     seed_versions: list[SeedVersion] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    npm_dependencies: dict[str, str] = field(default_factory=dict)
+    """npm package → range, merged from tools/package.json and inline seed ``metadata.dependencies``."""
 
     @property
     def dependencies(self) -> dict[str, list[str]]:
@@ -112,10 +117,32 @@ def _no_definitions(f: SourceFile, loaded: ModuleResult) -> Diagnostic | None:
     )
 
 
+def _load_node_modules(
+    root: Path, files: list[SourceFile], timeout: float, workers: int
+) -> tuple[list[ModuleResult], dict[str, str], list[Diagnostic]]:
+    """Describe TS/JS tools with the Node bridge; check their imports; merge npm dependencies."""
+    declared, diagnostics = read_package_json(root)
+    if not files:
+        return [], {}, diagnostics
+    loaded = load_node(root, files, timeout=timeout, workers=workers, derive=derive_schema)
+    inline = [
+        NpmDeclared(m.path, package, spec)
+        for m in loaded
+        for package, spec in sorted((m.npm_dependencies or {}).items())
+    ]
+    known = {d.package for d in declared}
+    for f, module in zip(files, loaded, strict=True):
+        own = known | set(module.npm_dependencies or {})
+        diagnostics += check_imports(f.path, _read_text(f.absolute(root)), own)
+    merged = merge_npm([*declared, *inline])
+    return list(loaded), merged.dependencies, diagnostics + merged.diagnostics
+
+
 def discover(root: Path, *, timeout: float = 10.0, workers: int = 2) -> DiscoveryResult:
-    """Scan ``root``, read declared dependencies and load every Python module (in subprocesses)."""
+    """Scan ``root``, read declared dependencies and load every module (in subprocesses)."""
     files = scan(root)
-    diagnostics = unsupported(files)
+    node_files = [f for f in files if f.language != "python" and f.kind == "tools"]
+    diagnostics = unsupported(f for f in files if f.language != "python" and f.kind != "tools")
     declared, python, dep_diagnostics = _read_deps(root, files)
     diagnostics.extend(dep_diagnostics)
     python_files = [f for f in files if f.language == "python"]
@@ -124,7 +151,9 @@ def discover(root: Path, *, timeout: float = 10.0, workers: int = 2) -> Discover
     resources: list[ResourceEntry] = []
     prompts: list[PromptEntry] = []
     seeds: list[SeedVersion] = []
-    for f, module in zip(python_files, loaded, strict=True):
+    node_loaded, npm, node_diagnostics = _load_node_modules(root, node_files, timeout, workers)
+    diagnostics.extend(node_diagnostics)
+    for f, module in zip([*python_files, *node_files], [*loaded, *node_loaded], strict=True):
         tools.extend(module.tools)
         resources.extend(module.resources)
         prompts.extend(module.prompts)
@@ -143,4 +172,5 @@ def discover(root: Path, *, timeout: float = 10.0, workers: int = 2) -> Discover
         requires_python=python,
         seed_versions=seeds,
         diagnostics=ordered(diagnostics),
+        npm_dependencies=npm,
     )

@@ -71,11 +71,11 @@ def scan(root: Path) -> list[SourceFile]:
 
 
 def unsupported(files: Iterable[SourceFile]) -> list[Diagnostic]:
-    """A warning for each TypeScript/JavaScript file (their loader is a later issue)."""
+    """A warning for each TypeScript/JavaScript file outside ``tools/`` (only tools may be TS/JS)."""
     return [
         warning(
             "unsupported-language",
-            "TypeScript/JavaScript tools are not supported yet; skipped",
+            "TypeScript/JavaScript is supported for tools only (put it in tools/); skipped",
             f.path,
         )
         for f in files

@@ -38,13 +38,17 @@ class Entrypoint(_Model):
 
     ``kind`` tells how the callable is shaped:
     - ``decorated``: a function decorated with ``@tool``/``@resource``/``@prompt``;
-    - ``seed``: a seed-format module (``metadata`` dict plus ``handler``).
+    - ``seed``: a seed-format module (``metadata`` dict plus ``handler``);
+    - ``native``: a TS/JS module in mcpgen's format (``handler(input, ctx)``).
+
+    For TS/JS, ``attribute`` names the export the Node bridge reads: ``default``,
+    ``handler`` (``metadata`` + ``handler`` exports) or ``tools.N``.
     """
 
-    language: Literal["python"] = "python"
+    language: Literal["python", "typescript", "javascript"] = "python"
     path: str
     attribute: str
-    kind: Literal["decorated", "seed"] = "decorated"
+    kind: Literal["decorated", "seed", "native"] = "decorated"
 
 
 def parse_when(when: str | None) -> tuple[str, str] | None:
@@ -134,6 +138,8 @@ class Credential(_Model):
 class Dependencies(_Model):
     python: list[str] = Field(default_factory=list)
     """Merged PEP 508 requirement strings, sorted by project name."""
+    npm: dict[str, str] = Field(default_factory=dict)
+    """npm package → semver range for TS/JS tools (tools/package.json plus inline seed dependencies)."""
 
 
 class Capabilities(_Model):

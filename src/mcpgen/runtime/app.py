@@ -49,17 +49,21 @@ def create_app(
     """
     loaded = registry if registry is not None else Registry.load(manifest, settings)
     state = RuntimeState(loaded, settings, executor)
+    state.subscribe(lambda old, new: old.close_soon() if old is not new else None)  # old Node workers
     server = build_server(state)
     endpoint = McpEndpoint(server, settings, lambda method, params: state.registry.may_stream(method, params))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with endpoint.run():
-            state.mark_serving()
-            try:
-                yield
-            finally:
-                state.begin_shutdown()
+        try:
+            async with endpoint.run():
+                state.mark_serving()
+                try:
+                    yield
+                finally:
+                    state.begin_shutdown()
+        finally:
+            await state.registry.aclose()  # Node workers of TS/JS tools, if any
 
     routes = [Route(MCP_PATH, endpoint=endpoint), *health_routes(state)]
     middleware = []

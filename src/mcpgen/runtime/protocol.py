@@ -59,6 +59,7 @@ from mcpgen.runtime.asking import (
     run_round,
 )
 from mcpgen.runtime.events import Events
+from mcpgen.runtime.node_tools import call_node_tool
 from mcpgen.runtime.results import prompt_result, resource_contents, tool_error, tool_result
 from mcpgen.runtime.state import RuntimeState
 
@@ -207,6 +208,9 @@ class Handlers:
         if problems:
             detail = "; ".join(f"{field}: {problem}" for field, problem in problems)
             raise _invalid(f"Invalid arguments for tool '{tool.name}': {detail}")
+        if tool.node is not None:  # TS/JS: runs in the Node worker pool
+            backend = RequestBackend(ctx, tool.name, tool.credentials, self.events)
+            return await call_node_tool(tool, arguments, backend, ctx.request_id)
         definition = tool.definition
         round_ = self._round(ctx, params, tool.wants_context)
         context = (

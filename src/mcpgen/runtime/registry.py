@@ -30,6 +30,7 @@ from mcpgen.authoring import (
 )
 from mcpgen.errors import LoadError
 from mcpgen.manifest import Entrypoint, Manifest, PromptEntry, ResourceEntry, ToolEntry
+from mcpgen.runtime.node_pool import NodeBinding, NodePool
 from mcpgen.runtime.settings import Settings
 
 logger = logging.getLogger("mcpgen.runtime")
@@ -60,6 +61,8 @@ class LoadedTool:
     timeout: float
     credentials: frozenset[str]
     wants_context: bool
+    node: NodeBinding | None = None
+    """Set for TS/JS tools: they run in the Node worker pool, not in this process."""
 
     @property
     def name(self) -> str:
@@ -152,6 +155,40 @@ def _unique(names: Sequence[str], kind: str) -> None:
         seen.add(name)
 
 
+def _runs_in_node(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("TS/JS tools run in the Node worker pool")
+
+
+def _load_node_tool(entry: ToolEntry, pool: NodePool, settings: Settings) -> LoadedTool:
+    ep = entry.entrypoint
+    if not (settings.root / ep.path).is_file():
+        message = f"tool '{entry.name}': module file {ep.path} not found under {settings.root}"
+        raise LoadError(message, path=ep.path, name=entry.name)
+    try:
+        validator = jsonschema_rs.Draft202012Validator(entry.input_schema)
+    except Exception as exc:
+        message = f"tool '{entry.name}': input schema does not compile: {exc}"
+        raise LoadError(message, path=ep.path, name=entry.name) from exc
+    definition = ToolDefinition(
+        name=entry.name,
+        description=entry.description,
+        input_schema=entry.input_schema,
+        fn=_runs_in_node,
+        kind="seed",
+        attribute=ep.attribute,
+        output_schema=entry.output_schema,
+    )
+    return LoadedTool(
+        entry=entry,
+        definition=definition,
+        validator=validator,
+        timeout=entry.timeout if entry.timeout is not None else settings.default_timeout,
+        credentials=frozenset(c.name for c in entry.credentials),
+        wants_context=False,
+        node=NodeBinding(pool, ep.path, ep.attribute, ep.kind, settings.tool_settings.get(entry.name, {})),
+    )
+
+
 def _load_tool(entry: ToolEntry, importer: _Importer, settings: Settings) -> LoadedTool:
     defs = importer.definitions(entry.entrypoint, "tool", entry.name)
     definition = _match(defs.tools, entry.entrypoint, entry.name, "tool")
@@ -206,8 +243,11 @@ class Registry:
         tools: Sequence[LoadedTool],
         resources: Sequence[LoadedResource],
         prompts: Sequence[LoadedPrompt],
+        node_pool: NodePool | None = None,
     ) -> None:
         self.manifest = manifest
+        self.node_pool = node_pool
+        """The Node workers of this registry's TS/JS tools (``None`` without any)."""
         self.tools: Mapping[str, LoadedTool] = MappingProxyType({t.name: t for t in tools})
         self.static_resources: Mapping[str, LoadedResource] = MappingProxyType(
             {r.entry.uri: r for r in resources if r.entry.uri is not None}
@@ -238,13 +278,30 @@ class Registry:
         _unique([p.name for p in manifest.prompts], "prompt")
         _unique([r.uri or r.uri_template or "" for r in manifest.resources], "resource URI")
         importer = _Importer(settings)
-        tools = [_load_tool(e, importer, settings) for e in manifest.tools]
+        node = [e for e in manifest.tools if e.entrypoint.language != "python"]
+        pool = NodePool(settings.root, settings.node_workers) if node else None
+        tools = [
+            _load_node_tool(e, pool, settings)
+            if pool is not None and e in node
+            else _load_tool(e, importer, settings)
+            for e in manifest.tools
+        ]
         resources = [_load_resource(e, importer) for e in manifest.resources]
         prompts = [_load_prompt(e, importer) for e in manifest.prompts]
         logger.info(
             "registry loaded: %d tools, %d resources, %d prompts", len(tools), len(resources), len(prompts)
         )
-        return cls(manifest, tools, resources, prompts)
+        return cls(manifest, tools, resources, prompts, pool)
+
+    async def aclose(self) -> None:
+        """Stop this registry's Node workers (if any); Python tools need no shutdown."""
+        if self.node_pool is not None:
+            await self.node_pool.aclose()
+
+    def close_soon(self) -> None:
+        """Stop the Node workers once their in-flight calls finish (after a swap; any thread)."""
+        if self.node_pool is not None:
+            self.node_pool.close_soon()
 
     def input_schema(self, name: str) -> dict[str, Any] | None:
         tool = self.tools.get(name)
@@ -254,7 +311,9 @@ class Registry:
         """Whether answering this request may send notifications or ask the client (a Context is injected)."""
         if method == "tools/call":
             tool = self.tools.get(params.get("name"))  # type: ignore[arg-type]
-            return tool is not None and tool.wants_context
+            return tool is not None and (
+                tool.wants_context or tool.node is not None
+            )  # JS ctx is always there
         if method == "prompts/get":
             prompt = self.prompts.get(params.get("name"))  # type: ignore[arg-type]
             return prompt is not None and prompt.definition.context_param is not None

@@ -135,4 +135,11 @@ def serve_stdio(manifest: Manifest, settings: Settings, *, registry: Registry | 
     server = build_server(state)
     state.mark_serving()
     logger.info("serving %s over stdio", manifest.server.name)
-    anyio.run(run_stdio, server, backend_options={"use_uvloop": _have("uvloop")})
+
+    async def run() -> None:
+        try:
+            await run_stdio(server)
+        finally:
+            await state.registry.aclose()  # Node workers, if any
+
+    anyio.run(run, backend_options={"use_uvloop": _have("uvloop")})

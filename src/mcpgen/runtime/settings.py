@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr
@@ -65,6 +65,10 @@ class Settings:
     default_timeout: float = 30.0
     max_request_size: int = 4 * MIB
     thread_pool_size: int = 32
+    node_workers: int = 2
+    """Node worker processes for TS/JS tools (started on the first call of such a tool)."""
+    tool_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False)
+    """Per-tool ``tools.<name>.config`` sections (a seed TS/JS handler's ``config`` argument)."""
     graceful_shutdown_timeout: float = 10.0
     allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
@@ -98,6 +102,8 @@ class Settings:
             raise ConfigError("default_timeout must be a positive number of seconds", key="default_timeout")
         if self.max_request_size <= 0:
             raise ConfigError("max_request_size must be a positive number of bytes", key="max_request_size")
+        if self.node_workers < 1:
+            raise ConfigError("node_workers must be at least 1", key="node_workers")
         if self.thread_pool_size < 1:
             raise ConfigError("thread_pool_size must be at least 1", key="thread_pool_size")
         if self.graceful_shutdown_timeout < 0:
@@ -144,6 +150,8 @@ def settings_from_config(config: Config, root: Path) -> Settings:
         default_timeout=float(server.request_timeout),
         max_request_size=int(server.max_request_size),
         thread_pool_size=server.thread_pool_size,
+        node_workers=server.node_workers,
+        tool_settings={name: dict(t.config) for name, t in config.tools.items() if t.config},
         graceful_shutdown_timeout=server.graceful_shutdown_timeout,
         allowed_hosts=tuple(server.allowed_hosts),
         allowed_origins=tuple(server.allowed_origins),

@@ -25,7 +25,7 @@ def build_manifest(result: DiscoveryResult, server: ServerInfo, mcpgen_version: 
         resources=list(result.resources),
         prompts=list(result.prompts),
         credentials=credentials,
-        dependencies=Dependencies(python=requirements),
+        dependencies=Dependencies(python=requirements, npm=dict(result.npm_dependencies)),
         capabilities=Capabilities(
             tools=bool(result.tools),
             resources=bool(result.resources),

@@ -8,6 +8,8 @@ from pathlib import Path
 from mcpgen import manifest as manifest_io
 from mcpgen._version import __version__
 from mcpgen.discovery import DiscoveryResult, discover
+from mcpgen.discovery.npm import ensure_installed
+from mcpgen.errors import WorkspaceError
 from mcpgen.manifest import Manifest, ServerInfo
 from mcpgen.validation import Report, build_manifest, validate
 from mcpgen.workflows.project import Project, load_project
@@ -23,8 +25,17 @@ class Generated:
 
 
 def generate(root: Path, *, timeout: float = 10.0) -> Generated:
-    """Discover and validate a workspace; build its manifest when there are no errors."""
+    """Discover and validate a workspace; build its manifest when there are no errors.
+
+    When ``tools/package.json`` declares npm packages that are not installed (or changed since),
+    ``npm install`` runs in ``tools/`` first (progress on stderr).
+    """
     project = load_project(root)
+    try:  # TS/JS tools import their npm packages while being described: install them first
+        ensure_installed(project.root)
+    except Exception as exc:
+        message = f"cannot install the npm packages of {project.root / 'tools' / 'package.json'}: {exc}"
+        raise WorkspaceError(message, path=project.root / "tools" / "package.json") from exc
     result = discover(project.root, timeout=timeout)
     report = validate(result)
     manifest = None

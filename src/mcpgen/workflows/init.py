@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from mcpgen.workflows.project import _default_name
 
@@ -41,10 +42,59 @@ async def greet(name: str, style: Literal["plain", "excited"] = "plain", ctx: Co
     return f"Hello, {name}{'!' if style == 'excited' else '.'}"
 '''
 
+_HELLO_TS = """\
+/**
+ * An example TypeScript tool. Every .ts/.js file in tools/ that exports `metadata` and a handler
+ * becomes an MCP tool. Node 24 runs it directly (types are stripped), in a pool of worker processes.
+ * Not supported by type stripping: enums, namespaces, parameter properties (use unions and objects).
+ */
+
+interface Context {
+  requestId: string | null;
+  info(message: string, data?: Record<string, unknown>): void;
+  reportProgress(progress: number, total?: number, message?: string): void;
+  credential(name: string): string | null;
+}
+
+type Input = { name: string; style?: "plain" | "excited" };
+
+export const metadata = {
+  name: "greet",
+  description: "Greet someone by name.",
+  schemaVersion: "1.0",
+  inputSchema: {
+    type: "object",
+    properties: {
+      name: { type: "string", description: "Who to greet." },
+      style: { type: "string", enum: ["plain", "excited"], default: "plain" },
+    },
+    required: ["name"],
+    additionalProperties: false,
+  },
+  annotations: { readOnlyHint: true },
+};
+
+export default async function handler(input: Input, ctx: Context): Promise<string> {
+  if (!input.name.trim()) throw new Error("name must not be empty"); // the client sees it, with isError
+  ctx.info(`greeting ${input.name}`); // server log + a log notification for the client
+  return `Hello, ${input.name}${input.style === "excited" ? "!" : "."}`;
+}
+"""
+
+_PACKAGE_JSON = """\
+{{
+  "name": "{name}-tools",
+  "private": true,
+  "type": "module",
+  "dependencies": {{}}
+}}
+"""
+
 _GITIGNORE = """\
 # mcpgen state: manifests, build contexts, logs, encrypted secrets
 .mcpgen/
 __pycache__/
+node_modules/
 """
 
 _README = """\
@@ -67,12 +117,24 @@ class InitResult:
     skipped: list[Path]
 
 
-def plan_init(root: Path) -> dict[Path, str]:
+Lang = Literal["python", "typescript"]
+
+
+def _tool_files(lang: Lang, name: str) -> dict[Path, str]:
+    if lang == "typescript":
+        return {
+            Path("tools/greet.ts"): _HELLO_TS,
+            Path("tools/package.json"): _PACKAGE_JSON.format(name=name),
+        }
+    return {Path("tools/greet.py"): _HELLO}
+
+
+def plan_init(root: Path, lang: Lang = "python") -> dict[Path, str]:
     """Files (relative paths) and their contents for a new workspace at ``root``."""
     name = _default_name(root)
     return {
         Path("mcpgen.yaml"): _PROJECT.format(name=name),
-        Path("tools/greet.py"): _HELLO,
+        **_tool_files(lang, name),
         Path("resources/.gitkeep"): "",
         Path("prompts/.gitkeep"): "",
         Path("connectors/.gitkeep"): "",
@@ -81,11 +143,11 @@ def plan_init(root: Path) -> dict[Path, str]:
     }
 
 
-def init_workspace(root: Path, *, force: bool = False) -> InitResult:
+def init_workspace(root: Path, *, force: bool = False, lang: Lang = "python") -> InitResult:
     """Write the planned files; existing files are kept unless ``force``."""
     created: list[Path] = []
     skipped: list[Path] = []
-    for rel, text in plan_init(root).items():
+    for rel, text in plan_init(root, lang).items():
         target = root / rel
         if target.exists() and not force:
             skipped.append(rel)

@@ -172,9 +172,16 @@ class Reloader:
         return True
 
 
+def _relevant(path: str) -> bool:
+    """A change that may alter the tools: sources (.py .ts .mts .js .mjs), package.json, config;
+    not caches, hidden files or what npm writes into node_modules."""
+    parts = Path(path).parts
+    return "__pycache__" not in parts and "node_modules" not in parts and not Path(path).name.startswith(".")
+
+
 def _watch(reloader: Reloader, paths: list[Path], stop: threading.Event) -> None:
     for changes in watchfiles.watch(*paths, stop_event=stop, debounce=300, step=100, raise_interrupt=False):
-        relevant = [p for _, p in changes if "__pycache__" not in p and not Path(p).name.startswith(".")]
+        relevant = [p for _, p in changes if _relevant(p)]
         if relevant:
             logger.warning("change detected: %s", ", ".join(sorted({Path(p).name for p in relevant})))
             reloader.reload()

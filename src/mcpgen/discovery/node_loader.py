@@ -1,0 +1,321 @@
+"""Describe TypeScript/JavaScript modules with the Node bridge (one subprocess per file, with a timeout).
+
+``load_node(root, paths)`` runs ``node bridge.mjs describe ROOT REL`` for each
+file (``workers`` at a time) and turns what the bridge reports into manifest
+entries, the same :class:`ModuleResult` the Python loader returns. A file
+that fails to load, hangs past ``timeout`` or exits becomes a diagnostic with
+its file and line; the rest goes on.
+
+Two module shapes are read:
+
+- the mcpgen format: ``metadata = {name, description, inputSchema,
+  schemaVersion: "1.0", outputSchema?, annotations?, credentials?, timeout?}``
+  plus a handler ``handler(input, ctx)`` (entrypoint kind ``native``);
+- the seed's original TypeScript design: ``metadata`` with ``version``,
+  ``config`` or no ``inputSchema``; handler called as ``handler(input,
+  config)`` (entrypoint kind ``seed``). Without an ``inputSchema`` the schema
+  comes from the handler parameter's TypeScript type (:mod:`.ts_schema`).
+
+JSDoc ``@requires-credential NAME [type] [required|optional] [- description]``
+tags declare credentials for every tool of the file; a JSDoc block with
+``@tool`` gives the description when the metadata has none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from mcpgen.discovery.diagnostics import Diagnostic, error, warning
+from mcpgen.discovery.python_loader import ModuleResult
+from mcpgen.discovery.scan import SourceFile
+from mcpgen.manifest import CredentialRef, Entrypoint, SourceRef, ToolEntry
+from mcpgen.nodejs import BRIDGE, NodeNotFound, node_command
+
+DETAIL_CHARS = 2000
+SchemaDeriver = Callable[[Path, str, int], tuple[dict[str, Any] | None, str | None]]
+"""``(file, source text, tool index) -> (schema or None, why not)``: the TS type → JSON Schema step."""
+
+_JSDOC = re.compile(r"/\*\*(?P<body>.*?)\*/", re.S)
+_REQUIRES = re.compile(
+    r"@requires-credential\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"(?:[ \t]+(?P<kind>(?!required\b|optional\b)[A-Za-z_][\w-]*))?"
+    r"(?:[ \t]+(?P<req>required|optional))?"
+    r"(?:[ \t]*-[ \t]*(?P<desc>[^\n]*))?"
+)
+_UNSUPPORTED_TS = "ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX"
+_NAME_LINE = re.compile(r"""\bname\s*:\s*(['"`])(?P<name>[^'"`]+)\1""")
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    status: int | None
+    stdout: str
+    stderr: str
+    timed_out: bool
+
+
+def _run(root: Path, rel: str, timeout: float) -> _Run:
+    """One describe subprocess; killed with its process group on timeout (always reaped)."""
+    proc = subprocess.Popen(
+        node_command(str(BRIDGE), "describe", str(root), rel),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=root,
+        start_new_session=True,
+        env={**os.environ, "NODE_NO_WARNINGS": "1"},
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            proc.kill()
+        out, err = proc.communicate()
+        timed_out = True
+    return _Run(proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"), timed_out)
+
+
+def _line_of(text: str, pattern: str) -> int | None:
+    regex = re.compile(pattern)
+    return next((n for n, line in enumerate(text.splitlines(), start=1) if regex.search(line)), None)
+
+
+def _name_line(text: str, name: str) -> int | None:
+    for n, line in enumerate(text.splitlines(), start=1):
+        match = _NAME_LINE.search(line)
+        if match and match.group("name") == name:
+            return n
+    return _line_of(text, r"\bmetadata\b|export\s+default")
+
+
+def jsdoc_credentials(text: str) -> list[CredentialRef]:
+    """Credentials declared with ``@requires-credential`` JSDoc tags, in file order."""
+    found: dict[str, CredentialRef] = {}
+    for block in _JSDOC.finditer(text):
+        body = re.sub(r"(?m)^\s*\*[ \t]?", "", block.group("body"))
+        for m in _REQUIRES.finditer(body):
+            found.setdefault(
+                m.group("name"),
+                CredentialRef(
+                    name=m.group("name"),
+                    kind=m.group("kind") or "secret",
+                    required=m.group("req") != "optional",
+                    description=(m.group("desc") or "").strip(),
+                ),
+            )
+    return list(found.values())
+
+
+def jsdoc_tool_description(text: str) -> str:
+    """The text of the first JSDoc block tagged ``@tool`` (tags removed)."""
+    for block in _JSDOC.finditer(text):
+        body = re.sub(r"(?m)^\s*\*[ \t]?", "", block.group("body"))
+        if re.search(r"@tool\b", body):
+            return re.split(r"(?m)^\s*@", body, maxsplit=1)[0].strip()
+    return ""
+
+
+def _credential(raw: Any, where: str) -> CredentialRef:
+    if isinstance(raw, str):
+        return CredentialRef(name=raw)
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
+        raise ValueError(f"{where}: each credential must be a name or an object with a 'name'")
+    validation = raw.get("validation")
+    pattern = validation.get("pattern") if isinstance(validation, Mapping) else None
+    choices = raw.get("choices")
+    return CredentialRef(
+        name=raw["name"],
+        kind=str(raw.get("type") or raw.get("kind") or "secret"),
+        required=bool(raw.get("required", True)),
+        description=str(raw.get("description") or ""),
+        pattern=pattern if isinstance(pattern, str) else None,
+        choices=[str(c) for c in choices] if isinstance(choices, list) else None,
+    )
+
+
+def is_seed(metadata: Mapping[str, Any]) -> bool:
+    """The seed's original shape: a semver ``version``, a ``config`` block, or no ``inputSchema``."""
+    return "version" in metadata or "config" in metadata or "inputSchema" not in metadata
+
+
+@dataclass
+class _Described:
+    tools: list[ToolEntry]
+    seeds: dict[str, tuple[str, int | None]]
+    diagnostics: list[Diagnostic]
+    dependencies: dict[str, str]
+    """Inline ``metadata.dependencies`` (package → range) of seed tools."""
+
+
+def _entries(
+    f: SourceFile, root: Path, described: list[dict[str, Any]], text: str, derive: SchemaDeriver | None
+) -> _Described:
+    out = _Described([], {}, [], {})
+    file_creds = jsdoc_credentials(text)
+    jsdoc_desc = jsdoc_tool_description(text)
+    for index, tool in enumerate(described):
+        meta: dict[str, Any] = tool.get("metadata") or {}
+        name = meta.get("name")
+        line = _name_line(text, str(name)) if isinstance(name, str) else _line_of(text, r"\bmetadata\b")
+        if not isinstance(name, str) or not name:
+            out.diagnostics.append(error("definition-error", "tool metadata has no 'name'", f.path, line))
+            continue
+        if not tool.get("hasHandler"):
+            message = (
+                f"tool {name!r} has no handler: export `handler` (or a default function) beside `metadata`"
+            )
+            out.diagnostics.append(error("definition-error", message, f.path, line, name))
+            continue
+        seed = is_seed(meta)
+        schema = meta.get("inputSchema")
+        if schema is None:
+            schema, why = derive(f.absolute(root), text, index) if derive is not None else (None, None)
+            if schema is None:
+                message = (
+                    f"tool {name!r} has no inputSchema and its input type could not be turned into one "
+                    f"({why or 'the handler parameter has no named TypeScript type'}); "
+                    'accepting any object ({"type": "object"})'
+                )
+                out.diagnostics.append(warning("schema-fallback", message, f.path, line, name))
+                schema = {"type": "object"}
+        try:
+            credentials = [_credential(c, f"{name}.credentials") for c in meta.get("credentials") or []]
+            known = {c.name for c in credentials}
+            credentials += [c for c in file_creds if c.name not in known]
+            timeout = meta.get("timeout")
+            entry = ToolEntry(
+                name=name,
+                title=meta.get("title"),
+                description=str(meta.get("description") or jsdoc_desc or ""),
+                input_schema=schema,
+                output_schema=meta.get("outputSchema"),
+                annotations=meta.get("annotations"),
+                timeout=float(timeout) if isinstance(timeout, int | float) else None,
+                tags=sorted(str(t) for t in meta.get("tags") or []),
+                credentials=credentials,
+                entrypoint=Entrypoint(
+                    language=f.language,
+                    path=f.path,
+                    attribute=str(tool["attribute"]),
+                    kind="seed" if seed else "native",
+                ),
+                source=SourceRef(path=f.path, line=line),
+            )
+        except (ValidationError, ValueError, TypeError) as exc:
+            out.diagnostics.append(
+                error("definition-error", f"tool {name!r}: invalid metadata: {exc}", f.path, line, name)
+            )
+            continue
+        out.tools.append(entry)
+        version = meta.get("schemaVersion")
+        if version is not None:
+            out.seeds[name] = (str(version), _line_of(text, r"schemaVersion"))
+        deps = meta.get("dependencies")
+        if isinstance(deps, Mapping):
+            out.dependencies.update({str(k): str(v) for k, v in deps.items()})
+    return out
+
+
+def _failure(f: SourceFile, message: dict[str, Any], detail: str | None) -> Diagnostic:
+    code = message.get("code")
+    text = str(message.get("message"))
+    line = message.get("line")
+    if code == _UNSUPPORTED_TS:
+        hint = (
+            "Node runs TypeScript by stripping types; enums, namespaces, parameter properties and "
+            "`import x = require()` need code generation (--experimental-transform-types), which mcpgen "
+            "does not enable: use a union of string literals or a plain object instead"
+        )
+        return error("unsupported-typescript", f"{text}. {hint}", f.path, line, detail=detail)
+    if message.get("exit"):
+        return error("system-exit", f"{text} while importing", f.path, line, detail=detail)
+    if code == "ERR_MODULE_NOT_FOUND" and "Cannot find package" in text:
+        missing = re.search(r"Cannot find package '([^']+)'", text)
+        package = missing.group(1) if missing else "?"
+        hint = f"declare {package!r} in tools/package.json; mcpgen installs it into tools/node_modules"
+        return error("missing-package", f"{text}; {hint}", f.path, line, detail=detail)
+    if str(message.get("name")) == "SyntaxError" or code == "ERR_INVALID_TYPESCRIPT_SYNTAX":
+        return error("syntax-error", text, f.path, line, detail=detail)
+    if message.get("name") == "DefinitionError":
+        return error("definition-error", text, f.path, line, detail=detail)
+    return error(
+        "import-error", f"{message.get('name')} while importing: {text}", f.path, line, detail=detail
+    )
+
+
+def _parse(stdout: str, rel: str) -> dict[str, Any] | None:
+    for raw in reversed(stdout.splitlines()):
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(message, dict) and message.get("path") == rel:
+            return message
+    return None
+
+
+@dataclass
+class NodeModuleResult(ModuleResult):
+    npm_dependencies: dict[str, str] | None = None
+
+
+def describe_file(
+    root: Path, f: SourceFile, timeout: float, derive: SchemaDeriver | None = None
+) -> NodeModuleResult:
+    result = NodeModuleResult(f.path)
+    try:
+        run = _run(root, f.path, timeout)
+    except (NodeNotFound, OSError) as exc:
+        result.diagnostics.append(error("node-unavailable", str(exc), f.path))
+        return result
+    detail = run.stderr.strip()[-DETAIL_CHARS:] or None
+    if run.timed_out:
+        why = f"loading took longer than {timeout:g}s; the Node process was killed"
+        result.diagnostics.append(error("timeout", why, f.path, detail=detail))
+        return result
+    message = _parse(run.stdout, f.path)
+    if message is None:
+        status = f"status {run.status}" if run.status is not None and run.status >= 0 else "a signal"
+        text = f"the Node process ended with {status} without describing this module"
+        result.diagnostics.append(error("worker-crash", text, f.path, detail=detail))
+        return result
+    if not message.get("ok"):
+        result.diagnostics.append(_failure(f, message, detail))
+        return result
+    source = f.absolute(root).read_text(encoding="utf-8", errors="replace")
+    described = _entries(f, root, list(message.get("tools") or []), source, derive)
+    result.tools = described.tools
+    result.seed_versions = described.seeds
+    result.diagnostics = described.diagnostics
+    result.npm_dependencies = described.dependencies
+    return result
+
+
+def load_node(
+    root: Path,
+    files: Sequence[SourceFile],
+    *,
+    timeout: float = 10.0,
+    workers: int = 2,
+    derive: SchemaDeriver | None = None,
+) -> list[NodeModuleResult]:
+    """Describe every TS/JS file (``workers`` subprocesses at a time); results in input order."""
+    if not files:
+        return []
+    root = root.resolve()
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="node-describe") as pool:
+        return list(pool.map(lambda f: describe_file(root, f, timeout, derive), files))

@@ -1,0 +1,272 @@
+// mcpgen's Node bridge: describes TypeScript/JavaScript tool modules and runs their handlers.
+//
+//   node bridge.mjs describe ROOT REL   one JSON line describing tools/REL, then exit
+//   node bridge.mjs serve ROOT          newline-delimited JSON-RPC on stdin/stdout until stdin closes
+//
+// stdout is the protocol channel only: process.stdout.write is redirected to stderr and console.*
+// becomes "console" notifications, so tool output reaches the server's logs, never the protocol.
+// Shipped inside the mcpgen wheel; needs Node >= 22.18 (TypeScript type stripping), Node 24 in practice.
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import { format } from "node:util";
+import { pathToFileURL } from "node:url";
+import path from "node:path";
+
+const protoWrite = process.stdout.write.bind(process.stdout);
+process.stdout.write = process.stderr.write.bind(process.stderr);
+const realExit = process.exit.bind(process);
+const current = new AsyncLocalStorage();
+
+function send(message) {
+  protoWrite(JSON.stringify(message) + "\n");
+}
+
+class ExitCalled extends Error {
+  constructor(code) {
+    super(`process.exit(${code ?? ""}) was called; tools must return or throw instead`);
+    this.name = "ExitCalled";
+    this.exitCode = code;
+  }
+}
+
+process.exit = (code) => {
+  throw new ExitCalled(code);
+};
+
+// ------------------------------------------------------------------ loading
+
+const modules = new Map();
+
+function load(root, rel) {
+  let found = modules.get(rel);
+  if (found === undefined) {
+    found = import(pathToFileURL(path.resolve(root, rel)).href);
+    modules.set(rel, found);
+  }
+  return found;
+}
+
+const isFunction = (v) => typeof v === "function";
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** Every tool a module exports, as {attribute, metadata, handler}. */
+function toolsOf(mod) {
+  const found = [];
+  const add = (attribute, value, fallbackHandler) => {
+    if (!isObject(value)) return;
+    if (isObject(value.metadata)) {
+      const handler = isFunction(value.handler) ? value.handler : fallbackHandler;
+      found.push({ attribute, metadata: value.metadata, handler });
+    } else if (typeof value.name === "string" && isFunction(value.handler)) {
+      const { handler, ...metadata } = value;
+      found.push({ attribute, metadata, handler });
+    }
+  };
+  if (Array.isArray(mod.tools)) {
+    mod.tools.forEach((t, i) => add(`tools.${i}`, t));
+  }
+  if (isObject(mod.default) && Array.isArray(mod.default.tools)) {
+    mod.default.tools.forEach((t, i) => add(`default.tools.${i}`, t));
+  }
+  if (isObject(mod.default)) add("default", mod.default);
+  if (isObject(mod.metadata) && !found.some((t) => t.attribute === "default")) {
+    const handler = isFunction(mod.handler) ? mod.handler : isFunction(mod.default) ? mod.default : undefined;
+    found.push({ attribute: isFunction(mod.handler) ? "handler" : "default", metadata: mod.metadata, handler });
+  }
+  return found;
+}
+
+function pick(mod, attribute) {
+  const tool = toolsOf(mod).find((t) => t.attribute === attribute);
+  if (tool === undefined || !isFunction(tool.handler)) {
+    throw new Error(`the module no longer exports a tool handler at '${attribute}'`);
+  }
+  return tool;
+}
+
+/** A JSON copy of metadata: functions, symbols and bigints are reported, not silently dropped. */
+function plain(value, where) {
+  return JSON.parse(
+    JSON.stringify(value, (key, v) => {
+      if (typeof v === "bigint") return Number(v);
+      if (isFunction(v) || typeof v === "symbol") {
+        throw new TypeError(`${where}.${key} is a ${typeof v}; metadata must be plain JSON`);
+      }
+      return v;
+    }) ?? "null",
+  );
+}
+
+function lineOf(stack, file) {
+  const text = String(stack ?? "");
+  const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const match = new RegExp(`(?:file://)?${escaped}:(\\d+)`).exec(text);
+  return match ? Number(match[1]) : null;
+}
+
+async function describe(root, rel) {
+  const file = path.resolve(root, rel);
+  let mod;
+  try {
+    mod = await load(root, rel);
+  } catch (err) {
+    return {
+      ok: false,
+      name: err?.name ?? "Error",
+      code: err?.code ?? null,
+      message: String(err?.message ?? err),
+      line: lineOf(err?.stack, file),
+      exit: err instanceof ExitCalled,
+    };
+  }
+  const tools = [];
+  try {
+    for (const t of toolsOf(mod)) {
+      tools.push({
+        attribute: t.attribute,
+        hasHandler: isFunction(t.handler),
+        metadata: plain(t.metadata, "metadata"),
+      });
+    }
+  } catch (err) {
+    return { ok: false, name: "DefinitionError", code: null, message: String(err?.message ?? err), line: null };
+  }
+  return { ok: true, tools, exports: Object.keys(mod).sort() };
+}
+
+// ------------------------------------------------------------------ serving
+
+const calls = new Map();
+
+function makeContext(id, p, controller) {
+  const log = (level, message, data) =>
+    send({ method: "log", params: { id, level, message: String(message), data: data ?? null } });
+  const credentials = p.credentials ?? {};
+  return {
+    requestId: p.requestId ?? null,
+    toolName: p.tool,
+    signal: controller.signal,
+    config: p.config ?? {},
+    log,
+    debug: (m, d) => log("debug", m, d),
+    info: (m, d) => log("info", m, d),
+    warning: (m, d) => log("warning", m, d),
+    warn: (m, d) => log("warning", m, d),
+    error: (m, d) => log("error", m, d),
+    reportProgress: (progress, total, message) =>
+      send({ method: "progress", params: { id, progress, total: total ?? null, message: message ?? null } }),
+    credential: (name) => (Object.hasOwn(credentials, name) ? credentials[name] : null),
+  };
+}
+
+function encode(id, value) {
+  try {
+    const text = JSON.stringify({ id, result: value === undefined ? null : value }, (key, v) => {
+      if (typeof v === "bigint") throw new TypeError(`a BigInt at '${key}'`);
+      if (isFunction(v) || typeof v === "symbol") throw new TypeError(`a ${typeof v} at '${key || "(root)"}'`);
+      return v;
+    });
+    return text;
+  } catch (err) {
+    return JSON.stringify({
+      id,
+      error: { kind: "serialization", message: `the handler returned a value that is not JSON: ${err.message}` },
+    });
+  }
+}
+
+function failure(err) {
+  if (err instanceof ExitCalled) return { kind: "exit", message: err.message };
+  const name = err?.name ?? "Error";
+  return {
+    kind: name === "ValidationError" ? "validation" : "error",
+    name,
+    message: String(err?.message ?? err),
+    stack: typeof err?.stack === "string" ? err.stack : null,
+  };
+}
+
+async function call(root, id, p) {
+  const controller = new AbortController();
+  calls.set(id, controller);
+  try {
+    const tool = pick(await load(root, p.path), p.attribute);
+    const input = p.arguments ?? {};
+    const value = await current.run(id, () => {
+      if (p.kind === "seed") {
+        const config = { ...(isObject(tool.metadata.config) ? tool.metadata.config : {}), ...(p.config ?? {}) };
+        return tool.handler(input, config);
+      }
+      return tool.handler(input, makeContext(id, p, controller));
+    });
+    if (!controller.signal.aborted) protoWrite(encode(id, value) + "\n");
+  } catch (err) {
+    if (!controller.signal.aborted) send({ id, error: failure(err) });
+  } finally {
+    calls.delete(id);
+  }
+}
+
+function consoleTo(level) {
+  return (...args) => {
+    send({ method: "console", params: { id: current.getStore() ?? null, level, text: format(...args) } });
+  };
+}
+
+function serve(root) {
+  for (const [name, level] of [
+    ["log", "info"],
+    ["info", "info"],
+    ["debug", "debug"],
+    ["warn", "warning"],
+    ["error", "error"],
+    ["trace", "debug"],
+  ]) {
+    console[name] = consoleTo(level);
+  }
+  process.on("uncaughtException", (err) => {
+    send({ method: "console", params: { id: null, level: "error", text: `uncaught exception: ${err?.stack ?? err}` } });
+  });
+  process.on("unhandledRejection", (err) => {
+    send({ method: "console", params: { id: null, level: "error", text: `unhandled rejection: ${err?.stack ?? err}` } });
+  });
+  let buffer = "";
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk) => {
+    buffer += chunk;
+    let nl;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (line.trim()) dispatch(root, JSON.parse(line));
+    }
+  });
+  process.stdin.on("end", () => realExit(0));
+  send({ method: "ready", params: { pid: process.pid, node: process.version } });
+}
+
+function dispatch(root, message) {
+  if (message.method === "call") {
+    call(root, message.id, message.params);
+  } else if (message.method === "cancel") {
+    const controller = calls.get(message.params.id);
+    if (controller !== undefined) {
+      controller.abort(new Error("cancelled: the call timed out or the client cancelled it"));
+      calls.delete(message.params.id);
+    }
+    send({ method: "cancelled", params: { id: message.params.id } });
+  }
+}
+
+// ------------------------------------------------------------------ main
+
+const [mode, root, rel] = process.argv.slice(2);
+if (mode === "describe") {
+  const result = await describe(root, rel);
+  protoWrite(JSON.stringify({ path: rel, ...result }) + "\n", () => realExit(0));
+} else if (mode === "serve") {
+  serve(root);
+} else {
+  process.stderr.write("usage: bridge.mjs describe ROOT REL | serve ROOT\n");
+  realExit(2);
+}
