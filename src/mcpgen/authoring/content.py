@@ -20,7 +20,7 @@ import base64
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 __all__ = ["Audio", "Content", "EmbeddedResource", "Image", "ResourceLink"]
 
@@ -54,6 +54,8 @@ class _Binary(Content):
     data: bytes
     mime_type: str
     annotations: dict[str, Any] | None = None
+    kind: ClassVar[str]
+    default_mime: ClassVar[str]
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, bytes | bytearray | memoryview):
@@ -65,25 +67,28 @@ class _Binary(Content):
                 f"{type(self).__name__}: mime_type must look like 'type/subtype', got {self.mime_type!r}"
             )
 
+    @classmethod
+    def from_file(cls, path: str | Path, mime_type: str | None = None) -> Self:
+        """Read ``path``; the MIME type is guessed from its extension unless given."""
+        file = Path(path)
+        return cls(file.read_bytes(), mime_type or _mime_for(file, cls.default_mime))
+
+    @classmethod
+    def from_base64(cls, data: str, mime_type: str | None = None) -> Self:
+        return cls(base64.b64decode(data, validate=True), mime_type or cls.default_mime)
+
+    def to_wire(self) -> dict[str, Any]:
+        wire = {"type": self.kind, "data": _b64(self.data), "mimeType": self.mime_type}
+        return _with_annotations(wire, self.annotations)
+
 
 @dataclass(frozen=True, slots=True)
 class Image(_Binary):
     """An image content block: ``Image(png_bytes)``, ``Image.from_file("chart.png")``."""
 
     mime_type: str = "image/png"
-
-    @classmethod
-    def from_file(cls, path: str | Path, mime_type: str | None = None) -> Image:
-        file = Path(path)
-        return cls(file.read_bytes(), mime_type or _mime_for(file, "image/png"))
-
-    @classmethod
-    def from_base64(cls, data: str, mime_type: str = "image/png") -> Image:
-        return cls(base64.b64decode(data, validate=True), mime_type)
-
-    def to_wire(self) -> dict[str, Any]:
-        wire = {"type": "image", "data": _b64(self.data), "mimeType": self.mime_type}
-        return _with_annotations(wire, self.annotations)
+    kind: ClassVar[str] = "image"
+    default_mime: ClassVar[str] = "image/png"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,19 +96,8 @@ class Audio(_Binary):
     """An audio content block: ``Audio(wav_bytes, mime_type="audio/wav")``."""
 
     mime_type: str = "audio/wav"
-
-    @classmethod
-    def from_file(cls, path: str | Path, mime_type: str | None = None) -> Audio:
-        file = Path(path)
-        return cls(file.read_bytes(), mime_type or _mime_for(file, "audio/wav"))
-
-    @classmethod
-    def from_base64(cls, data: str, mime_type: str = "audio/wav") -> Audio:
-        return cls(base64.b64decode(data, validate=True), mime_type)
-
-    def to_wire(self) -> dict[str, Any]:
-        wire = {"type": "audio", "data": _b64(self.data), "mimeType": self.mime_type}
-        return _with_annotations(wire, self.annotations)
+    kind: ClassVar[str] = "audio"
+    default_mime: ClassVar[str] = "audio/wav"
 
 
 @dataclass(frozen=True, slots=True)
