@@ -266,6 +266,10 @@ async def test_plain_calls_answer_json_and_streaming_calls_sse(server: RunningSe
         assert plain.headers["content-type"].startswith("application/json"), (
             "auto: plain calls skip the session"
         )
+    else:
+        assert plain.headers["content-type"].startswith("text/event-stream"), (
+            "stateful: all through the session"
+        )
     assert "ba" in plain.text
     # Mcp-* header values are taken without surrounding whitespace; an ended session is gone (404).
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import mimetypes
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -40,13 +41,14 @@ def _with_annotations(wire: dict[str, Any], annotations: dict[str, Any] | None) 
     return wire
 
 
-class Content:
+class Content(ABC):
     """Base class of the content helpers (lets the runtime recognise them)."""
 
     __slots__ = ()
 
-    def to_wire(self) -> dict[str, Any]:  # pragma: no cover - every subclass overrides it
-        raise NotImplementedError
+    @abstractmethod
+    def to_wire(self) -> dict[str, Any]:
+        """The MCP content block, as a wire dict."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,6 +155,15 @@ def _unique(names: Sequence[str], kind: str) -> None:
         seen.add(name)
 
 
+def _validator(entry: ToolEntry) -> Any:
+    """The tool's Draft 2020-12 argument validator, compiled once (``LoadError`` when it does not compile)."""
+    try:
+        return jsonschema_rs.Draft202012Validator(entry.input_schema)
+    except Exception as exc:
+        message = f"tool '{entry.name}': input schema does not compile: {exc}"
+        raise LoadError(message, path=entry.entrypoint.path, name=entry.name) from exc
+
+
 def _runs_in_node(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("TS/JS tools run in the Node worker pool")
 
@@ -164,11 +173,7 @@ def _load_node_tool(entry: ToolEntry, pool: NodePool, settings: Settings) -> Loa
     if not (settings.root / ep.path).is_file():
         message = f"tool '{entry.name}': module file {ep.path} not found under {settings.root}"
         raise LoadError(message, path=ep.path, name=entry.name)
-    try:
-        validator = jsonschema_rs.Draft202012Validator(entry.input_schema)
-    except Exception as exc:
-        message = f"tool '{entry.name}': input schema does not compile: {exc}"
-        raise LoadError(message, path=ep.path, name=entry.name) from exc
+    validator = _validator(entry)
     definition = ToolDefinition(
         name=entry.name,
         description=entry.description,
@@ -184,7 +189,7 @@ def _load_node_tool(entry: ToolEntry, pool: NodePool, settings: Settings) -> Loa
         validator=validator,
         timeout=entry.timeout if entry.timeout is not None else settings.default_timeout,
         credentials=frozenset(c.name for c in entry.credentials),
-        wants_context=False,
+        wants_context=True,  # a JS handler always gets a ctx (logs, progress)
         node=NodeBinding(pool, ep.path, ep.attribute, ep.kind, settings.tool_settings.get(entry.name, {})),
     )
 
@@ -192,11 +197,7 @@ def _load_node_tool(entry: ToolEntry, pool: NodePool, settings: Settings) -> Loa
 def _load_tool(entry: ToolEntry, importer: _Importer, settings: Settings) -> LoadedTool:
     defs = importer.definitions(entry.entrypoint, "tool", entry.name)
     definition = _match(defs.tools, entry.entrypoint, entry.name, "tool")
-    try:
-        validator = jsonschema_rs.Draft202012Validator(entry.input_schema)
-    except Exception as exc:
-        message = f"tool '{entry.name}': input schema does not compile: {exc}"
-        raise LoadError(message, path=entry.entrypoint.path, name=entry.name) from exc
+    validator = _validator(entry)
     signature = definition.signature
     return LoadedTool(
         entry=entry,
@@ -311,9 +312,7 @@ class Registry:
         """Whether answering this request may send notifications or ask the client (a Context is injected)."""
         if method == "tools/call":
             tool = self.tools.get(params.get("name"))  # type: ignore[arg-type]
-            return tool is not None and (
-                tool.wants_context or tool.node is not None
-            )  # JS ctx is always there
+            return tool is not None and tool.wants_context
         if method == "prompts/get":
             prompt = self.prompts.get(params.get("name"))  # type: ignore[arg-type]
             return prompt is not None and prompt.definition.context_param is not None

@@ -247,7 +247,7 @@ class McpEndpoint:
         return app
 
     @asynccontextmanager
-    async def run(self) -> AsyncIterator[StreamableHTTPSessionManager]:
+    async def run(self) -> AsyncIterator[None]:
         """Serve while inside: fresh session managers per run (enter it in the app lifespan)."""
         json_only = self.settings.json_response
         managers: dict[Route, StreamableHTTPSessionManager] = {
@@ -261,7 +261,7 @@ class McpEndpoint:
                 await stack.enter_async_context(manager.run())
             self._apps = {route: self._guard(m.handle_request) for route, m in managers.items()}
             try:
-                yield managers.get("session", managers["stream"])
+                yield
             finally:
                 self._apps = None
 
