@@ -54,6 +54,7 @@ from mcpgen.runtime.asking import (
     InputRequired,
     InputRound,
     client_supports,
+    invalid,
     missing_capability,
     no_back_channel,
     run_round,
@@ -165,10 +166,6 @@ class RequestBackend:
         await self._events.resource_updated(uri)
 
 
-def _invalid(message: str) -> MCPError:
-    return MCPError(code=types.INVALID_PARAMS, message=message)
-
-
 def _internal(what: str, request_id: Any) -> MCPError:
     message = f"{what} failed with an internal error (request id {request_id})"
     return MCPError(code=types.INTERNAL_ERROR, message=message)
@@ -202,12 +199,12 @@ class Handlers:
     async def call_tool(self, ctx: Ctx, params: types.CallToolRequestParams) -> dict[str, Any]:
         tool = self._state.registry.tools.get(params.name)
         if tool is None:
-            raise _invalid(f"Unknown tool: {params.name}")
+            raise invalid(f"Unknown tool: {params.name}")
         arguments = params.arguments if params.arguments is not None else {}
         problems = tool.argument_errors(arguments)
         if problems:
             detail = "; ".join(f"{field}: {problem}" for field, problem in problems)
-            raise _invalid(f"Invalid arguments for tool '{tool.name}': {detail}")
+            raise invalid(f"Invalid arguments for tool '{tool.name}': {detail}")
         if tool.node is not None:  # TS/JS: runs in the Node worker pool
             backend = RequestBackend(ctx, tool.name, tool.credentials, self.events)
             return await call_node_tool(tool, arguments, backend, ctx.request_id)
@@ -219,7 +216,7 @@ class Handlers:
         try:
             args, kwargs = definition.call_arguments(arguments, context)
         except ValueError as exc:
-            raise _invalid(f"Invalid arguments for tool '{tool.name}': {exc}") from None
+            raise invalid(f"Invalid arguments for tool '{tool.name}': {exc}") from None
 
         async def call() -> Any:
             return await self._state.executor.run(
@@ -291,11 +288,11 @@ class Handlers:
     async def get_prompt(self, ctx: Ctx, params: types.GetPromptRequestParams) -> dict[str, Any]:
         prompt = self._state.registry.prompts.get(params.name)
         if prompt is None:
-            raise _invalid(f"Unknown prompt: {params.name}")
+            raise invalid(f"Unknown prompt: {params.name}")
         arguments = params.arguments or {}
         missing = [name for name in prompt.required if name not in arguments]
         if missing:
-            raise _invalid(f"Missing required arguments for prompt '{params.name}': {', '.join(missing)}")
+            raise invalid(f"Missing required arguments for prompt '{params.name}': {', '.join(missing)}")
         definition = prompt.definition
         kwargs: dict[str, Any] = {k: v for k, v in arguments.items() if k in prompt.known}
         round_ = self._round(ctx, params, definition.context_param is not None)
@@ -358,13 +355,13 @@ class Handlers:
         if isinstance(ref, types.PromptReference):
             prompt = registry.prompts.get(ref.name)
             if prompt is None:
-                raise _invalid(f"Unknown prompt: {ref.name}")
+                raise invalid(f"Unknown prompt: {ref.name}")
             completions = prompt.definition.completions
         else:
             template = next((r for r in registry.templates if r.entry.uri_template == ref.uri), None)
             static = registry.static_resources.get(ref.uri)
             if template is None and static is None:
-                raise _invalid(f"Unknown resource or template: {ref.uri}")
+                raise invalid(f"Unknown resource or template: {ref.uri}")
             completions = template.definition.completions if template is not None else {}
         completer = completions.get(params.argument.name)
         value = params.argument.value
