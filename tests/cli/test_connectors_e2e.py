@@ -35,6 +35,8 @@ from server_support import free_port
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 TOKEN = "sentinel-echo-token-6f1d2c"
 LEGACY_KEY = "sentinel-legacy-key-93ab"
+REFRESH = "sentinel-refresh-token-51c0"
+CLIENT_SECRET = "sentinel-client-secret-77de"
 
 
 @dataclass
@@ -42,8 +44,9 @@ class StandIn:
     """The echo service: records requests; ``mode`` picks its behaviour."""
 
     port: int
-    mode: dict[str, Any] = field(default_factory=lambda: {"name": "ok"})
+    mode: dict[str, Any] = field(default_factory=lambda: {"name": "ok", "expires_in": 3600})
     seen: list[tuple[float, str, str | None]] = field(default_factory=list)
+    issued: list[str] = field(default_factory=list)
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
 
@@ -52,6 +55,20 @@ class StandIn:
         return f"http://127.0.0.1:{self.port}/api"
 
     def app(self) -> Starlette:
+        async def token(request: Request) -> Response:
+            form = await request.form()
+            good = form.get("refresh_token") == REFRESH and form.get("client_secret") == CLIENT_SECRET
+            if form.get("grant_type") != "refresh_token" or not good or self.mode.get("revoked"):
+                return JSONResponse({"error": "invalid_grant", "error_description": "Bad refresh token"}, 400)
+            self.issued.append(f"access-{len(self.issued) + 1}")
+            return JSONResponse({"access_token": self.issued[-1], "expires_in": self.mode["expires_in"]})
+
+        async def crm(request: Request) -> Response:
+            self.seen.append((time.monotonic(), request.url.path, request.headers.get("authorization")))
+            if not self.issued or request.headers.get("authorization") != f"Bearer {self.issued[-1]}":
+                return JSONResponse({"error": "invalid_token"}, status_code=401)
+            return JSONResponse({"user": "bot", "token": self.issued[-1]})
+
         async def handle(request: Request) -> Response:
             self.seen.append((time.monotonic(), request.url.path, request.headers.get("authorization")))
             mode = self.mode["name"]
@@ -67,7 +84,13 @@ class StandIn:
                 return JSONResponse({"ok": True})
             return JSONResponse({"echo": request.query_params.get("text")})
 
-        return Starlette(routes=[Route("/api/{path:path}", handle)])
+        return Starlette(
+            routes=[
+                Route("/api/oauth/token", token, methods=["POST"]),
+                Route("/api/crm/me", crm),
+                Route("/api/{path:path}", handle),
+            ]
+        )
 
     def start(self) -> None:
         self.server = uvicorn.Server(
@@ -107,6 +130,9 @@ def env(monkeypatch: pytest.MonkeyPatch, standin: StandIn) -> None:
     monkeypatch.setenv("ECHO_TOKEN", TOKEN)
     monkeypatch.setenv("LEGACY_API_KEY", LEGACY_KEY)
     monkeypatch.setenv("ECHO_URL", standin.url)
+    monkeypatch.setenv("CRM_CLIENT_ID", "client-1")
+    monkeypatch.setenv("CRM_CLIENT_SECRET", CLIENT_SECRET)
+    monkeypatch.setenv("CRM_REFRESH_TOKEN", REFRESH)
 
 
 @pytest.fixture
@@ -116,7 +142,8 @@ def server(tmp_path: Path, workspace: Path, env: None) -> Iterator[Cli]:
     cli.stop()
     log = cli.log()
     assert TOKEN not in log, "a credential value reached the log"
-    assert LEGACY_KEY not in log, "a credential value reached the log"
+    for secret in (LEGACY_KEY, REFRESH, CLIENT_SECRET):
+        assert secret not in log, "a credential value reached the log"
 
 
 def health(cli: Cli) -> dict[str, Any]:
@@ -163,6 +190,22 @@ async def test_tools_get_connectors_by_annotation_and_by_name(server: Cli, stand
     async with Client(server.mcp_url) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
     assert "echo" not in tools["echo_ping"].input_schema["properties"]  # injected, not an argument
+
+
+async def test_oauth2_access_tokens_are_refreshed_and_a_revoked_grant_is_an_error(
+    server: Cli, standin: StandIn
+) -> None:
+    wait_state(server, "crm", "connected")
+    assert await call(server, "crm_me", {}) == (False, '{"user":"bot","token":"access-1"}')
+    standin.issued.append("access-rotated")  # the service invalidated our token: 401, refresh once, retry
+    error, text = await call(server, "crm_me", {})
+    assert (error, text) == (False, '{"user":"bot","token":"access-3"}')
+    standin.mode["revoked"] = True
+    standin.issued.append("access-revoked")
+    error, text = await call(server, "crm_me", {})
+    assert error
+    assert "refused the refresh token (HTTP 400: Bad refresh token)" in text
+    assert REFRESH not in text
 
 
 async def test_a_429_waits_for_retry_after_then_succeeds(server: Cli, standin: StandIn) -> None:
