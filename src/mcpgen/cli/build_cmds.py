@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -200,7 +199,7 @@ def run_cmd(
 ) -> None:
     """Build (cache-aware) and start the server's container; wait until /health/ready answers."""
     from mcpgen.build.docker_engine import DockerEngine
-    from mcpgen.workflows.run import RunOptions, start, stop
+    from mcpgen.workflows.run import RunOptions, start, stop, wait_stopped
 
     engine = DockerEngine()
     options = RunOptions(
@@ -253,12 +252,16 @@ def run_cmd(
             render.out.print(f"  logs: docker logs -f {short}\n  stop: docker stop {short}")
         return
     try:
-        while engine.container_status(started.container_id) in ("created", "running", "restarting"):
-            time.sleep(0.5)  # the log follower prints; this waits for the container or Ctrl+C
+        status = wait_stopped(engine, started.container_id)
     except KeyboardInterrupt:
-        render.err.print("stopping…")
-    finally:
+        render.err.print(
+            f"stopping container {short}{' and removing it' if rm else ''} (Ctrl+C)…", highlight=False
+        )
         stop(engine, started.container_id, remove=rm)
+        raise typer.Exit(130) from None
+    stop(engine, started.container_id, remove=rm)
+    render.err.print(f"[red]✗ container {short} stopped on its own ({status})[/red]", markup=True)
+    raise typer.Exit(1)
 
 
 @app.command("images")
