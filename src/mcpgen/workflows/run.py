@@ -150,6 +150,7 @@ def start(
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
     on_log: Callable[[str], None] | None = None,
+    before_start: Callable[[], None] | None = None,
 ) -> Started:
     """Build, start, wait for readiness. On failure the container is removed and the error names why."""
     import os
@@ -187,6 +188,8 @@ def start(
         entrypoint=entrypoint,
         labels={"io.mcpgen.project": project.name},
     )
+    if before_start is not None:
+        before_start()  # e.g. end the build's live progress before the container's logs stream
     container_id = engine.run(spec)
     started = Started(
         container_id=container_id,
