@@ -175,13 +175,26 @@ class DockerEngine:
             source="probe",
         )
 
-    def build(self, context: IO[bytes], *, no_cache: bool, platform: str | None, on_line: LineSink) -> str:
+    def build(
+        self,
+        context: IO[bytes],
+        *,
+        no_cache: bool,
+        platform: str | None,
+        on_line: LineSink,
+        build_args: Mapping[str, str] | None = None,
+    ) -> str:
         """Build from a tar context; on failure the intermediate images this build made are removed."""
         created: list[str] = []
         ok = False
         try:
             image_id = self._build(
-                context, no_cache=no_cache, platform=platform, on_line=on_line, created=created
+                context,
+                no_cache=no_cache,
+                platform=platform,
+                on_line=on_line,
+                created=created,
+                build_args=build_args,
             )
             ok = True
             return image_id
@@ -198,6 +211,7 @@ class DockerEngine:
         platform: str | None,
         on_line: LineSink,
         created: list[str],
+        build_args: Mapping[str, str] | None = None,
     ) -> str:
         instruction: str | None = None
         tail: list[str] = []
@@ -216,6 +230,8 @@ class DockerEngine:
             kwargs["network_mode"] = "host"
         if platform:
             kwargs["platform"] = platform
+        if build_args:
+            kwargs["buildargs"] = dict(build_args)
         with _wrapped("docker build"):
             stream = self.client.api.build(**kwargs)
             try:
