@@ -12,12 +12,13 @@ from mcpgen.build.plan import (
     FileFromText,
     FileFromWorkspace,
     PythonTarget,
+    check_npm_installed,
     make_plan,
     merge_requirements,
     needs_node,
     python_from_tag,
 )
-from mcpgen.errors import ConfigError, ImageReferenceError, UsageError
+from mcpgen.errors import ConfigError, ImageReferenceError, UsageError, WorkspaceError
 from mcpgen.manifest import Entrypoint, Manifest
 
 SOURCES = ["connectors/db.py", "tools/t.py", "tools/_helper.py"]
@@ -157,3 +158,32 @@ def test_plan_data_is_json_ready(manifest: Manifest) -> None:
     data = plan(manifest).to_data()
     assert data["tools"] == ["add", "echo"]
     assert data["python"] == {"version": "3.11", "machine": "x86_64", "source": "probe"}
+
+
+def test_npm_packages_must_be_installed_in_tools_node_modules(manifest: Manifest) -> None:
+    deps = manifest.dependencies.model_copy(update={"npm": {"ms": "2.1.3", "@scope/pkg": "^1"}})
+    with_npm = manifest.model_copy(update={"dependencies": deps})
+    with pytest.raises(WorkspaceError) as info:
+        plan(with_npm)
+    assert "@scope/pkg, ms" in info.value.message
+    assert "npm install" in info.value.message
+    check_npm_installed(
+        {"ms": "2.1.3", "@scope/pkg": "^1"},
+        ["tools/node_modules/ms/package.json", "tools/node_modules/@scope/pkg/package.json"],
+    )
+
+
+def test_push_targets_name_each_ref_and_its_registry(manifest: Manifest) -> None:
+    assert plan(manifest).pushes() == []
+    pushed = plan(manifest, push=True, registry="127.0.0.1:5000/team")
+    assert [p["registry"] for p in pushed.pushes()] == ["127.0.0.1:5000"] * 3
+    assert pushed.pushes()[0]["ref"] == "127.0.0.1:5000/team/demo:latest"
+    assert pushed.to_data()["pushes"] == pushed.pushes()
+    hub = plan(manifest, push=True)
+    assert hub.pushes()[0]["registry"] == "docker.io"
+    assert any("Docker Hub" in w for w in hub.warnings)
+
+
+def test_more_than_one_platform_is_flagged_in_the_plan(manifest: Manifest) -> None:
+    built = plan(manifest, platforms=("linux/amd64", "linux/arm64"))
+    assert any("buildx" in w for w in built.warnings)

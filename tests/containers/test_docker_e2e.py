@@ -231,6 +231,7 @@ def test_failed_build_names_the_step_suggests_a_fix_and_tags_nothing(
     docker_client.api.import_image_from_data(
         stub.getvalue(), repository=empty.split(":")[0], tag=empty.split(":")[1]
     )
+    stub_id = docker_client.images.get(empty).id
     try:
         workspace = tmp_path / "ws"
         shutil.copytree(built.workspace, workspace, ignore=shutil.ignore_patterns(".mcpgen"))
@@ -244,5 +245,12 @@ def test_failed_build_names_the_step_suggests_a_fix_and_tags_nothing(
         assert "python3 -m venv" in proc.stderr
         assert "hint:" in proc.stderr
         assert not docker_client.images.list(name=repository)
+        assert "removed 1 intermediate image(s)" in (workspace / ".mcpgen" / "build.log").read_text()
+        # nothing left behind: no image built on the stub (the ENV step's layer), no context folder
+        children = [i.id for i in docker_client.images.list(all=True) if i.attrs.get("Parent") == stub_id]
+        assert children == []
+        assert not (workspace / ".mcpgen" / "build" / "context").exists()
     finally:
         docker_client.images.remove(empty, force=True)
+    with pytest.raises(docker.errors.ImageNotFound):
+        docker_client.images.get(stub_id)

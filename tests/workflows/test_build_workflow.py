@@ -6,86 +6,19 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO
 
 import orjson
 import pytest
 
-from mcpgen.build.docker_engine import ContainerSpec, ImageInfo, LineSink
-from mcpgen.build.plan import BuildOptions, PythonTarget
-from mcpgen.errors import ImageBuildError
-from mcpgen.workflows.build import build
+from fake_engine import FakeEngine
+from mcpgen.build.docker_engine import ImageInfo
+from mcpgen.build.plan import BuildOptions
+from mcpgen.errors import DockerError, ImageBuildError, UsageError
+from mcpgen.workflows.build import build, check_platforms
+from mcpgen.workflows.run import dev_mounts
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
-
-
-class FakeEngine:
-    def __init__(self, fail_with: str | None = None) -> None:
-        self.fail_with = fail_with
-        self.builds = 0
-        self.tags: dict[str, str] = {}
-        self.images: dict[str, ImageInfo] = {}
-        self.contexts: list[bytes] = []
-
-    def ping(self) -> str:
-        return "fake"
-
-    def inspect_image(self, ref: str) -> ImageInfo | None:
-        return self.images.get(self.tags.get(ref, ref))
-
-    def probe_python(self, image: str) -> PythonTarget:
-        return PythonTarget("3.11", source="probe")
-
-    def build(self, context: IO[bytes], *, no_cache: bool, platform: str | None, on_line: LineSink) -> str:
-        self.builds += 1
-        self.contexts.append(context.read())
-        on_line("Step 1/2 : FROM base")
-        if self.fail_with:
-            on_line(self.fail_with)
-            raise ImageBuildError(
-                f"the Docker build failed: {self.fail_with}", step="Building image", output=self.fail_with
-            )
-        image_id = f"sha256:{self.builds:064d}"
-        self.images[image_id] = ImageInfo(id=image_id, tags=[], size=123, created="2026")
-        return image_id
-
-    def tag(self, image_id: str, ref: str) -> None:
-        self.tags[ref] = image_id
-
-    def push(self, ref: str, *, auth: Mapping[str, str] | None, on_line: LineSink) -> None:
-        raise NotImplementedError
-
-    def pull(self, ref: str, *, auth: Mapping[str, str] | None = None) -> str:
-        raise NotImplementedError
-
-    def remove_image(self, ref: str, *, force: bool = False) -> None:
-        self.images.pop(ref, None)
-
-    def list_images(self, label: str) -> list[ImageInfo]:
-        return list(self.images.values())
-
-    def save_image(self, ref: str) -> Iterator[bytes]:
-        raise NotImplementedError
-
-    def run(self, spec: ContainerSpec) -> str:
-        raise NotImplementedError
-
-    def container_logs(self, container_id: str, *, follow: bool, tail: int | None = None) -> Iterator[str]:
-        raise NotImplementedError
-
-    def container_status(self, container_id: str) -> str:
-        return "removed"
-
-    def stop(self, container_id: str, *, timeout: int = 10) -> None:
-        pass
-
-    def remove_container(self, container_id: str) -> None:
-        pass
-
-    def has_buildx(self) -> bool:
-        return False
 
 
 class Recorder:
@@ -170,6 +103,73 @@ def test_failed_build_names_the_step_and_tags_nothing(workspace: Path) -> None:
     assert "FAILED at step 7/8: Building image" in (workspace / ".mcpgen" / "build.log").read_text()
 
 
+def test_failed_build_removes_its_context_and_wheels(workspace: Path) -> None:
+    engine = FakeEngine(fail_with="E: python3: not found")
+    with pytest.raises(ImageBuildError):
+        build(workspace, BuildOptions(base_image="base:1"), engine=engine, environ={})
+    assert engine.contexts  # the context was rendered and sent
+    assert not (workspace / ".mcpgen" / "build" / "context").exists()
+    assert not (workspace / ".mcpgen" / "build" / "wheels").exists()
+    assert "removed the build context" in (workspace / ".mcpgen" / "build.log").read_text()
+
+
+class TagFailsEngine(FakeEngine):
+    """Tagging the second ref fails (e.g. the engine went away mid-build)."""
+
+    def tag(self, image_id: str, ref: str) -> None:
+        if ref.endswith(":v0.1.0"):
+            raise DockerError(f"tagging {ref}: engine gone")
+        super().tag(image_id, ref)
+
+
+def test_a_failure_while_tagging_takes_back_the_tags_it_moved(workspace: Path) -> None:
+    engine = TagFailsEngine()
+    engine.images["sha256:old"] = ImageInfo(id="sha256:old", tags=["demo:latest"], size=1, created="2025")
+    engine.tags["demo:latest"] = "sha256:old"
+    with pytest.raises(ImageBuildError) as info:
+        build(workspace, BuildOptions(base_image="base:1"), engine=engine, environ={})
+    assert info.value.step == "Tagging"
+    assert engine.tags == {"demo:latest": "sha256:old"}  # moved back, nothing new left tagged
+    assert not (workspace / ".mcpgen" / "build" / "context").exists()
+
+
+def test_more_than_one_platform_needs_buildx() -> None:
+    check_platforms(("linux/amd64",), lambda: False)
+    with pytest.raises(UsageError) as info:
+        check_platforms(("linux/amd64", "linux/arm64"), lambda: False)
+    assert "docker buildx" in info.value.message
+    assert "not installed" in info.value.message
+    assert "linux/amd64,linux/arm64" in info.value.message
+    with pytest.raises(UsageError) as info:
+        check_platforms(("linux/amd64", "linux/arm64"), lambda: True)
+    assert "one platform per build" in info.value.message
+
+
+def test_multi_platform_build_stops_before_anything_runs(workspace: Path) -> None:
+    engine = FakeEngine()
+    with pytest.raises(UsageError):
+        build(
+            workspace,
+            BuildOptions(base_image="base:1", platforms=("linux/amd64", "linux/arm64")),
+            engine=engine,
+            environ={},
+        )
+    assert engine.builds == 0
+    assert not (workspace / ".mcpgen").exists()
+
+
+def test_dev_mounts_must_be_readable_by_the_container_user(workspace: Path) -> None:
+    mounts = dev_mounts(workspace)
+    assert mounts == {str((workspace / "tools").resolve()): "/app/tools"}
+    secret = workspace / "tools" / "summarize.py"
+    secret.chmod(0o600)
+    with pytest.raises(UsageError) as info:
+        dev_mounts(workspace)
+    assert str(secret.resolve()) in info.value.message
+    assert "uid 10001" in info.value.message
+    assert "chmod -R o+rX" in info.value.message
+
+
 def test_dry_run_touches_neither_docker_nor_disk(workspace: Path) -> None:
     env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
     proc = subprocess.run(
@@ -186,3 +186,26 @@ def test_dry_run_touches_neither_docker_nor_disk(workspace: Path) -> None:
     assert "COPY wheels/deps/" in data["dockerfile"]
     assert data["tags"][0] == "demo:latest"
     assert not (workspace / ".mcpgen").exists()
+
+
+def test_push_dry_run_says_what_would_be_pushed_and_touches_nothing(workspace: Path) -> None:
+    before = sorted((p.relative_to(workspace), p.stat().st_mtime_ns) for p in workspace.rglob("*"))
+    env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    base = [sys.executable, "-m", "mcpgen", "build", str(workspace), "--push", "--dry-run"]
+    registry = ["--registry", "127.0.0.1:5000/team"]
+    proc = subprocess.run([*base, *registry, "--json"], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    data = orjson.loads(proc.stdout)
+    assert data["push"] is True
+    assert [p["ref"] for p in data["pushes"]] == data["tags"]
+    assert {p["registry"] for p in data["pushes"]} == {"127.0.0.1:5000"}
+    assert data["tags"][0] == "127.0.0.1:5000/team/demo:latest"
+    human = subprocess.run([*base, *registry], capture_output=True, text=True, env=env, timeout=120)
+    assert human.returncode == 0, human.stderr
+    assert "Would push to 127.0.0.1:5000 (dry run: nothing pushed)" in human.stdout
+    assert "  127.0.0.1:5000/team/demo:v0.1.0" in human.stdout
+    hub = subprocess.run(base, capture_output=True, text=True, env=env, timeout=120)
+    assert "Would push to docker.io" in hub.stdout
+    assert "goes to Docker Hub" in hub.stdout
+    after = sorted((p.relative_to(workspace), p.stat().st_mtime_ns) for p in workspace.rglob("*"))
+    assert after == before  # not a file written, not one touched

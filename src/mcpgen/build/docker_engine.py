@@ -24,6 +24,7 @@ from mcpgen.errors import DockerError, EngineUnavailable, ImageBuildError, Regis
 
 LineSink = Callable[[str], None]
 _STEP = re.compile(r"^Step \d+/\d+ : (.*)$")
+_LAYER = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
 PROBE = (
     "import json, platform, sys; print(json.dumps({'version': '%d.%d' % sys.version_info[:2], "
     "'machine': platform.machine(), 'glibc': platform.libc_ver()[1], 'executable': sys.executable}))"
@@ -174,10 +175,48 @@ class DockerEngine:
             source="probe",
         )
 
-    def build(self, context: IO[bytes], *, no_cache: bool, platform: str | None, on_line: LineSink) -> str:
+    def build(
+        self,
+        context: IO[bytes],
+        *,
+        no_cache: bool,
+        platform: str | None,
+        on_line: LineSink,
+        build_args: Mapping[str, str] | None = None,
+    ) -> str:
+        """Build from a tar context; on failure the intermediate images this build made are removed."""
+        created: list[str] = []
+        ok = False
+        try:
+            image_id = self._build(
+                context,
+                no_cache=no_cache,
+                platform=platform,
+                on_line=on_line,
+                created=created,
+                build_args=build_args,
+            )
+            ok = True
+            return image_id
+        finally:
+            if not ok and created:
+                removed = self._remove_intermediates(created)
+                on_line(f"removed {removed} intermediate image(s) this failed build had made")
+
+    def _build(
+        self,
+        context: IO[bytes],
+        *,
+        no_cache: bool,
+        platform: str | None,
+        on_line: LineSink,
+        created: list[str],
+        build_args: Mapping[str, str] | None = None,
+    ) -> str:
         instruction: str | None = None
         tail: list[str] = []
         image_id: str | None = None
+        cached = False
         kwargs: dict[str, Any] = {
             "fileobj": context,
             "custom_context": True,
@@ -191,6 +230,8 @@ class DockerEngine:
             kwargs["network_mode"] = "host"
         if platform:
             kwargs["platform"] = platform
+        if build_args:
+            kwargs["buildargs"] = dict(build_args)
         with _wrapped("docker build"):
             stream = self.client.api.build(**kwargs)
             try:
@@ -202,6 +243,18 @@ class DockerEngine:
                             match = _STEP.match(line)
                             if match:
                                 instruction = match.group(1)
+                                cached = False
+                            elif line.strip() == "---> Using cache":
+                                cached = True
+                            else:
+                                layer = _LAYER.match(line)
+                                # FROM prints the base image's id: never ours to remove
+                                if (
+                                    layer
+                                    and not cached
+                                    and not (instruction or "").upper().startswith("FROM ")
+                                ):
+                                    created.append(layer.group(1))
                             tail = [*tail[-30:], line]
                             on_line(line)
                     if "aux" in chunk and isinstance(chunk["aux"], dict) and "ID" in chunk["aux"]:
@@ -230,6 +283,17 @@ class DockerEngine:
                 )
             image_id = successful[-1].split()[-1]
         return image_id
+
+    def _remove_intermediates(self, image_ids: Sequence[str]) -> int:
+        """Remove untagged images a failed build made, newest first; one still in use is kept."""
+        removed = 0
+        for image_id in reversed(image_ids):
+            try:
+                self.client.images.remove(image_id, force=False, noprune=True)
+                removed += 1
+            except (docker.errors.DockerException, requests.exceptions.RequestException):
+                continue  # tagged meanwhile, or a parent of something else: not ours to force
+        return removed
 
     def tag(self, image_id: str, ref: str) -> None:
         repository, _, tag = ref.rpartition(":")

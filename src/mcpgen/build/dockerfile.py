@@ -28,6 +28,8 @@ class DockerfileSpec:
     venv: str = VENV
     app: str = APP
     extra: Mapping[str, str] = field(default_factory=dict)
+    project_file: bool = False
+    """Copy ``mcpgen.yaml`` to ``/app`` (name, version: what ``mcpgen dev`` in the container reads)."""
 
 
 def dquote(value: object) -> str:
@@ -66,4 +68,5 @@ def render_dockerfile(spec: DockerfileSpec) -> str:
         mcpgen_version=spec.mcpgen_version,
         venv=spec.venv,
         app=spec.app,
+        project_file=spec.project_file,
     )

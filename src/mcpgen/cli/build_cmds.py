@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task, TaskID, TextColumn
+from rich.text import Text
 
 from mcpgen.cli import render
 from mcpgen.cli.app import JsonFlag, app, fail, state
@@ -17,12 +19,12 @@ Workspace = Annotated[Path, typer.Argument(help="Workspace folder (default: curr
 
 
 class ConsoleProgress:
-    """Step lines with elapsed times; build output streamed dim (plain lines when not a TTY)."""
+    """Plain step lines with elapsed times, build output streamed under them (not a TTY; ``--quiet``: nothing)."""
 
-    def __init__(self, *, quiet: bool, stream_output: bool = True) -> None:
+    def __init__(self, *, quiet: bool, stream_output: bool = True, console: Console | None = None) -> None:
         self.quiet = quiet
         self.stream_output = stream_output
-        self.console = render.err
+        self.console = console or render.err
 
     def start(self, index: int, total: int, name: str) -> None:
         if not self.quiet:
@@ -36,6 +38,57 @@ class ConsoleProgress:
     def line(self, text: str) -> None:
         if not self.quiet and self.stream_output:
             self.console.print(f"  [dim]{text}[/dim]", markup=True, highlight=False)
+
+    def close(self) -> None:
+        pass
+
+
+class _Elapsed(ProgressColumn):
+    """Seconds spent in a step, to a tenth (frozen once the step is done)."""
+
+    def render(self, task: Task) -> Text:
+        seconds = task.finished_time if task.finished_time is not None else task.elapsed
+        return Text(f"{seconds or 0.0:.1f}s", style="dim")
+
+
+class LiveProgress:
+    """On a terminal: a spinner and a running clock per step (rich); finished steps stay as ✓ lines."""
+
+    def __init__(self, console: Console, *, stream_output: bool = True) -> None:
+        self.stream_output = stream_output
+        self.progress = Progress(
+            SpinnerColumn(finished_text="[green]✓[/green]"),
+            TextColumn("{task.description}"),
+            _Elapsed(),
+            console=console,
+        )
+        self.task: TaskID | None = None
+
+    def start(self, index: int, total: int, name: str) -> None:
+        if self.task is None:
+            self.progress.start()
+        self.task = self.progress.add_task(f"Step {index}/{total}: {name}", total=1)
+
+    def finish(self, name: str, elapsed: float, note: str = "") -> None:
+        if self.task is not None:
+            extra = f" [dim]({note})[/dim]" if note else ""
+            description = self.progress.tasks[-1].description + extra
+            self.progress.update(self.task, description=description, completed=1)
+            self.progress.stop_task(self.task)
+
+    def line(self, text: str) -> None:
+        if self.stream_output:
+            self.progress.console.print(f"  [dim]{text}[/dim]", markup=True, highlight=False)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+def make_progress(*, quiet: bool, stream_output: bool = True) -> ConsoleProgress | LiveProgress:
+    """Rich live progress on a terminal, plain lines otherwise, nothing with ``--quiet``/``--json``."""
+    if not quiet and render.err.is_terminal:
+        return LiveProgress(render.err, stream_output=stream_output)
+    return ConsoleProgress(quiet=quiet, stream_output=stream_output)
 
 
 def _fail(exc: McpgenError) -> None:
@@ -146,11 +199,24 @@ def build_cmd(
             render.out.print(f"  connectors:   {', '.join(plan.connectors) or '-'}")
             render.out.print(f"  requirements: {len(plan.requirements)}")
             render.out.print("  files:        " + ", ".join(sorted(plan.files)))
+            for warning in plan.warnings:
+                render.out.print(f"  [yellow]warning:[/yellow] {warning}", markup=True)
+            if plan.push:
+                registries = sorted({p["registry"] for p in plan.pushes()})
+                render.out.print(
+                    f"\n[bold]Would push[/bold] to {', '.join(registries)} (dry run: nothing pushed)",
+                    markup=True,
+                )
+                for target in plan.pushes():
+                    render.out.print(f"  {target['ref']}")
             render.out.print("\n[bold]Dockerfile[/bold]", markup=True)
             render.out.print(plan.dockerfile, markup=False, highlight=False)
             return
-        progress = ConsoleProgress(quiet=state.quiet or json_out)
-        result = build(workspace, options, progress=progress, resume=resume)
+        progress = make_progress(quiet=state.quiet or json_out)
+        try:
+            result = build(workspace, options, progress=progress, resume=resume)
+        finally:
+            progress.close()
     except KeyboardInterrupt:
         render.err.print("[yellow]interrupted: nothing was tagged[/yellow]", markup=True)
         raise typer.Exit(130) from None
@@ -200,7 +266,7 @@ def run_cmd(
 ) -> None:
     """Build (cache-aware) and start the server's container; wait until /health/ready answers."""
     from mcpgen.build.docker_engine import DockerEngine
-    from mcpgen.workflows.run import RunOptions, start, stop
+    from mcpgen.workflows.run import RunOptions, start, stop, wait_stopped
 
     engine = DockerEngine()
     options = RunOptions(
@@ -221,19 +287,23 @@ def run_cmd(
         if not quiet:
             render.err.print(line, markup=False, highlight=False)
 
+    progress = make_progress(quiet=quiet, stream_output=False)
     try:
         started = start(
             workspace,
             options,
             engine=engine,
-            progress=ConsoleProgress(quiet=quiet, stream_output=False),
+            progress=progress,
             on_log=None if detach else show,
+            before_start=progress.close,
         )
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     except McpgenError as exc:
         _fail(exc)
         return
+    finally:
+        progress.close()
     short = started.container_id[:12]
     if json_out:
         render.print_json(
@@ -253,12 +323,16 @@ def run_cmd(
             render.out.print(f"  logs: docker logs -f {short}\n  stop: docker stop {short}")
         return
     try:
-        while engine.container_status(started.container_id) in ("created", "running", "restarting"):
-            time.sleep(0.5)  # the log follower prints; this waits for the container or Ctrl+C
+        status = wait_stopped(engine, started.container_id)
     except KeyboardInterrupt:
-        render.err.print("stopping…")
-    finally:
+        render.err.print(
+            f"stopping container {short}{' and removing it' if rm else ''} (Ctrl+C)…", highlight=False
+        )
         stop(engine, started.container_id, remove=rm)
+        raise typer.Exit(130) from None
+    stop(engine, started.container_id, remove=rm)
+    render.err.print(f"[red]✗ container {short} stopped on its own ({status})[/red]", markup=True)
+    raise typer.Exit(1)
 
 
 @app.command("images")

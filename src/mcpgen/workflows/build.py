@@ -261,6 +261,7 @@ def _plan(
         revision=revision,
         source_url=url,
         description=project.description,
+        has_project_file=(project.root / PROJECT_FILE).is_file(),
     )
     return Planned(project, manifest, plan, sources, config)
 
@@ -290,6 +291,24 @@ def registry_auth(root: Path, environ: Mapping[str, str]) -> dict[str, str] | No
     return None
 
 
+def check_platforms(platforms: tuple[str, ...], has_buildx: Callable[[], bool]) -> None:
+    """More than one ``--platform`` needs buildx; say so (and what to do) before anything runs."""
+    if len(platforms) <= 1:
+        return
+    wanted = ",".join(platforms)
+    if not has_buildx():
+        raise UsageError(
+            f"--platform {wanted} names {len(platforms)} platforms: a multi-platform image needs "
+            "docker buildx, which is not installed (`docker buildx version` fails); install the buildx "
+            "plugin, or build one platform at a time (--platform linux/amd64)"
+        )
+    raise UsageError(
+        f"--platform {wanted}: mcpgen builds through the Docker engine API, which makes one platform per "
+        "build; build each platform separately, or run `docker buildx build --platform "
+        f"{wanted} --push .mcpgen/build/context` after `mcpgen build`"
+    )
+
+
 def build(
     root: Path,
     options: BuildOptions,
@@ -306,11 +325,7 @@ def build(
     project = load_project(root)
     settings = load_build_settings(project.root)
     options = merge_options(options, settings)
-    if len(options.platforms) > 1 and not engine.has_buildx():
-        raise UsageError(
-            f"--platform {','.join(options.platforms)} needs docker buildx (not installed); "
-            "build one platform at a time or install the buildx plugin"
-        )
+    check_platforms(options.platforms, engine.has_buildx)
     names = [
         "Checking the Docker engine",
         "Discovering and validating",
@@ -330,6 +345,9 @@ def build(
     previous = load_checkpoint(checkpoint_path)
     context_dir = state / BUILD_DIR / "context"
     started = time.monotonic()
+    rendered = False
+    tagged: list[tuple[str, str | None]] = []
+    """(ref, the image it named before) for each tag this build moved: put back if the build fails."""
     log.write(f"mcpgen build {project.root} options={options!r} resume={resume}")
     try:
         with steps.step("Checking the Docker engine") as note:
@@ -374,6 +392,7 @@ def build(
             else:
                 note.append("online build: only the mcpgen wheel")
         with steps.step("Rendering build context") as note:
+            rendered = True
             render_context(plan, project.root, context_dir, deps_wheels=deps, self_wheel=self_wheel)
             digest = context_hash(context_dir)
             note.append(f"context {digest[:12]}")
@@ -394,11 +413,14 @@ def build(
             checkpoint.image = image_id
         with steps.step("Tagging") as note:
             for ref in plan.tags:
+                before = engine.inspect_image(ref)
+                tagged.append((ref, before.id if before else None))
                 engine.tag(image_id, ref)
             note.append(", ".join(plan.tags))
         checkpoint.tags = plan.tags
         checkpoint.completed = names[:8]
         save_checkpoint(checkpoint_path, checkpoint)
+        tagged = []  # a failed push keeps the (good) image's tags
         pushed: list[str] = []
         if options.push:
             with steps.step("Pushing") as note:
@@ -427,9 +449,27 @@ def build(
             log.write("interrupted (Ctrl+C): nothing tagged")
         elif isinstance(exc, DockerError | ImageBuildError):
             log.write(f"error: {exc.message}")
+        _untag(engine, tagged, log)
+        if rendered:
+            shutil.rmtree(context_dir, ignore_errors=True)
+            shutil.rmtree(state / BUILD_DIR / "wheels", ignore_errors=True)
+            log.write(f"removed the build context {context_dir}")
         raise
     finally:
         log.close()
+
+
+def _untag(engine: ImageBuilder, moved: list[tuple[str, str | None]], log: BuildLog) -> None:
+    """A build that failed while tagging takes its tags back (a moved tag returns to its old image)."""
+    for ref, before in reversed(moved):
+        try:
+            if before is None:
+                engine.remove_image(ref)
+            else:
+                engine.tag(before, ref)
+            log.write(f"untagged {ref}")
+        except McpgenError as exc:
+            log.write(f"could not untag {ref}: {exc.message}")
 
 
 def remove_build_state(root: Path) -> None:

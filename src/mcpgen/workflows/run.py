@@ -29,6 +29,7 @@ from mcpgen.workflows.project import STATE_DIR, load_project
 
 CONTAINER_PORT = 8080
 DEV_DIRS = ("tools", "connectors", "config")
+RUNNING = ("created", "running", "restarting")
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,33 @@ def container_environment(root: Path, options: RunOptions, environ: Mapping[str,
     return env
 
 
+def unreadable_for_others(folders: list[Path]) -> list[Path]:
+    """Files and folders under ``folders`` that a different user (the container's uid 10001) cannot read."""
+    bad: list[Path] = []
+    for folder in folders:
+        for path in [folder, *sorted(folder.rglob("*"))]:
+            if "__pycache__" in path.parts or "node_modules" in path.parts:
+                continue
+            mode = path.stat().st_mode
+            need = 0o005 if path.is_dir() else 0o004
+            if mode & need != need:
+                bad.append(path)
+    return bad
+
+
+def dev_mounts(root: Path) -> dict[str, str]:
+    """Host folder → container folder for ``--dev``; each must be readable by the container's user."""
+    folders = [(root / f).resolve() for f in DEV_DIRS if (root / f).is_dir()]
+    bad = unreadable_for_others(folders)
+    if bad:
+        shown = ", ".join(str(p) for p in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise UsageError(
+            f"--dev mounts these into a container whose server runs as uid 10001, which cannot read "
+            f"{shown}; make them world-readable (e.g. `chmod -R o+rX {' '.join(str(f) for f in folders)}`)"
+        )
+    return {str(folder): f"{APP_ROOT}/{folder.name}" for folder in folders}
+
+
 def wait_ready(url: str, is_running: Callable[[], bool], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -122,6 +150,7 @@ def start(
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
     on_log: Callable[[str], None] | None = None,
+    before_start: Callable[[], None] | None = None,
 ) -> Started:
     """Build, start, wait for readiness. On failure the container is removed and the error names why."""
     import os
@@ -134,6 +163,8 @@ def start(
     connect_host = "127.0.0.1" if options.host in ("0.0.0.0", "") else options.host
     if not port_is_free(options.host, options.port):
         raise UsageError(f"port {options.port} on {options.host} is in use; pick another with --port")
+    if options.dev:
+        dev_mounts(project.root)  # fail before building when the container could not read them
     result = build(project.root, options.build, engine=engine, progress=progress, environ=environ)
     image = result.tags[0]
     env = container_environment(project.root, options, environ)
@@ -141,9 +172,7 @@ def start(
     command: list[str] = []
     entrypoint: list[str] | None = None
     if options.dev:
-        for folder in DEV_DIRS:
-            if (project.root / folder).is_dir():
-                mounts[str((project.root / folder).resolve())] = f"{APP_ROOT}/{folder}"
+        mounts = dev_mounts(project.root)
         inner_port = options.port if options.network == "host" else CONTAINER_PORT
         inner_host = options.host if options.network == "host" else "0.0.0.0"
         entrypoint = ["mcpgen"]
@@ -159,6 +188,8 @@ def start(
         entrypoint=entrypoint,
         labels={"io.mcpgen.project": project.name},
     )
+    if before_start is not None:
+        before_start()  # e.g. end the build's live progress before the container's logs stream
     container_id = engine.run(spec)
     started = Started(
         container_id=container_id,
@@ -176,7 +207,7 @@ def start(
     try:
         ok = wait_ready(
             f"{started.url}/health/ready",
-            lambda: engine.container_status(container_id) in ("created", "running", "restarting"),
+            lambda: engine.container_status(container_id) in RUNNING,
             options.ready_timeout,
         )
     except BaseException:
@@ -199,6 +230,13 @@ def _follow(engine: ImageBuilder, container_id: str, on_log: Callable[[str], Non
             on_log(line)
     except McpgenError:
         return
+
+
+def wait_stopped(engine: ImageBuilder, container_id: str, *, poll: float = 0.5) -> str:
+    """Block until the container is no longer running (Ctrl+C raises KeyboardInterrupt here); its status."""
+    while (status := engine.container_status(container_id)) in RUNNING:
+        time.sleep(poll)  # the log follower prints; this waits for the container or Ctrl+C
+    return status
 
 
 def stop(engine: ImageBuilder, container_id: str, *, remove: bool) -> None:
