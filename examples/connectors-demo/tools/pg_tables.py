@@ -16,8 +16,8 @@ ORDER BY table_schema, table_name
 
 
 @tool(annotations={"readOnlyHint": True, "openWorldHint": True})
-async def pg_tables(ctx: Context, schema: str | None = None) -> list[dict[str, Any]]:
+async def pg_tables(ctx: Context, schema_name: str | None = None) -> list[dict[str, Any]]:
     """List the tables and views in the PostgreSQL database (optionally of one schema)."""
     postgres = ctx.connector("postgres")
-    result = await postgres.query(TABLES_SQL, {"schema": schema})
+    result = await postgres.query(TABLES_SQL, {"schema": schema_name})
     return [dict(zip(result["columns"], row, strict=True)) for row in result["rows"]]
