@@ -389,8 +389,9 @@ class ConnectorHub:
                 group.start_soon(slot.connect, attempts)
         failed = [s for s in self.slots.values() if s.required and s.state != "connected"]
         if failed:
-            await self.aclose()
+            # Before aclose(): closing marks every slot disconnected and clears its last error.
             lines = [f"  {s.name} ({s.entry.source.path}): {s.last_error}" for s in failed]
+            await self.aclose()
             raise ConnectorStartError(
                 "required connector(s) could not connect:\n"
                 + "\n".join(lines)
