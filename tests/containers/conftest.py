@@ -17,9 +17,8 @@ from typing import Any
 
 import docker
 import pytest
+from docker_support import BASE_IMAGE
 
-BASE_IMAGE = os.environ.get("MCPGEN_TEST_BASE_IMAGE", "mcpgen-test-base:bookworm")
-REGISTRY = f"127.0.0.1:{os.environ.get('MCPGEN_TEST_REGISTRY_PORT', '5000')}"
 REQUIRED = os.environ.get("MCPGEN_REQUIRE_DOCKER", "") not in ("", "0")
 
 

@@ -26,9 +26,9 @@ from typing import Any
 import docker
 import httpx2
 import pytest
+from docker_support import BASE_IMAGE, REGISTRY
 from mcp import Client
 
-from conftest import BASE_IMAGE, REGISTRY
 from server_support import free_port
 
 pytestmark = [pytest.mark.docker, pytest.mark.integration, pytest.mark.timeout(900)]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import docker
 import pytest
-from conftest import BASE_IMAGE
+from docker_support import BASE_IMAGE
 
 from mcpgen.build.docker_engine import DockerEngine
 from mcpgen.build.wheelhouse import download_wheels

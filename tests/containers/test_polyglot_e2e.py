@@ -30,7 +30,7 @@ import anyio
 import docker
 import httpx2
 import pytest
-from conftest import BASE_IMAGE
+from docker_support import BASE_IMAGE
 from mcp import Client
 
 from server_support import free_port, wait_http_ready
