@@ -2,7 +2,7 @@
 
 Endpoints (API version 2022-06-28, rooted at the stand-in's URL like ``https://api.notion.com``):
 
-- ``POST /v1/databases/{id}/query`` (``filter`` subset: and/or, title/rich_text, select,
+- ``GET /v1/databases/{id}`` (the schema), ``POST /v1/databases/{id}/query`` (``filter`` subset: and/or, title/rich_text, select,
   checkbox, number; ``sorts`` by property or timestamp; ``page_size``, ``start_cursor``)
 - ``GET /v1/pages/{id}``, ``POST /v1/pages``, ``PATCH /v1/pages/{id}``
 - ``POST /v1/search`` (``query``, ``filter: {"property": "object", "value": "database" | "page"}``)
@@ -139,6 +139,7 @@ class NotionStandIn(StandIn):
             }})  # fmt: skip
         app = Starlette(
             routes=[
+                Route("/v1/databases/{id}", self._get_database, methods=["GET"]),
                 Route("/v1/databases/{id}/query", self._query, methods=["POST"]),
                 Route("/v1/pages", self._create_page, methods=["POST"]),
                 Route("/v1/pages/{id}", self._get_page, methods=["GET"]),
@@ -312,6 +313,18 @@ class NotionStandIn(StandIn):
                     key=lambda p, s=sort: _sort_key(p, s), reverse=sort.get("direction") == "descending"
                 )
             return self._listing(rows, body)
+
+        return await self._handle(request, run)
+
+    async def _get_database(self, request: Request) -> Response:
+        def run(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+            database_id = _valid_id(request.path_params["id"], "database_id")
+            if _norm(database_id) not in self.databases:
+                raise _Invalid(
+                    404,
+                    f"Could not find database with ID: {database_id}. Make sure the relevant pages and databases are shared with your integration.",
+                )
+            return self.databases[_norm(database_id)]
 
         return await self._handle(request, run)
 
