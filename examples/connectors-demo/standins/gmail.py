@@ -109,13 +109,14 @@ class Mail:
         return ("\r\n".join([*lines, "Content-Type: text/plain; charset=UTF-8", "", self.body])).encode()
 
     def matches(self, query: str) -> bool:
-        """A small subset of Gmail's search syntax: from:, to:, subject:, is:, label:, and words."""
+        """A small subset of Gmail's search syntax: from:, to:, subject:, is:, in:, label:, and words."""
         fields = {
             "": f"{self.sender} {self.subject} {self.body}".lower(),
             "from": self.sender.lower(),
             "to": self.to.lower(),
             "subject": self.subject.lower(),
             "is": " ".join(self.labels).lower(),
+            "in": " ".join(self.labels).lower(),
             "label": " ".join(self.labels).lower(),
         }
         for term in query.lower().split():
