@@ -384,7 +384,13 @@ async def test_responses_slower_than_the_timeout_fail_clearly(
 async def test_429_storm_honours_retry_after_then_reports_rate_limited(
     start: Callable[..., Server], services: Services
 ) -> None:
-    server = start("services.notion.retry.max_retries=3", "services.notion.retry.max=5")
+    # Health checks would use up the injected 429s too: keep them out of the way here.
+    server = start(
+        "services.notion.retry.max_retries=3",
+        "services.notion.retry.max=5",
+        "services.notion.health_interval=60",
+        "services.slack.health_interval=60",
+    )
     query = {"database_id": services.notion.tasks_id}
     async with Client(server.mcp_url) as client:
         # A short storm: two 429s with Retry-After: 1, then the answer.
