@@ -14,6 +14,7 @@ cause (``raise ... from exc``)::
     ├── SecretStoreError        the encrypted secret store cannot be read or written
     │   └── SecretKeyError      no key, or the wrong key, for the secret store
     ├── CredentialError         a required credential is missing or invalid
+    ├── ConnectorStartError     a required connector could not connect at start-up
     ├── ConformanceError        the conformance suite cannot be installed or run
     ├── DockerError             the Docker engine refused or failed an operation
     │   ├── EngineUnavailable   no Docker engine answers (daemon not running, no socket access)
@@ -117,6 +118,14 @@ class CredentialError(McpgenError):
     def __init__(self, message: str, *, missing: dict[str, list[str]] | None = None) -> None:
         super().__init__(message)
         self.missing = missing or {}
+
+
+class ConnectorStartError(McpgenError):
+    """A required connector could not connect at server start; ``connectors`` names them."""
+
+    def __init__(self, message: str, *, connectors: list[str]) -> None:
+        super().__init__(message)
+        self.connectors = connectors
 
 
 class ConformanceError(McpgenError):

@@ -61,13 +61,15 @@ def test_requirements_txt_is_read(tmp_path: Path, write: Write) -> None:
     ]
 
 
-def test_file_without_definitions_warns_but_connectors_do_not(tmp_path: Path, write: Write) -> None:
+def test_file_without_definitions_warns_naming_what_it_lacks(tmp_path: Path, write: Write) -> None:
     write(tmp_path, "tools/empty.py", "X = 1\n")
     write(tmp_path, "connectors/db.py", "class Database:\n    pass\n")
     result = discover(tmp_path)
-    assert [(d.code, d.severity, d.path) for d in result.diagnostics] == [
-        ("no-definitions", "warning", "tools/empty.py")
-    ]
+    found = {d.path: (d.code, d.severity, d.message) for d in result.diagnostics}
+    assert found["tools/empty.py"][:2] == ("no-definitions", "warning")
+    assert "tool, resource or prompt" in found["tools/empty.py"][2]
+    assert found["connectors/db.py"][:2] == ("no-definitions", "warning")
+    assert "defines no connector" in found["connectors/db.py"][2]
     assert result.ok
 
 

@@ -48,7 +48,7 @@ def make_manifest(tmp_path: Path, files: dict[str, str], **settings: Any) -> tup
     for name in sorted(files):
         path = tools_dir / name
         defs = collect(import_file(tmp_path, path, namespace=f"{namespace}_describe"))
-        t, r, p = describe(defs, f"tools/{name}")
+        t, r, p, _ = describe(defs, f"tools/{name}")
         tools += t
         resources += r
         prompts += p

@@ -1,6 +1,15 @@
 """The authoring API tool files import (re-exported from ``mcpgen``)."""
 
 from mcpgen.authoring.collect import collect, import_file, module_name, purge_workspace_modules
+from mcpgen.authoring.connectors import (
+    Connector,
+    ConnectorDefinition,
+    ConnectorSettings,
+    DatabaseSettings,
+    Health,
+    connector,
+    credential_role,
+)
 from mcpgen.authoring.content import Audio, Content, EmbeddedResource, Image, ResourceLink
 from mcpgen.authoring.context import LOG_LEVELS, Context, ContextBackend, LogLevel
 from mcpgen.authoring.credentials import Credential
@@ -17,7 +26,16 @@ from mcpgen.authoring.definitions import (
     resource,
     tool,
 )
-from mcpgen.authoring.errors import ClientInputError, MissingClientCapability, NoBackChannel, ToolError
+from mcpgen.authoring.errors import (
+    ClientInputError,
+    ConnectorAuthError,
+    ConnectorError,
+    ConnectorUnavailable,
+    MissingClientCapability,
+    NoBackChannel,
+    RateLimited,
+    ToolError,
+)
 from mcpgen.authoring.interaction import Elicitation, Root, Sampled
 from mcpgen.authoring.schema import DefinitionError
 
@@ -26,14 +44,22 @@ __all__ = [
     "LOG_LEVELS",
     "Audio",
     "ClientInputError",
+    "Connector",
+    "ConnectorAuthError",
+    "ConnectorDefinition",
+    "ConnectorError",
+    "ConnectorSettings",
+    "ConnectorUnavailable",
     "Content",
     "Context",
     "ContextBackend",
     "Credential",
+    "DatabaseSettings",
     "Definition",
     "DefinitionError",
     "Elicitation",
     "EmbeddedResource",
+    "Health",
     "Image",
     "LogLevel",
     "MissingClientCapability",
@@ -41,6 +67,7 @@ __all__ = [
     "NoBackChannel",
     "PromptArgumentSpec",
     "PromptDefinition",
+    "RateLimited",
     "ResourceDefinition",
     "ResourceLink",
     "Root",
@@ -49,6 +76,8 @@ __all__ = [
     "ToolError",
     "build_tool",
     "collect",
+    "connector",
+    "credential_role",
     "import_file",
     "module_name",
     "prompt",

@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from mcpgen.authoring import docstrings
-from mcpgen.authoring.credentials import Credential
+from mcpgen.authoring.credentials import seed_credentials
 from mcpgen.authoring.definitions import (
     ATTRIBUTE,
     ModuleDefinitions,
@@ -24,28 +24,46 @@ from mcpgen.authoring.definitions import (
     ResourceDefinition,
     ToolDefinition,
 )
-from mcpgen.authoring.schema import DefinitionError, Signature, _is_context, type_hints
+from mcpgen.authoring.schema import CONNECTOR_ATTRIBUTE, DefinitionError, Signature, _is_context, type_hints
 from mcpgen.errors import LoadError
 
 _SAFE = re.compile(r"[^A-Za-z0-9_]")
 
 
 def module_name(root: Path, path: Path, namespace: str = "mcpgen_workspace") -> str:
+    """The module name a workspace file is imported under.
+
+    Files in ``connectors/`` are ``connectors.<name>``, the name a tool imports
+    them by (``from connectors.notion import Notion``), so both share one module;
+    everything else lives under ``namespace``.
+    """
     rel = path.resolve().relative_to(root.resolve()).with_suffix("")
-    return ".".join([namespace, *(_SAFE.sub("_", part) for part in rel.parts)])
+    parts = [_SAFE.sub("_", part) for part in rel.parts]
+    if len(parts) > 1 and parts[0] == "connectors":
+        return ".".join(parts)
+    return ".".join([namespace, *parts])
 
 
 def import_file(root: Path, path: Path, namespace: str = "mcpgen_workspace") -> ModuleType:
     """Import ``path`` (inside workspace ``root``) as a fresh module.
 
     The file's folder goes on ``sys.path`` so it can import its helper modules
-    (``_helpers.py``) by plain name. Errors propagate unchanged: callers decide
-    whether they are diagnostics (discovery) or a :class:`LoadError` (runtime).
+    (``_helpers.py``) by plain name, and the workspace root goes last so tools
+    can import connectors (``from connectors.notion import Notion``). A
+    connector module a tool already imported is reused, not run twice. Errors
+    propagate unchanged: callers decide whether they are diagnostics
+    (discovery) or a :class:`LoadError` (runtime).
     """
     name = module_name(root, path, namespace)
     folder = str(path.parent.resolve())
     if folder not in sys.path:
         sys.path.insert(0, folder)
+    workspace = str(root.resolve())
+    if workspace not in sys.path:
+        sys.path.append(workspace)
+    existing = sys.modules.get(name)
+    if name.startswith("connectors.") and existing is not None and _same_file(existing, path):
+        return existing
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise LoadError(f"{path}: not an importable Python file", path=str(path))
@@ -59,6 +77,11 @@ def import_file(root: Path, path: Path, namespace: str = "mcpgen_workspace") -> 
     return module
 
 
+def _same_file(module: ModuleType, path: Path) -> bool:
+    file = getattr(module, "__file__", None)
+    return file is not None and Path(file).resolve() == path.resolve()
+
+
 def purge_workspace_modules(root: Path) -> None:
     """Forget every imported module whose file lives under ``root`` (before a reload)."""
     root_s = str(root.resolve())
@@ -66,44 +89,6 @@ def purge_workspace_modules(root: Path) -> None:
         file = getattr(module, "__file__", None)
         if file and str(Path(file).resolve()).startswith(root_s + "/"):
             del sys.modules[name]
-
-
-def _seed_credentials(raw: Any, where: str) -> tuple[Credential, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise DefinitionError(f"{where}: metadata['credentials'] must be a list")
-    creds = []
-    for item in raw:
-        if isinstance(item, str):
-            creds.append(Credential(item))
-        elif isinstance(item, Mapping) and isinstance(item.get("name"), str):
-            validation = item.get("validation")
-            pattern = item.get("pattern")
-            if isinstance(validation, Mapping):  # the seed's {validation: {pattern: ...}}
-                pattern = validation.get("pattern", pattern)
-            elif isinstance(validation, str):
-                pattern = validation
-            choices = item.get("choices")
-            try:
-                creds.append(
-                    Credential(
-                        name=item["name"],
-                        kind=str(item.get("kind") or item.get("type") or "secret"),
-                        required=bool(item.get("required", True)),
-                        description=str(item.get("description", "")),
-                        pattern=str(pattern) if pattern is not None else None,
-                        choices=tuple(str(c) for c in choices) if isinstance(choices, list) else None,
-                        when=str(item["when"]) if item.get("when") is not None else None,
-                    )
-                )
-            except ValueError as exc:
-                raise DefinitionError(f"{where}: {exc}") from exc
-        else:
-            raise DefinitionError(
-                f"{where}: each credential must be a name or a dict with 'name', got {item!r}"
-            )
-    return tuple(creds)
 
 
 def _seed_tool(module: ModuleType, metadata: Any) -> ToolDefinition:
@@ -146,7 +131,7 @@ def _seed_tool(module: ModuleType, metadata: Any) -> ToolDefinition:
         annotations=dict(annotations) if isinstance(annotations, Mapping) else None,
         timeout=float(timeout) if isinstance(timeout, int | float) else None,
         tags=tuple(metadata.get("tags") or ()),
-        credentials=_seed_credentials(metadata.get("credentials"), f"tool {name!r}"),
+        credentials=seed_credentials(metadata.get("credentials"), f"tool {name!r}"),
         line=handler.__code__.co_firstlineno if hasattr(handler, "__code__") else None,
         schema_version=str(version) if version is not None else None,
         signature=signature,
@@ -154,10 +139,21 @@ def _seed_tool(module: ModuleType, metadata: Any) -> ToolDefinition:
     )
 
 
-def collect(module: ModuleType) -> ModuleDefinitions:
-    """Every tool, resource and prompt defined *in* ``module`` (not ones it imported)."""
+def collect(module: ModuleType, *, connectors: bool = False) -> ModuleDefinitions:
+    """Every tool, resource, prompt and connector defined *in* ``module`` (not ones it imported).
+
+    ``connectors=True`` for a module of ``connectors/``: a seed-format
+    ``metadata`` dict there describes a connector, not a tool.
+    """
+    from mcpgen.authoring.connectors import ConnectorDefinition, seed_connector
+
     found = ModuleDefinitions()
     for value in vars(module).values():
+        if isinstance(value, type):
+            spec = vars(value).get(CONNECTOR_ATTRIBUTE)
+            if isinstance(spec, ConnectorDefinition) and value.__module__ == module.__name__:
+                found.connectors.append(spec)
+            continue
         definition = getattr(value, ATTRIBUTE, None)
         if definition is None or getattr(value, "__module__", None) != module.__name__:
             continue
@@ -168,6 +164,11 @@ def collect(module: ModuleType) -> ModuleDefinitions:
         elif isinstance(definition, PromptDefinition):
             found.prompts.append(definition)
     metadata = vars(module).get("metadata")
-    if metadata is not None and not found.tools:
+    if connectors:
+        if metadata is not None and not found.connectors:
+            if not isinstance(metadata, Mapping):
+                raise DefinitionError(f"metadata must be a dict, got {type(metadata).__name__}")
+            found.connectors.append(seed_connector(module, metadata))
+    elif metadata is not None and not found.tools:
         found.tools.append(_seed_tool(module, metadata))
     return found

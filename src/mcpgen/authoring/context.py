@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel
 
 from mcpgen.authoring import interaction
-from mcpgen.authoring.errors import NoBackChannel
+from mcpgen.authoring.errors import ConnectorUnavailable, NoBackChannel
 from mcpgen.authoring.interaction import Elicitation, Root, Sampled
 
 LogLevel = Literal["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
@@ -70,6 +70,10 @@ class ContextBackend(Protocol):
 
     async def resource_updated(self, uri: str) -> None:
         """Tell subscribed clients that the resource at ``uri`` changed."""
+        ...
+
+    def connector(self, name: str) -> Any:
+        """The running connector ``name`` (raises ``ConnectorUnavailable`` when it is not connected)."""
         ...
 
 
@@ -143,6 +147,19 @@ class Context:
         if self._backend is None:
             return None
         return self._backend.credential(name)
+
+    def connector(self, name: str) -> Any:
+        """The connector named ``name``, connected and ready (its class's instance).
+
+        Raises :class:`~mcpgen.ConnectorUnavailable` when the connector is not
+        connected (the message says why), and :class:`~mcpgen.ConnectorError`
+        when no connector has that name.
+        """
+        if self._backend is None:
+            raise ConnectorUnavailable(
+                f"connector {name!r}: connectors exist only in a running server", connector=name
+            )
+        return self._backend.connector(name)
 
     # asking the client -------------------------------------------------------
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from mcpgen.authoring.schema import DefinitionError
 
 CREDENTIAL_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _DIRECTIVE = re.compile(r"^\s*:credential\s+([A-Za-z0-9_]+)\s*:\s*(.*)$", re.MULTILINE)
@@ -57,3 +61,42 @@ def credentials_from_docstring(doc: str | None) -> list[Credential]:
 def strip_directives(doc: str) -> str:
     """The docstring without ``:credential:`` lines (they are metadata, not description)."""
     return _DIRECTIVE.sub("", doc)
+
+
+def seed_credentials(raw: Any, where: str) -> tuple[Credential, ...]:
+    """Credentials of a seed-format ``metadata``: names, or dicts with ``name`` and optional details."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise DefinitionError(f"{where}: metadata['credentials'] must be a list")
+    creds = []
+    for item in raw:
+        if isinstance(item, str):
+            creds.append(Credential(item))
+        elif isinstance(item, Mapping) and isinstance(item.get("name"), str):
+            validation = item.get("validation")
+            pattern = item.get("pattern")
+            if isinstance(validation, Mapping):  # the seed's {validation: {pattern: ...}}
+                pattern = validation.get("pattern", pattern)
+            elif isinstance(validation, str):
+                pattern = validation
+            choices = item.get("choices")
+            try:
+                creds.append(
+                    Credential(
+                        name=item["name"],
+                        kind=str(item.get("kind") or item.get("type") or "secret"),
+                        required=bool(item.get("required", True)),
+                        description=str(item.get("description", "")),
+                        pattern=str(pattern) if pattern is not None else None,
+                        choices=tuple(str(c) for c in choices) if isinstance(choices, list) else None,
+                        when=str(item["when"]) if item.get("when") is not None else None,
+                    )
+                )
+            except ValueError as exc:
+                raise DefinitionError(f"{where}: {exc}") from exc
+        else:
+            raise DefinitionError(
+                f"{where}: each credential must be a name or a dict with 'name', got {item!r}"
+            )
+    return tuple(creds)

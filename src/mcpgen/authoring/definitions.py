@@ -59,10 +59,17 @@ class ToolDefinition:
     output: Output | None = None
     is_async: bool = False
 
+    @property
+    def connectors(self) -> tuple[str, ...]:
+        """Names of the connectors injected into parameters (by annotation)."""
+        return tuple(name for _, name in self.signature.connectors) if self.signature else ()
+
     def call_arguments(
-        self, arguments: Mapping[str, Any], ctx: Context
+        self, arguments: Mapping[str, Any], ctx: Context, connectors: Mapping[str, Any] | None = None
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """Positional and keyword arguments for ``fn`` (arguments already passed JSON Schema validation).
+
+        ``connectors`` holds the instances of :attr:`connectors` by name.
 
         Raises ``ValueError`` naming the field when coercion into the annotated types fails.
         """
@@ -88,6 +95,8 @@ class ToolDefinition:
             # defaults are applied by Python itself
         if sig.context_param is not None:
             kwargs[sig.context_param] = ctx
+        for param, connector in sig.connectors:
+            kwargs[param] = (connectors or {})[connector]
         return (), kwargs
 
     def structured(self, value: Any) -> dict[str, Any] | None:
@@ -403,3 +412,5 @@ class ModuleDefinitions:
     tools: list[ToolDefinition] = field(default_factory=list)
     resources: list[ResourceDefinition] = field(default_factory=list)
     prompts: list[PromptDefinition] = field(default_factory=list)
+    connectors: list[Any] = field(default_factory=list)
+    """:class:`~mcpgen.authoring.connectors.ConnectorDefinition` objects (typed loosely: no import cycle)."""

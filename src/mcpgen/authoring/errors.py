@@ -34,3 +34,37 @@ class MissingClientCapability(ClientInputError):
 
 class NoBackChannel(ClientInputError):
     """The connection cannot carry a request to the client (stateless 2025-era HTTP, no client at all)."""
+
+
+class ConnectorError(ToolError):
+    """A connector could not do what a tool asked; the tool returns ``isError`` with this message.
+
+    Raise it (or a subclass) from a connector's methods with words a user can act
+    on. ``connector`` names the connector when known.
+    """
+
+    def __init__(self, message: str, *, connector: str | None = None) -> None:
+        super().__init__(message)
+        self.connector = connector
+
+
+class ConnectorUnavailable(ConnectorError):
+    """The service is unreachable: not connected yet, down, timing out, or its circuit is open."""
+
+
+class ConnectorAuthError(ConnectorError):
+    """The service refused the credentials (HTTP 401/403, a rejected refresh token, a missing credential).
+
+    Unlike :class:`ConnectorUnavailable` this does not fix itself: the connector's
+    state becomes ``error`` until the credential is corrected.
+    """
+
+
+class RateLimited(ConnectorError):
+    """The service kept answering 429 (or a quota error) after the retries; ``retry_after`` is in seconds."""
+
+    def __init__(
+        self, message: str, *, connector: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, connector=connector)
+        self.retry_after = retry_after

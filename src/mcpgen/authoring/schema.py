@@ -21,6 +21,8 @@ from pydantic.fields import FieldInfo
 from mcpgen.authoring.context import Context
 
 _PLAIN = (str, int, float, bool)
+CONNECTOR_ATTRIBUTE = "__mcpgen_connector__"
+"""Where ``@connector`` keeps a class's definition (read here to spot injected connector parameters)."""
 _UNSTRUCTURED_RETURNS = (str, bytes, type(None))
 
 
@@ -40,6 +42,8 @@ class Signature:
     """True when every parameter is a plain JSON type: arguments need no coercion."""
     takes_any: bool = False
     """True for a hand-written input schema with ``**kwargs``: every argument is passed on."""
+    connectors: tuple[tuple[str, str], ...] = ()
+    """``(parameter, connector name)`` for each parameter annotated with a connector class (injected)."""
 
 
 def _is_context(annotation: Any) -> bool:
@@ -51,6 +55,17 @@ def _is_context(annotation: Any) -> bool:
     if origin in (typing.Union, types.UnionType):
         return any(_is_context(a) for a in get_args(annotation) if a is not type(None))
     return isinstance(annotation, type) and issubclass(annotation, Context)
+
+
+def connector_of(annotation: Any) -> Any:
+    """The ``@connector`` definition an annotation names (``Notion``, ``Notion | None``), else ``None``."""
+    if get_origin(annotation) is not None:
+        for arg in get_args(annotation):
+            found = connector_of(arg)
+            if found is not None:
+                return found
+        return None
+    return getattr(annotation, CONNECTOR_ATTRIBUTE, None) if isinstance(annotation, type) else None
 
 
 def _is_plain(annotation: Any) -> bool:
@@ -97,10 +112,13 @@ def raw_signature(fn: Callable[..., Any], name: str, schema: Mapping[str, Any]) 
     hints = type_hints(fn)
     context_param = None
     names: list[str] = []
+    connectors: list[tuple[str, str]] = []
     takes_any = False
     for param in inspect.signature(fn).parameters.values():
         if _is_context(hints.get(param.name)):
             context_param = param.name
+        elif (found := connector_of(hints.get(param.name))) is not None:
+            connectors.append((param.name, found.name))
         elif param.kind is inspect.Parameter.VAR_KEYWORD:
             takes_any = True
         elif param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.POSITIONAL_ONLY):
@@ -115,6 +133,7 @@ def raw_signature(fn: Callable[..., Any], name: str, schema: Mapping[str, Any]) 
         param_names=tuple(names),
         plain=True,
         takes_any=takes_any,
+        connectors=tuple(connectors),
     )
 
 
@@ -123,6 +142,7 @@ def signature_model(fn: Callable[..., Any], name: str, param_docs: dict[str, str
     hints = type_hints(fn)
     fields: dict[str, Any] = {}
     context_param: str | None = None
+    connectors: list[tuple[str, str]] = []
     plain = True
     for param in inspect.signature(fn).parameters.values():
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
@@ -134,6 +154,10 @@ def signature_model(fn: Callable[..., Any], name: str, param_docs: dict[str, str
         annotation = hints.get(param.name, Any)
         if _is_context(annotation):
             context_param = param.name
+            continue
+        found = connector_of(annotation)
+        if found is not None:
+            connectors.append((param.name, found.name))
             continue
         if param.name.startswith("_"):
             raise DefinitionError(f"{name}: parameter {param.name!r} starts with '_'; JSON arguments cannot")
@@ -170,6 +194,7 @@ def signature_model(fn: Callable[..., Any], name: str, param_docs: dict[str, str
         context_param=context_param,
         param_names=tuple(fields),
         plain=plain,
+        connectors=tuple(connectors),
     )
 
 

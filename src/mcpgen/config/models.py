@@ -214,8 +214,23 @@ class DatabaseConfig(_Section):
         return self
 
 
+class RetryConfig(_Section):
+    """How a connector retries: reconnects, and idempotent requests that failed in transit or got 429/502/503/504."""
+
+    max_retries: int = Field(3, ge=0, le=20, description="Retries after the first attempt (0: none).")
+    initial: Seconds = Field(0.5, description="First backoff in seconds; doubles each retry, with jitter.")
+    max: Seconds = Field(30.0, description="Longest single wait in seconds (also caps a Retry-After).")
+
+
+class CircuitBreakerConfig(_Section):
+    """When a failing service is cut off (calls fail at once) and when it is tried again."""
+
+    failure_threshold: int = Field(5, ge=1, description="Consecutive failures that open the circuit.")
+    reset_timeout: Seconds = Field(30.0, description="Seconds the circuit stays open before one trial call.")
+
+
 class ServiceConfig(_Section):
-    """Settings for one external service a connector talks to."""
+    """Settings for one external service a connector talks to (``services.<connector name>``)."""
 
     api_key: SecretStr | None = Field(None, description="API key, usually ${SERVICE_API_KEY}. Secret.")
     endpoint: str | None = Field(
@@ -224,6 +239,22 @@ class ServiceConfig(_Section):
         json_schema_extra={"pattern": _HTTP_URL.pattern},
     )
     timeout: Seconds | None = Field(None, description="Seconds per request; empty: server.request_timeout.")
+    connect_timeout: Seconds = Field(10.0, description="Seconds connect() may take at start-up.")
+    required: bool | None = Field(
+        None,
+        description="Override the connector's own required=: true stops start-up when it cannot connect.",
+    )
+    rate_limit: float | None = Field(
+        None, gt=0, description="Requests per minute; empty: what the connector declares (or no limit)."
+    )
+    health_interval: Seconds = Field(
+        30.0, description="Seconds between health checks, and between reconnect rounds while down."
+    )
+    max_connections: int = Field(20, ge=1, description="Most open HTTP connections of the pooled client.")
+    retry: RetryConfig = Field(default_factory=RetryConfig, description=RetryConfig.__doc__)
+    circuit_breaker: CircuitBreakerConfig = Field(
+        default_factory=CircuitBreakerConfig, description=CircuitBreakerConfig.__doc__
+    )
     extras: Annotated[dict[str, Any], BeforeValidator(parse_map)] = Field(
         default_factory=dict, description="Free-form settings passed to the connector as they are."
     )

@@ -26,7 +26,7 @@ from mcpgen.discovery.npm import NpmDeclared, check_imports, merge_npm, read_pac
 from mcpgen.discovery.python_loader import ModuleResult, load_python
 from mcpgen.discovery.scan import Kind, Language, SourceFile, scan, unsupported
 from mcpgen.discovery.ts_schema import derive_schema
-from mcpgen.manifest import PromptEntry, ResourceEntry, ToolEntry
+from mcpgen.manifest import ConnectorEntry, PromptEntry, ResourceEntry, ToolEntry
 
 __all__ = [
     "Declared",
@@ -61,6 +61,7 @@ class DiscoveryResult:
     tools: list[ToolEntry] = field(default_factory=list)
     resources: list[ResourceEntry] = field(default_factory=list)
     prompts: list[PromptEntry] = field(default_factory=list)
+    connectors: list[ConnectorEntry] = field(default_factory=list)
     requirements: list[Declared] = field(default_factory=list)
     """Every declared requirement with its file and line (PEP 723 blocks, tools/requirements.txt)."""
     requires_python: dict[str, str] = field(default_factory=dict)
@@ -108,11 +109,12 @@ def _read_text(path: Path) -> str:
 
 
 def _no_definitions(f: SourceFile, loaded: ModuleResult) -> Diagnostic | None:
-    if f.kind == "connectors" or loaded.diagnostics or loaded.tools or loaded.resources or loaded.prompts:
+    if loaded.diagnostics or loaded.tools or loaded.resources or loaded.prompts or loaded.connectors:
         return None
+    what = "connector" if f.kind == "connectors" else "tool, resource or prompt"
     return warning(
         "no-definitions",
-        "defines no tool, resource or prompt (name helper modules with a leading '_' so they are skipped)",
+        f"defines no {what} (name helper modules with a leading '_' so they are skipped)",
         f.path,
     )
 
@@ -150,6 +152,7 @@ def discover(root: Path, *, timeout: float = 10.0, workers: int = 2) -> Discover
     tools: list[ToolEntry] = []
     resources: list[ResourceEntry] = []
     prompts: list[PromptEntry] = []
+    connectors: list[ConnectorEntry] = []
     seeds: list[SeedVersion] = []
     node_loaded, npm, node_diagnostics = _load_node_modules(root, node_files, timeout, workers)
     diagnostics.extend(node_diagnostics)
@@ -157,6 +160,7 @@ def discover(root: Path, *, timeout: float = 10.0, workers: int = 2) -> Discover
         tools.extend(module.tools)
         resources.extend(module.resources)
         prompts.extend(module.prompts)
+        connectors.extend(module.connectors)
         diagnostics.extend(module.diagnostics)
         seeds.extend(SeedVersion(f.path, n, v, line) for n, (v, line) in sorted(module.seed_versions.items()))
         empty = _no_definitions(f, module)
@@ -168,6 +172,7 @@ def discover(root: Path, *, timeout: float = 10.0, workers: int = 2) -> Discover
         tools=sorted(tools, key=lambda t: (t.name, t.source.path, t.source.line or 0)),
         resources=sorted(resources, key=lambda r: (r.uri or r.uri_template or "", r.name, r.source.path)),
         prompts=sorted(prompts, key=lambda p: (p.name, p.source.path, p.source.line or 0)),
+        connectors=sorted(connectors, key=lambda c: (c.name, c.source.path)),
         requirements=declared,
         requires_python=python,
         seed_versions=seeds,

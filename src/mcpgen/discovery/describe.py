@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mcpgen.authoring import (
+    ConnectorDefinition,
     Credential,
     ModuleDefinitions,
     PromptDefinition,
@@ -10,6 +11,7 @@ from mcpgen.authoring import (
     ToolDefinition,
 )
 from mcpgen.manifest import (
+    ConnectorEntry,
     CredentialRef,
     Entrypoint,
     PromptArgument,
@@ -20,12 +22,12 @@ from mcpgen.manifest import (
 )
 
 
-def _creds(creds: tuple[Credential, ...]) -> list[CredentialRef]:
+def _creds(creds: tuple[Credential, ...], *, optional: bool = False) -> list[CredentialRef]:
     return [
         CredentialRef(
             name=c.name,
             kind=c.kind,
-            required=c.required,
+            required=c.required and not optional,
             description=c.description,
             pattern=c.pattern,
             choices=list(c.choices) if c.choices is not None else None,
@@ -46,6 +48,7 @@ def tool_entry(d: ToolDefinition, path: str) -> ToolEntry:
         timeout=d.timeout,
         tags=sorted(d.tags),
         credentials=_creds(d.credentials),
+        connectors=sorted(set(d.connectors)),
         entrypoint=Entrypoint(path=path, attribute=d.attribute, kind=d.kind),
         source=SourceRef(path=path, line=d.line),
     )
@@ -77,12 +80,32 @@ def prompt_entry(d: PromptDefinition, path: str) -> PromptEntry:
     )
 
 
+def connector_entry(d: ConnectorDefinition, path: str) -> ConnectorEntry:
+    """A connector's entry; an optional connector's credentials are optional (it may run without)."""
+    return ConnectorEntry(
+        name=d.name,
+        kind=d.kind,
+        auth=d.auth,  # checked by build_connector
+        description=d.description,
+        required=d.required,
+        endpoint=d.endpoint,
+        rate_limit=d.rate_limit,
+        token_url=d.token_url,
+        auth_header=d.auth_header,
+        scopes=list(d.scopes),
+        credentials=_creds(d.credentials, optional=not d.required),
+        entrypoint=Entrypoint(path=path, attribute=d.attribute, kind="seed" if d.seed else "decorated"),
+        source=SourceRef(path=path, line=d.line),
+    )
+
+
 def describe(
     defs: ModuleDefinitions, path: str
-) -> tuple[list[ToolEntry], list[ResourceEntry], list[PromptEntry]]:
+) -> tuple[list[ToolEntry], list[ResourceEntry], list[PromptEntry], list[ConnectorEntry]]:
     """Manifest entries for everything one module (at workspace-relative ``path``) defines."""
     return (
         [tool_entry(t, path) for t in defs.tools],
         [resource_entry(r, path) for r in defs.resources],
         [prompt_entry(p, path) for p in defs.prompts],
+        [connector_entry(c, path) for c in defs.connectors],
     )

@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from mcpgen.discovery.diagnostics import Diagnostic, error
-from mcpgen.manifest import PromptEntry, ResourceEntry, ToolEntry
+from mcpgen.manifest import ConnectorEntry, PromptEntry, ResourceEntry, ToolEntry
 
 WORKER_MODULE = "mcpgen.discovery.worker"
 STARTUP_TIMEOUT = 30.0
@@ -46,6 +46,7 @@ class ModuleResult:
     tools: list[ToolEntry] = field(default_factory=list)
     resources: list[ResourceEntry] = field(default_factory=list)
     prompts: list[PromptEntry] = field(default_factory=list)
+    connectors: list[ConnectorEntry] = field(default_factory=list)
     seed_versions: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     """Tool name → (``schemaVersion``, its line) for seed-format modules."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -269,8 +270,9 @@ def to_result(rel: str, answer: _Answer, output: str, timeout: float) -> ModuleR
         result.tools = [ToolEntry.model_validate(t) for t in msg.get("tools", [])]
         result.resources = [ResourceEntry.model_validate(r) for r in msg.get("resources", [])]
         result.prompts = [PromptEntry.model_validate(p) for p in msg.get("prompts", [])]
+        result.connectors = [ConnectorEntry.model_validate(c) for c in msg.get("connectors", [])]
     except ValidationError as exc:
-        result.tools, result.resources, result.prompts = [], [], []
+        result.tools, result.resources, result.prompts, result.connectors = [], [], [], []
         result.diagnostics.append(error("definition-error", f"cannot describe this module: {exc}", rel))
     result.seed_versions = {
         str(name): (str(seed.get("version")), seed.get("line"))

@@ -5,7 +5,7 @@ never imported by the generator itself. Protocol: newline-delimited JSON.
 
 - worker → parent, once: ``{"ready": true}``
 - parent → worker: ``{"path": "tools/x.py"}`` (workspace-relative)
-- worker → parent: ``{"path", "ok": true, "tools", "resources", "prompts", "seedVersions"}``
+- worker → parent: ``{"path", "ok": true, "tools", "resources", "prompts", "connectors", "seedVersions"}``
   (``seedVersions``: tool name → ``{"version", "line"}`` for seed-format modules)
   or ``{"path", "ok": false, "code", "message", "line"}``
 - worker → parent, just before a module calls ``os._exit``: ``{"path", "event": "exit", "status", "line"}``
@@ -165,14 +165,15 @@ def describe_file(root: Path, rel: str) -> Message:
     finally:
         _current = None
     try:
-        defs = collect(module)
-        tools, resources, prompts = describe(defs, rel)
+        defs = collect(module, connectors=rel.startswith("connectors/"))
+        tools, resources, prompts, connectors = describe(defs, rel)
         message: Message = {
             "path": rel,
             "ok": True,
             "tools": [t.model_dump(mode="json", by_alias=True) for t in tools],
             "resources": [r.model_dump(mode="json", by_alias=True) for r in resources],
             "prompts": [p.model_dump(mode="json", by_alias=True) for p in prompts],
+            "connectors": [c.model_dump(mode="json", by_alias=True) for c in connectors],
             "seedVersions": {
                 t.name: {"version": t.schema_version, "line": _line_matching(path, r"schemaVersion")}
                 for t in defs.tools

@@ -81,6 +81,8 @@ class ToolEntry(_Model):
     timeout: float | None = None
     tags: list[str] = Field(default_factory=list)
     credentials: list[CredentialRef] = Field(default_factory=list)
+    connectors: list[str] = Field(default_factory=list)
+    """Connectors injected into the tool's parameters (by annotation), by name."""
     entrypoint: Entrypoint
     source: SourceRef
 
@@ -114,9 +116,25 @@ class PromptEntry(_Model):
 
 
 class ConnectorEntry(_Model):
+    """A connector: a client for an external service with a lifecycle (``connectors/``).
+
+    ``entrypoint.kind`` is ``decorated`` (``@connector`` class) or ``seed``
+    (a ``metadata`` dict; for TS/JS the default export's shape).
+    """
+
     name: str
     kind: str = "generic"
+    auth: Literal["api_key", "oauth2", "token", "basic", "none"] = "none"
     description: str = ""
+    required: bool = True
+    endpoint: str | None = None
+    rate_limit: float | None = None
+    """Requests per minute the service allows."""
+    token_url: str | None = None
+    auth_header: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+    methods: list[str] = Field(default_factory=list)
+    """Methods a TS/JS connector declares (``metadata.methods``)."""
     credentials: list[CredentialRef] = Field(default_factory=list)
     entrypoint: Entrypoint
     source: SourceRef

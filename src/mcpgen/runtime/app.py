@@ -14,6 +14,7 @@ and can listen for swaps with ``state.subscribe(listener)``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,6 +24,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
+from mcpgen.errors import ConnectorStartError
 from mcpgen.manifest import Manifest
 from mcpgen.runtime.executor import Executor
 from mcpgen.runtime.health import health_routes
@@ -33,6 +35,7 @@ from mcpgen.runtime.state import RuntimeState
 from mcpgen.runtime.transport import McpEndpoint
 
 MCP_PATH = "/mcp"
+logger = logging.getLogger("mcpgen.runtime")
 
 
 def create_app(
@@ -56,6 +59,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
+            await _start_connectors(state)
             async with endpoint.run():
                 state.mark_serving()
                 try:
@@ -63,6 +67,7 @@ def create_app(
                 finally:
                     state.begin_shutdown()
         finally:
+            await state.stop_connectors()
             await state.registry.aclose()  # Node workers of TS/JS tools, if any
 
     routes = [Route(MCP_PATH, endpoint=endpoint), *health_routes(state)]
@@ -84,6 +89,14 @@ def create_app(
     app.state.mcp_server = server
     app.state.mcp_endpoint = endpoint
     return app
+
+
+async def _start_connectors(state: RuntimeState) -> None:
+    try:
+        await state.start_connectors()
+    except ConnectorStartError as exc:
+        logger.error("%s", exc.message)
+        raise
 
 
 def runtime_state(app: Any) -> RuntimeState:

@@ -113,6 +113,8 @@ def configure_logging(
     handler.setFormatter(JsonFormatter() if format == "json" else KeyValueFormatter())
     root.addHandler(handler)
     root.setLevel(_LEVELS.get(level, logging.INFO))
-    # The SDK logs every session start/stop at info; keep it quieter unless debugging.
+    # The SDK logs every session start/stop, and httpx every connector request, at info;
+    # keep them quieter unless debugging.
     if root.level > logging.DEBUG:
-        logging.getLogger("mcp").setLevel(logging.WARNING)
+        for noisy in ("mcp", "httpx", "httpcore"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)

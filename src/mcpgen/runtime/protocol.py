@@ -46,7 +46,7 @@ from mcp.server.subscriptions import ListenHandler
 from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from mcpgen.authoring import Context, LogLevel, MissingClientCapability, ToolError
+from mcpgen.authoring import ConnectorError, Context, LogLevel, MissingClientCapability, ToolError
 from mcpgen.authoring.interaction import CAPABILITY_OF
 from mcpgen.errors import ToolTimeoutError
 from mcpgen.runtime.asking import (
@@ -59,6 +59,7 @@ from mcpgen.runtime.asking import (
     no_back_channel,
     run_round,
 )
+from mcpgen.runtime.connectors import ConnectorHub, explain
 from mcpgen.runtime.events import Events
 from mcpgen.runtime.node_tools import call_node_tool
 from mcpgen.runtime.results import prompt_result, resource_contents, tool_error, tool_result
@@ -87,7 +88,7 @@ class RequestBackend:
     ``os.environ`` -- only the names the tool declared.
     """
 
-    __slots__ = ("_allowed", "_credentials", "_ctx", "_events", "_name", "_round")
+    __slots__ = ("_allowed", "_connectors", "_credentials", "_ctx", "_events", "_name", "_round")
 
     def __init__(
         self,
@@ -96,12 +97,14 @@ class RequestBackend:
         credentials: frozenset[str],
         events: Events,
         round_: InputRound | None = None,
+        connectors: ConnectorHub | None = None,
     ) -> None:
         self._ctx = ctx
         self._name = name
         self._credentials = credentials
         self._events = events
         self._round = round_
+        self._connectors = connectors
         self._allowed: frozenset[str] | None = None
 
     def log_enabled(self, level: LogLevel) -> bool:
@@ -165,6 +168,11 @@ class RequestBackend:
     async def resource_updated(self, uri: str) -> None:
         await self._events.resource_updated(uri)
 
+    def connector(self, name: str) -> Any:
+        if self._connectors is None:
+            raise ConnectorError(f"no connector named {name!r} (this server has none)", connector=name)
+        return self._connectors.get(name)
+
 
 def _internal(what: str, request_id: Any) -> MCPError:
     message = f"{what} failed with an internal error (request id {request_id})"
@@ -181,7 +189,8 @@ class Handlers:
     def _context(
         self, ctx: Ctx, name: str, credentials: frozenset[str], round_: InputRound | None
     ) -> Context:
-        return Context(RequestBackend(ctx, name, credentials, self.events, round_), tool=name)
+        backend = RequestBackend(ctx, name, credentials, self.events, round_, self._state.connectors)
+        return Context(backend, tool=name)
 
     @staticmethod
     def _round(ctx: Ctx, params: Any, wants_context: bool) -> InputRound | None:
@@ -206,15 +215,21 @@ class Handlers:
             detail = "; ".join(f"{field}: {problem}" for field, problem in problems)
             raise invalid(f"Invalid arguments for tool '{tool.name}': {detail}")
         if tool.node is not None:  # TS/JS: runs in the Node worker pool
-            backend = RequestBackend(ctx, tool.name, tool.credentials, self.events)
+            backend = RequestBackend(
+                ctx, tool.name, tool.credentials, self.events, None, self._state.connectors
+            )
             return await call_node_tool(tool, arguments, backend, ctx.request_id)
         definition = tool.definition
+        try:
+            connectors = {name: self._state.connectors.get(name) for name in definition.connectors}
+        except ConnectorError as exc:  # not connected: say why without running the tool
+            return tool_error(f"Tool '{tool.name}' cannot run: {exc.message}")
         round_ = self._round(ctx, params, tool.wants_context)
         context = (
             self._context(ctx, tool.name, tool.credentials, round_) if tool.wants_context else _NO_CONTEXT
         )
         try:
-            args, kwargs = definition.call_arguments(arguments, context)
+            args, kwargs = definition.call_arguments(arguments, context, connectors)
         except ValueError as exc:
             raise invalid(f"Invalid arguments for tool '{tool.name}': {exc}") from None
 
@@ -245,11 +260,18 @@ class Handlers:
             result = tool_error(f"Tool '{tool.name}' timed out after {exc.timeout:g}s")
         except MCPError:
             raise
-        except Exception:
-            logger.exception("tool failed", extra={"tool": tool.name, "request_id": ctx.request_id})
-            result = tool_error(
-                f"Tool '{tool.name}' failed with an internal error (request id {ctx.request_id})"
-            )
+        except Exception as exc:
+            explained = explain(exc)
+            if explained is not None:  # a service error a connector let escape
+                logger.warning(
+                    "tool failed: %s", explained, extra={"tool": tool.name, "request_id": ctx.request_id}
+                )
+                result = tool_error(f"Tool '{tool.name}' failed: {explained}")
+            else:
+                logger.exception("tool failed", extra={"tool": tool.name, "request_id": ctx.request_id})
+                result = tool_error(
+                    f"Tool '{tool.name}' failed with an internal error (request id {ctx.request_id})"
+                )
         if context is not _NO_CONTEXT:
             await context.flush()
         return result

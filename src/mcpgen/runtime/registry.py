@@ -20,6 +20,7 @@ import jsonschema_rs
 from mcp.shared.uri_template import UriTemplate
 
 from mcpgen.authoring import (
+    ConnectorDefinition,
     ModuleDefinitions,
     PromptDefinition,
     ResourceDefinition,
@@ -29,13 +30,14 @@ from mcpgen.authoring import (
     purge_workspace_modules,
 )
 from mcpgen.errors import LoadError
-from mcpgen.manifest import Entrypoint, Manifest, PromptEntry, ResourceEntry, ToolEntry
+from mcpgen.manifest import ConnectorEntry, Entrypoint, Manifest, PromptEntry, ResourceEntry, ToolEntry
+from mcpgen.runtime.connectors import LoadedConnector
 from mcpgen.runtime.node_pool import NodeBinding, NodePool
 from mcpgen.runtime.settings import Settings
 
 logger = logging.getLogger("mcpgen.runtime")
 _MAX_REPORTED_ERRORS = 3
-D = TypeVar("D", ToolDefinition, ResourceDefinition, PromptDefinition)
+D = TypeVar("D", ToolDefinition, ResourceDefinition, PromptDefinition, ConnectorDefinition)
 
 
 def _wire(**fields: Any) -> dict[str, Any]:
@@ -119,7 +121,8 @@ class _Importer:
             message = f"{kind} '{name}': module file {path} not found under {self._root}"
             raise LoadError(message, path=path, name=name)
         try:
-            defs = collect(import_file(self._root, file, self._namespace))
+            module = import_file(self._root, file, self._namespace)
+            defs = collect(module, connectors=path.startswith("connectors/"))
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # SystemExit at import time is a load failure too
@@ -209,6 +212,12 @@ def _load_tool(entry: ToolEntry, importer: _Importer, settings: Settings) -> Loa
     )
 
 
+def _load_connector(entry: ConnectorEntry, importer: _Importer) -> LoadedConnector:
+    defs = importer.definitions(entry.entrypoint, "connector", entry.name)
+    definition = _match(defs.connectors, entry.entrypoint, entry.name, "connector")
+    return LoadedConnector(entry=entry, definition=definition, factory=definition.cls)
+
+
 def _load_resource(entry: ResourceEntry, importer: _Importer) -> LoadedResource:
     defs = importer.definitions(entry.entrypoint, "resource", entry.name)
     definition = _match(defs.resources, entry.entrypoint, entry.name, "resource")
@@ -245,9 +254,12 @@ class Registry:
         resources: Sequence[LoadedResource],
         prompts: Sequence[LoadedPrompt],
         node_pool: NodePool | None = None,
+        connectors: Sequence[LoadedConnector] = (),
     ) -> None:
         self.manifest = manifest
         self.node_pool = node_pool
+        self.connectors: Mapping[str, LoadedConnector] = MappingProxyType({c.name: c for c in connectors})
+        """The manifest's connectors, imported (the :class:`~mcpgen.runtime.connectors.ConnectorHub` runs them)."""
         """The Node workers of this registry's TS/JS tools (``None`` without any)."""
         self.tools: Mapping[str, LoadedTool] = MappingProxyType({t.name: t for t in tools})
         self.static_resources: Mapping[str, LoadedResource] = MappingProxyType(
@@ -278,7 +290,9 @@ class Registry:
         _unique([t.name for t in manifest.tools], "tool")
         _unique([p.name for p in manifest.prompts], "prompt")
         _unique([r.uri or r.uri_template or "" for r in manifest.resources], "resource URI")
+        _unique([c.name for c in manifest.connectors], "connector")
         importer = _Importer(settings)
+        connectors = [_load_connector(e, importer) for e in manifest.connectors]
         node = [e for e in manifest.tools if e.entrypoint.language != "python"]
         pool = NodePool(settings.root, settings.node_workers) if node else None
         tools = [
@@ -290,9 +304,13 @@ class Registry:
         resources = [_load_resource(e, importer) for e in manifest.resources]
         prompts = [_load_prompt(e, importer) for e in manifest.prompts]
         logger.info(
-            "registry loaded: %d tools, %d resources, %d prompts", len(tools), len(resources), len(prompts)
+            "registry loaded: %d tools, %d resources, %d prompts, %d connectors",
+            len(tools),
+            len(resources),
+            len(prompts),
+            len(connectors),
         )
-        return cls(manifest, tools, resources, prompts, pool)
+        return cls(manifest, tools, resources, prompts, pool, connectors)
 
     async def aclose(self) -> None:
         """Stop this registry's Node workers (if any); Python tools need no shutdown."""

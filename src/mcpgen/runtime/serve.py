@@ -138,8 +138,10 @@ def serve_stdio(manifest: Manifest, settings: Settings, *, registry: Registry | 
 
     async def run() -> None:
         try:
+            await state.start_connectors()
             await run_stdio(server)
         finally:
+            await state.stop_connectors()
             await state.registry.aclose()  # Node workers, if any
 
     anyio.run(run, backend_options={"use_uvloop": _have("uvloop")})

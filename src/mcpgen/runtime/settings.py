@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr
 
+from mcpgen.authoring import DatabaseSettings
 from mcpgen.config import Config
-from mcpgen.config.models import ToolConfig
+from mcpgen.config.models import ServiceConfig, ToolConfig
 from mcpgen.errors import ConfigError
 from mcpgen.manifest import Manifest
 
@@ -84,6 +85,10 @@ class Settings:
     cors_allow_credentials: bool = False
     cors_max_age: int = 600
     module_namespace: str = "mcpgen_workspace"
+    services: Mapping[str, ServiceConfig] = field(default_factory=dict, compare=False)
+    """``services.<name>``: each connector's endpoint, timeouts, retry and breaker settings."""
+    database: DatabaseSettings = field(default_factory=DatabaseSettings, repr=False, compare=False)
+    """``config.database`` as connectors see it (URL and pool limits)."""
     secret_values: tuple[str, ...] = field(default_factory=tuple, repr=False, compare=False)
     """Secret values from the config (service API keys, database password, credentials): redacted from logs."""
 
@@ -166,6 +171,13 @@ def settings_from_config(config: Config, root: Path) -> Settings:
         cors_expose_headers=tuple(cors.expose_headers),
         cors_allow_credentials=cors.allow_credentials,
         cors_max_age=cors.max_age,
+        services=dict(config.services),
+        database=DatabaseSettings(
+            url=config.database.url.get_secret_value() if config.database.url is not None else None,
+            pool_min=config.database.pool_min,
+            pool_max=config.database.pool_max,
+            pool_idle_timeout=float(config.database.pool_idle_timeout),
+        ),
         secret_values=tuple(config_secrets(config)),
     )
 

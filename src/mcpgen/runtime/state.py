@@ -13,11 +13,13 @@ to send ``notifications/tools/list_changed`` later.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
 from collections.abc import Callable
 
+from mcpgen.runtime.connectors import ConnectorHub, fingerprint
 from mcpgen.runtime.executor import Executor, PythonExecutor
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
@@ -40,6 +42,48 @@ class RuntimeState:
         self._lock = threading.Lock()
         self._serving = False
         self._shutting_down = False
+        self.connectors = self._hub(registry)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._restarts: set[asyncio.Task[None]] = set()
+
+    def _hub(self, registry: Registry) -> ConnectorHub:
+        s = self.settings
+        return ConnectorHub(
+            list(registry.connectors.values()),
+            s.services,
+            default_timeout=s.default_timeout,
+            database=s.database,
+        )
+
+    async def start_connectors(self) -> None:
+        """Connect the connectors (raises ``ConnectorStartError`` when a required one cannot)."""
+        self._loop = asyncio.get_running_loop()
+        await self.connectors.start()
+
+    async def stop_connectors(self) -> None:
+        for task in list(self._restarts):
+            task.cancel()
+        await self.connectors.aclose()
+
+    def _restart_connectors(self, registry: Registry) -> None:
+        """After a reload that changed connectors/: close the old ones, start the new (on the loop)."""
+        old, new = self.connectors, self._hub(registry)
+        self.connectors = new
+
+        async def restart() -> None:
+            await old.aclose()
+            try:
+                await new.start()
+            except Exception as exc:  # a required connector failing after a reload: keep serving, say why
+                logger.error("connectors not restarted after reload: %s", exc)
+
+        def schedule() -> None:
+            task = asyncio.get_running_loop().create_task(restart(), name="mcpgen-connectors-restart")
+            self._restarts.add(task)
+            task.add_done_callback(self._restarts.discard)
+
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(schedule)
 
     @property
     def registry(self) -> Registry:
@@ -52,6 +96,10 @@ class RuntimeState:
             old, self._registry = self._registry, registry
             listeners = list(self._listeners)
         logger.info("registry swapped: %d tools (was %d)", len(registry.tools), len(old.tools))
+        if fingerprint(old.connectors, self.settings.root) != fingerprint(
+            registry.connectors, self.settings.root
+        ):
+            self._restart_connectors(registry)
         for listener in listeners:
             try:
                 listener(old, registry)
@@ -91,7 +139,8 @@ class RuntimeState:
 
     @property
     def ready(self) -> bool:
-        return self._serving and not self._shutting_down
+        """Serving, not shutting down, and every required connector connected."""
+        return self._serving and not self._shutting_down and self.connectors.ready
 
     @property
     def shutting_down(self) -> bool:

@@ -14,6 +14,7 @@ from mcpgen.validation.assemble import build_manifest
 from mcpgen.validation.credentials import merge_credentials
 from mcpgen.validation.report import Report
 from mcpgen.validation.rules import (
+    check_connectors,
     check_descriptions,
     check_duplicates,
     check_seed_versions,
@@ -41,5 +42,6 @@ def validate(result: DiscoveryResult) -> Report:
     diagnostics += check_descriptions(result.tools)
     diagnostics += check_seed_versions(result.seed_versions)
     diagnostics += merge(result.requirements).diagnostics
-    diagnostics += merge_credentials(result.tools)[1]
+    diagnostics += check_connectors(result.tools, result.connectors)
+    diagnostics += merge_credentials(result.tools, result.connectors)[1]
     return Report.of(diagnostics)

@@ -16,7 +16,7 @@ from mcpgen.validation.credentials import merge_credentials
 
 def build_manifest(result: DiscoveryResult, server: ServerInfo, mcpgen_version: str) -> Manifest:
     """The v1 manifest for ``result``: entries, merged credentials and dependencies, capabilities."""
-    credentials, _ = merge_credentials(result.tools)
+    credentials, _ = merge_credentials(result.tools, result.connectors)
     requirements = merge(result.requirements).requirements
     manifest = Manifest(
         mcpgen_version=mcpgen_version,
@@ -24,6 +24,7 @@ def build_manifest(result: DiscoveryResult, server: ServerInfo, mcpgen_version: 
         tools=list(result.tools),
         resources=list(result.resources),
         prompts=list(result.prompts),
+        connectors=list(result.connectors),
         credentials=credentials,
         dependencies=Dependencies(python=requirements, npm=dict(result.npm_dependencies)),
         capabilities=Capabilities(

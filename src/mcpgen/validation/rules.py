@@ -9,12 +9,19 @@ from typing import TypeVar
 
 from mcpgen.discovery import Diagnostic, SeedVersion
 from mcpgen.discovery.diagnostics import error, warning
-from mcpgen.manifest import SUPPORTED_SCHEMA_VERSIONS, PromptEntry, ResourceEntry, SourceRef, ToolEntry
+from mcpgen.manifest import (
+    SUPPORTED_SCHEMA_VERSIONS,
+    ConnectorEntry,
+    PromptEntry,
+    ResourceEntry,
+    SourceRef,
+    ToolEntry,
+)
 
 TOOL_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 """MCP tool names (SEP-986): 1–128 characters of ASCII letters, digits, ``_``, ``-`` and ``.``."""
 
-E = TypeVar("E", ToolEntry, PromptEntry, ResourceEntry)
+E = TypeVar("E", ToolEntry, PromptEntry, ResourceEntry, ConnectorEntry)
 
 
 def _at(source: SourceRef) -> str:
@@ -102,3 +109,30 @@ def check_seed_versions(seeds: Iterable[SeedVersion]) -> list[Diagnostic]:
         for s in seeds
         if s.version not in SUPPORTED_SCHEMA_VERSIONS
     ]
+
+
+def check_connectors(tools: Sequence[ToolEntry], connectors: Sequence[ConnectorEntry]) -> list[Diagnostic]:
+    """Connector names are unique, connectors live in ``connectors/``, and tools use only known ones."""
+    found = _duplicates(connectors, lambda c: c.name, "connector name", "duplicate-connector")
+    for c in connectors:
+        if not c.source.path.startswith("connectors/"):
+            found.append(
+                error(
+                    "connector-location",
+                    f"connector {c.name!r} is defined outside connectors/; move it to connectors/ "
+                    "(tools import it from there: from connectors.<module> import <Class>)",
+                    c.source.path,
+                    c.source.line,
+                    c.name,
+                )
+            )
+    known = {c.name for c in connectors}
+    for t in tools:
+        for name in t.connectors:
+            if name not in known:
+                hint = f"; known: {', '.join(sorted(known))}" if known else "; connectors/ defines none"
+                message = (
+                    f"tool {t.name!r} uses connector {name!r}, which no module in connectors/ defines{hint}"
+                )
+                found.append(error("unknown-connector", message, t.source.path, t.source.line, t.name))
+    return found
