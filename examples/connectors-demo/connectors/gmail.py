@@ -24,6 +24,7 @@ from google.auth.transport import Request as AuthRequest
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
+from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12 for output schemas
 
 from mcpgen import (
     Connector,
@@ -37,6 +38,20 @@ from mcpgen import (
 )
 
 T = TypeVar("T")
+Message = TypedDict(
+    "Message",
+    {
+        "id": str,
+        "thread_id": str,
+        "from": str,
+        "to": str,
+        "subject": str,
+        "date": str,
+        "snippet": str,
+        "unread": bool,
+    },
+)
+"""A message as the tools return it (``from`` is a keyword, hence the functional form)."""
 TOKEN_URL = "https://oauth2.googleapis.com/token"
 SCOPES = ["https://www.googleapis.com/auth/gmail.modify"]
 QUOTA_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded", "quotaExceeded"}
@@ -98,13 +113,13 @@ class Gmail(Connector):
 
     # -- what tools use ------------------------------------------------------------------
 
-    async def search(self, query: str = "", max_results: int = 10) -> list[dict[str, str]]:
+    async def search(self, query: str = "", max_results: int = 10) -> list[Message]:
         """Messages matching a Gmail search query ("" for the newest), with sender, subject and snippet."""
         messages = self._service.users().messages()
         listing = await self._call(
             lambda http: messages.list(userId="me", q=query, maxResults=max_results).execute(http=http)
         )
-        found = []
+        found: list[Message] = []
         for ref in listing.get("messages", []):
             full = await self._call(
                 lambda http, ref=ref: messages.get(
@@ -129,7 +144,7 @@ class Gmail(Connector):
             )
         return found
 
-    async def list_messages(self, max_results: int = 10) -> list[dict[str, str]]:
+    async def list_messages(self, max_results: int = 10) -> list[Message]:
         """The newest messages in the inbox."""
         return await self.search("in:inbox", max_results)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from connectors.gmail import Gmail
+from connectors.gmail import Gmail, Message
 
 from mcpgen import ToolError, tool
 
 
 @tool(annotations={"readOnlyHint": True, "openWorldHint": True})
-async def gmail_search(gmail: Gmail, query: str = "", max_results: int = 10) -> list[dict[str, str]]:
+async def gmail_search(gmail: Gmail, query: str = "", max_results: int = 10) -> list[Message]:
     """Search Gmail with Gmail's search syntax (from:, to:, subject:, is:unread, words); "" lists the newest.
 
     Returns each message's id, sender, recipient, subject, date, snippet and unread flag.
