@@ -371,8 +371,8 @@ class ConnectorHub:
                 group.start_soon(slot.connect, attempts)
         failed = [s for s in self.slots.values() if s.required and s.state != "connected"]
         if failed:
-            await self.aclose()
-            lines = [f"  {s.name} ({s.entry.source.path}): {s.last_error}" for s in failed]
+            lines = [f"  {s.name} ({s.entry.source.path}): {s.last_error}" for s in failed]  # before aclose
+            await self.aclose()  # which resets every state (and its last error) to disconnected
             raise ConnectorStartError(
                 "required connector(s) could not connect:\n"
                 + "\n".join(lines)
