@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mcpgen.discovery import discover
+from mcpgen.validation import validate
 
 Write = Callable[[Path, str, str], Path]
 
@@ -122,3 +123,19 @@ def test_ts_tools_declare_the_connectors_they_use(tmp_path: Path, write: Write) 
     write(tmp_path, "tools/inbox.ts", tool)
     (entry,) = discover(tmp_path).tools
     assert entry.connectors == ["gmail"]
+
+
+def test_a_ts_tool_cannot_use_a_python_connector(tmp_path: Path, write: Write) -> None:
+    write(
+        tmp_path,
+        "connectors/db.py",
+        "from mcpgen import connector\n\n\n@connector(name='db')\nclass Db:\n    async def connect(self) -> None: ...\n",
+    )
+    tool = (
+        "export const metadata = { name: 'rows', schemaVersion: '1.0', inputSchema: { type: 'object' },"
+        " connectors: ['db'] };\nexport async function handler(input, ctx) { return 1; }\n"
+    )
+    write(tmp_path, "tools/rows.ts", tool)
+    report = validate(discover(tmp_path))
+    codes = [d.code for d in report.diagnostics if d.is_error]
+    assert codes == ["connector-language"]

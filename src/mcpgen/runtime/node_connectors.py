@@ -111,6 +111,16 @@ class NodeConnector:
         why = _problem(results, "testConnection()")
         return Health(ok=why is None, detail=why or "")
 
+    def __getattr__(self, name: str) -> Any:
+        """A Python tool reaching for a TS/JS connector's methods: say it cannot, clearly."""
+        if name.startswith("_") or name in ("settings", "guard", "http"):
+            raise AttributeError(name)
+        raise ConnectorError(
+            f"connector '{self.name}' is a TS/JS connector: only TS/JS tools can call its methods "
+            f"(ctx.connector('{self.name}') in a TS/JS handler)",
+            connector=self.name,
+        )
+
     async def close(self) -> None:
         self.pool.connector_specs.pop(self.name, None)
         results = await self.pool.broadcast("connector.close", {"name": self.name}, start=False)
