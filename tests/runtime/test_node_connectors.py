@@ -30,7 +30,7 @@ from mcpgen.authoring import ConnectorSettings
 from mcpgen.authoring.connectors import seed_config
 from mcpgen.config.models import RetryConfig, ServiceConfig
 from mcpgen.manifest import Manifest
-from mcpgen.runtime import Settings, create_app
+from mcpgen.runtime import Registry, Settings, create_app, runtime_state
 from mcpgen.workflows.generate import generate
 from server_support import free_port
 
@@ -150,6 +150,7 @@ def _settings(workspace: Path, endpoint: str) -> Settings:
 @asynccontextmanager
 async def serving(settings: Settings, manifest: Manifest) -> AsyncIterator[tuple[httpx2.AsyncClient, Client]]:
     app = create_app(manifest, settings)
+    http_app.set(app)
     async with app.router.lifespan_context(app):
         transport = httpx2.ASGITransport(app=app)
         async with (
@@ -166,6 +167,18 @@ async def server(
     monkeypatch.setenv("NOTION_TOKEN", TOKEN)
     async with serving(_settings(workspace, stand_in.url), manifest) as running:
         yield running
+
+
+class _Current:
+    """The app of the running ``serving`` block (for tests that reach into its runtime state)."""
+
+    app: Any = None
+
+    def set(self, app: Any) -> None:
+        self.app = app
+
+
+http_app = _Current()
 
 
 def text_of(result: Any) -> str:
@@ -328,3 +341,21 @@ async def test_missing_required_credential_fails_start_naming_it(
     with pytest.raises(Exception, match="NOTION_TOKEN not set"):
         async with serving(_settings(workspace, stand_in.url), manifest):
             pass
+
+
+async def test_a_reload_moves_the_connectors_to_the_new_node_pool(
+    server: tuple[httpx2.AsyncClient, Client], workspace: Path, manifest: Manifest, stand_in: StandIn
+) -> None:
+    _, client = server
+    state = runtime_state(http_app.app)
+    old_hub = state.connectors
+    state.swap(Registry.load(manifest, _settings(workspace, stand_in.url), purge=True))
+
+    async def reconnected() -> bool:
+        slot = state.connectors.slots["notion"]
+        return state.connectors is not old_hub and slot.state == "connected"
+
+    await until(reconnected, "notion to connect in the new registry's Node pool")
+    result = await client.call_tool("notion_query", {"database": "reloaded"})
+    assert result.is_error is False, text_of(result)
+    assert json.loads(text_of(result))["results"] == [{"id": "reloaded-row-1"}]
