@@ -338,7 +338,9 @@ async def test_missing_required_credential_fails_start_naming_it(
     workspace: Path, manifest: Manifest, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("NOTION_TOKEN", raising=False)
-    with pytest.raises(Exception, match="NOTION_TOKEN not set"):
+    with pytest.raises(
+        Exception, match=r"notion \(connectors/notion.ts\): credential\(s\) not set: NOTION_TOKEN"
+    ):
         async with serving(_settings(workspace, stand_in.url), manifest):
             pass
 

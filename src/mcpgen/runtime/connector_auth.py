@@ -37,8 +37,6 @@ def _first(settings: ConnectorSettings, *roles: str) -> str | None:
 class OAuth2RefreshAuth(httpx.Auth):
     """The OAuth 2.0 refresh-token grant, refreshing on expiry and once on a 401."""
 
-    requires_response_body = True
-
     def __init__(
         self,
         name: str,
@@ -74,7 +72,8 @@ class OAuth2RefreshAuth(httpx.Auth):
             form["scope"] = " ".join(self._scopes)
         return httpx.Request("POST", self.token_url, data=form, headers={"Accept": "application/json"})
 
-    def _accept(self, response: httpx.Response) -> None:
+    async def _accept(self, response: httpx.Response) -> None:
+        await response.aread()
         if response.status_code != 200:
             reason = ""
             try:
@@ -104,14 +103,14 @@ class OAuth2RefreshAuth(httpx.Auth):
         if not self._fresh():
             async with self._lock:
                 if not self._fresh():
-                    self._accept((yield self._refresh_request()))
+                    await self._accept((yield self._refresh_request()))
         request.headers["Authorization"] = f"Bearer {self._access}"
         response = yield request
         if response.status_code != 401:
             return
         async with self._lock:  # the token may have been revoked or expired early: refresh once
             self._access = None
-            self._accept((yield self._refresh_request()))
+            await self._accept((yield self._refresh_request()))
         request.headers["Authorization"] = f"Bearer {self._access}"
         response = yield request
         if response.status_code == 401:

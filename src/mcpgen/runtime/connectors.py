@@ -153,7 +153,8 @@ class ConnectorSlot:
             suffix = f": {error}" if error else ""
             log("connector %s is %s%s", self.name, state, suffix, extra={"connector": self.name})
         self.state = state
-        self.last_error = error if state != "connected" else self.last_error
+        if error is not None:
+            self.last_error = error
 
     def _after_call(self, circuit: str, error: BaseException | None) -> None:
         if error is not None and circuit == "open" and self.state == "connected":
@@ -235,9 +236,23 @@ class ConnectorSlot:
                 f"health check failed{': ' + detail if detail else ''}", connector=self.name
             )
 
+    def _check_credentials(self, settings: ConnectorSettings) -> None:
+        missing = [
+            c.name
+            for c in self.loaded.definition.credentials
+            if c.required and c.name not in settings.credentials
+        ]
+        if missing:
+            raise ConnectorAuthError(
+                f"credential(s) not set: {', '.join(missing)} (store them with `mcpgen secrets set NAME` "
+                "or `mcpgen credentials`, or set them in the environment)",
+                connector=self.name,
+            )
+
     async def _open(self) -> None:
         """One attempt: a fresh instance, connected and healthy within ``connect_timeout``."""
         settings = self.connector_settings()
+        self._check_credentials(settings)
         instance = self.loaded.factory()
         instance.settings = settings
         instance.guard = self.guard
@@ -272,9 +287,12 @@ class ConnectorSlot:
         try:
             async for attempt in retrying:
                 with attempt:
-                    await self._open()
-        except Exception as exc:
-            self._fail(exc)
+                    try:
+                        await self._open()
+                    except Exception as exc:
+                        self._fail(exc)  # each attempt: /health shows the latest cause while retrying
+                        raise
+        except Exception:
             return False
         return True
 
@@ -371,8 +389,8 @@ class ConnectorHub:
                 group.start_soon(slot.connect, attempts)
         failed = [s for s in self.slots.values() if s.required and s.state != "connected"]
         if failed:
-            lines = [f"  {s.name} ({s.entry.source.path}): {s.last_error}" for s in failed]  # before aclose
-            await self.aclose()  # which resets every state (and its last error) to disconnected
+            await self.aclose()
+            lines = [f"  {s.name} ({s.entry.source.path}): {s.last_error}" for s in failed]
             raise ConnectorStartError(
                 "required connector(s) could not connect:\n"
                 + "\n".join(lines)

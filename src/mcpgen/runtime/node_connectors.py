@@ -9,8 +9,7 @@ worker holds one instance (the module's object). The hub sees a
 any Python connector (connect timeout, health checks, backoff reconnects,
 states in ``/health``):
 
-- ``connect()`` checks the required credentials, then calls ``initialize(config)``
-  in every worker (starting them) and remembers the config in the pool, so a
+- ``connect()`` calls ``initialize(config)`` in every worker (starting them) and remembers the config in the pool, so a
   worker started later or restarted after a crash initializes the connector
   lazily, before the first call that needs it;
 - ``health()`` calls ``testConnection()`` in every worker (``false`` or a throw
@@ -86,15 +85,7 @@ class NodeConnector:
         return {"path": ep.path, "attribute": ep.attribute, "config": seed_config(self.settings)}
 
     async def connect(self) -> None:
-        missing = [
-            c.name for c in self.entry.credentials if c.required and c.name not in self.settings.credentials
-        ]
-        if missing:
-            raise ConnectorAuthError(
-                f"connector '{self.name}': credential(s) {', '.join(missing)} not set "
-                "(store them with `mcpgen secrets set NAME` or put them in the environment)",
-                connector=self.name,
-            )
+        """``initialize(config)`` in every worker (the hub checked the required credentials already)."""
         spec = self.spec()
         self.pool.connector_specs[self.name] = spec
         results = await self.pool.broadcast("connector.connect", {"name": self.name, "spec": spec})

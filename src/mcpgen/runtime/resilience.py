@@ -283,10 +283,21 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             retry=tenacity.retry_if_exception_type(_Retry),
             reraise=True,
         )
+        previous: _Retry | None = None
         try:
             async for attempt in retrying:
                 with attempt:
-                    response = await self._once(request)
+                    try:
+                        response = await self._once(request)
+                    except _Retry as again:
+                        previous = again
+                        raise
+        except CircuitOpen:
+            if previous is None or previous.error is None:
+                raise
+            cause = previous.error
+            message = cause.message if isinstance(cause, ConnectorError) else str(cause)
+            raise CircuitOpen(f"{message} (the circuit is now open)", connector=self.name) from cause
         except _Retry as last:
             if last.error is not None:
                 raise last.error from last.error.__cause__
