@@ -64,18 +64,20 @@ def test_root_must_be_a_directory(tmp_path: Path) -> None:
     assert info.value.path == tmp_path / "nope"
 
 
-def test_typescript_and_javascript_outside_tools_get_a_warning(tmp_path: Path, write: Write) -> None:
+def test_typescript_and_javascript_outside_tools_and_connectors_get_a_warning(
+    tmp_path: Path, write: Write
+) -> None:
     write(tmp_path, "tools/a.py", "")
     write(tmp_path, "tools/b.ts", "")
+    write(tmp_path, "connectors/e.ts", "")
     write(tmp_path, "prompts/c.js", "")
     write(tmp_path, "resources/d.ts", "")
-    files = scan(tmp_path)
-    found = unsupported(f for f in files if f.language != "python" and f.kind != "tools")
+    found = unsupported(scan(tmp_path))
     assert [(d.path, d.severity, d.code) for d in found] == [
         ("prompts/c.js", "warning", "unsupported-language"),
         ("resources/d.ts", "warning", "unsupported-language"),
     ]
-    assert "tools only" in found[0].message
+    assert "tools and connectors only" in found[0].message
 
 
 def test_absolute_joins_the_root(tmp_path: Path, write: Write) -> None:

@@ -319,6 +319,24 @@ def _camel(role: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+def seed_config(settings: ConnectorSettings) -> dict[str, Any]:
+    """The ``config`` a seed-format connector's ``initialize(config)`` receives (Python and TS/JS alike).
+
+    The ``extras``, then ``endpoint`` and ``timeout``, then each credential that
+    is set by its full name and by its role in camelCase (``GMAIL_CLIENT_ID`` →
+    ``clientId``, ``NOTION_TOKEN`` → ``token``; see :func:`credential_role`).
+    """
+    config: dict[str, Any] = {
+        **settings.extras,
+        "endpoint": settings.endpoint,
+        "timeout": settings.timeout,
+    }
+    for name, value in settings.credentials.items():
+        config[name] = value
+        config[_camel(credential_role(settings.name, name))] = value
+    return config
+
+
 async def _maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
@@ -338,16 +356,7 @@ class SeedConnector(Connector):
         self.impl: Any = self.seed_class()
 
     def config(self) -> dict[str, Any]:
-        settings = self.settings
-        config: dict[str, Any] = {
-            **settings.extras,
-            "endpoint": settings.endpoint,
-            "timeout": settings.timeout,
-        }
-        for name, value in settings.credentials.items():
-            config[name] = value
-            config[_camel(credential_role(settings.name, name))] = value
-        return config
+        return seed_config(self.settings)
 
     async def _call(self, method: str, *args: Any) -> Any:
         for attribute in _SEED_METHODS[method]:

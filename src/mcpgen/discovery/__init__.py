@@ -24,7 +24,7 @@ from mcpgen.discovery.diagnostics import Diagnostic, Severity, ordered, warning
 from mcpgen.discovery.node_loader import load_node
 from mcpgen.discovery.npm import NpmDeclared, check_imports, merge_npm, read_package_json
 from mcpgen.discovery.python_loader import ModuleResult, load_python
-from mcpgen.discovery.scan import Kind, Language, SourceFile, scan, unsupported
+from mcpgen.discovery.scan import NODE_KINDS, Kind, Language, SourceFile, scan, unsupported
 from mcpgen.discovery.ts_schema import derive_schema
 from mcpgen.manifest import ConnectorEntry, PromptEntry, ResourceEntry, ToolEntry
 
@@ -122,7 +122,7 @@ def _no_definitions(f: SourceFile, loaded: ModuleResult) -> Diagnostic | None:
 def _load_node_modules(
     root: Path, files: list[SourceFile], timeout: float, workers: int
 ) -> tuple[list[ModuleResult], dict[str, str], list[Diagnostic]]:
-    """Describe TS/JS tools with the Node bridge; check their imports; merge npm dependencies."""
+    """Describe TS/JS tools and connectors with the Node bridge; check tools' imports; merge npm dependencies."""
     declared, diagnostics = read_package_json(root)
     if not files:
         return [], {}, diagnostics
@@ -134,6 +134,8 @@ def _load_node_modules(
     ]
     known = {d.package for d in declared}
     for f, module in zip(files, loaded, strict=True):
+        if f.kind != "tools":  # npm packages are installed for tools/ only
+            continue
         own = known | set(module.npm_dependencies or {})
         diagnostics += check_imports(f.path, _read_text(f.absolute(root)), own)
     merged = merge_npm([*declared, *inline])
@@ -143,8 +145,8 @@ def _load_node_modules(
 def discover(root: Path, *, timeout: float = 10.0, workers: int = 2) -> DiscoveryResult:
     """Scan ``root``, read declared dependencies and load every module (in subprocesses)."""
     files = scan(root)
-    node_files = [f for f in files if f.language != "python" and f.kind == "tools"]
-    diagnostics = unsupported(f for f in files if f.language != "python" and f.kind != "tools")
+    node_files = [f for f in files if f.language != "python" and f.kind in NODE_KINDS]
+    diagnostics = unsupported(files)
     declared, python, dep_diagnostics = _read_deps(root, files)
     diagnostics.extend(dep_diagnostics)
     python_files = [f for f in files if f.language == "python"]

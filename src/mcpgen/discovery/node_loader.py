@@ -19,6 +19,13 @@ Two module shapes are read:
 JSDoc ``@requires-credential NAME [type] [required|optional] [- description]``
 tags declare credentials for every tool of the file; a JSDoc block with
 ``@tool`` gives the description when the metadata has none.
+
+A file in ``connectors/`` is a connector in the seed's shape: a default-exported
+object with ``metadata`` (``name``, ``type``, ``authentication: {type,
+scopes?}``, ``credentials``, ``methods``, ``rateLimits: {requestsPerMinute}``,
+``required?``, ``endpoint?``), ``initialize(config)``, optional
+``testConnection()`` and ``disconnect()``, and its methods (entrypoint kind
+``seed``, attribute ``default``). Each bad field is a diagnostic naming it.
 """
 
 from __future__ import annotations
@@ -36,10 +43,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mcpgen.authoring.connectors import AUTH_KINDS, CONNECTOR_NAME
 from mcpgen.discovery.diagnostics import Diagnostic, error, warning
 from mcpgen.discovery.python_loader import ModuleResult
 from mcpgen.discovery.scan import SourceFile
-from mcpgen.manifest import CredentialRef, Entrypoint, SourceRef, ToolEntry
+from mcpgen.manifest import ConnectorEntry, CredentialRef, Entrypoint, SourceRef, ToolEntry
 from mcpgen.nodejs import BRIDGE, NodeNotFound, node_command
 
 DETAIL_CHARS = 2000
@@ -55,6 +63,8 @@ _REQUIRES = re.compile(
 )
 _UNSUPPORTED_TS = "ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX"
 _NAME_LINE = re.compile(r"""\bname\s*:\s*(['"`])(?P<name>[^'"`]+)\1""")
+_HTTP_URL = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
+_LIFECYCLE = frozenset({"initialize", "testConnection", "disconnect"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +217,7 @@ def _entries(
                 timeout=float(timeout) if isinstance(timeout, int | float) else None,
                 tags=sorted(str(t) for t in meta.get("tags") or []),
                 credentials=credentials,
+                connectors=sorted({str(c) for c in meta.get("connectors") or []}),
                 entrypoint=Entrypoint(
                     language=f.language,
                     path=f.path,
@@ -228,6 +239,125 @@ def _entries(
         if isinstance(deps, Mapping):
             out.dependencies.update({str(k): str(v) for k, v in deps.items()})
     return out
+
+
+class _BadField(ValueError):
+    """A connector metadata field that is wrong: ``field`` is its path (``metadata.rateLimits``)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field} {problem}")
+        self.field = field
+
+
+def _connector_entry(f: SourceFile, found: Mapping[str, Any], text: str) -> ConnectorEntry:
+    """The manifest entry of one described TS/JS connector (raises :class:`_BadField`)."""
+    meta = found.get("metadata")
+    if not isinstance(meta, Mapping):
+        raise _BadField("metadata", "is missing: the default export needs `metadata: {name, type, ...}`")
+    name = meta.get("name")
+    if not isinstance(name, str) or not CONNECTOR_NAME.match(name):
+        raise _BadField(
+            "metadata.name", f"must be letters, digits, '_' or '-' starting with a letter, got {name!r}"
+        )
+    functions = set(found.get("functions") or [])
+    if "initialize" not in functions:
+        raise _BadField(
+            "initialize", "is not a function: add `async initialize(config) {...}` to the default export"
+        )
+    auth = meta.get("authentication")
+    auth_type = auth.get("type") if isinstance(auth, Mapping) else auth
+    auth_type = "none" if auth_type is None else auth_type
+    if auth_type not in AUTH_KINDS:
+        raise _BadField(
+            "metadata.authentication.type", f"must be one of {', '.join(AUTH_KINDS)}, got {auth_type!r}"
+        )
+    scopes = auth.get("scopes") if isinstance(auth, Mapping) else None
+    if scopes is not None and not (isinstance(scopes, list) and all(isinstance(x, str) for x in scopes)):
+        raise _BadField("metadata.authentication.scopes", "must be a list of strings")
+    required = meta.get("required", True)
+    if not isinstance(required, bool):
+        raise _BadField("metadata.required", f"must be true or false, got {required!r}")
+    raw_creds = meta.get("credentials") or []
+    if not isinstance(raw_creds, list):
+        raise _BadField("metadata.credentials", "must be a list of names or {name, description, required}")
+    try:
+        credentials = [_credential(c, "metadata.credentials") for c in raw_creds]
+    except ValueError as exc:
+        raise _BadField("metadata.credentials", str(exc).removeprefix("metadata.credentials: ")) from None
+    if auth_type != "none" and not credentials:
+        raise _BadField(
+            "metadata.credentials", f"is empty, but authentication {auth_type!r} needs a credential"
+        )
+    if not required:  # an optional connector may run without its credentials
+        credentials = [c.model_copy(update={"required": False}) for c in credentials]
+    methods = meta.get("methods")
+    if methods is None:
+        methods = sorted(functions - _LIFECYCLE)
+    elif not (isinstance(methods, list) and all(isinstance(m, str) for m in methods)):
+        raise _BadField("metadata.methods", "must be a list of method names")
+    else:
+        undefined = [m for m in methods if m not in functions]
+        if undefined:
+            raise _BadField(
+                "metadata.methods", f"lists {', '.join(map(repr, undefined))}, not defined as functions"
+            )
+    rate = meta.get("rateLimits")
+    per_minute = rate.get("requestsPerMinute") if isinstance(rate, Mapping) else None
+    if rate is not None and not (
+        isinstance(per_minute, int | float) and not isinstance(per_minute, bool) and per_minute > 0
+    ):
+        raise _BadField("metadata.rateLimits.requestsPerMinute", f"must be a number > 0, got {per_minute!r}")
+    endpoint = meta.get("endpoint")
+    if endpoint is not None and not (isinstance(endpoint, str) and _HTTP_URL.match(endpoint)):
+        raise _BadField("metadata.endpoint", f"must be an http:// or https:// URL, got {endpoint!r}")
+    return ConnectorEntry(
+        name=name,
+        kind=str(meta.get("type") or "generic"),
+        auth=auth_type,
+        description=str(meta.get("description") or ""),
+        required=required,
+        endpoint=endpoint,
+        rate_limit=float(per_minute) if per_minute is not None else None,
+        scopes=list(scopes or []),
+        methods=list(methods),
+        credentials=credentials,
+        entrypoint=Entrypoint(
+            language=f.language, path=f.path, attribute=str(found["attribute"]), kind="seed"
+        ),
+        source=SourceRef(path=f.path, line=_name_line(text, name)),
+    )
+
+
+def _connectors(
+    f: SourceFile, described: list[dict[str, Any]], text: str
+) -> tuple[list[ConnectorEntry], list[Diagnostic]]:
+    if not described:
+        line = _line_of(text, r"export\s+default")
+        message = (
+            "a TS/JS connector default-exports an object: "
+            "`export default { metadata: {name, type, ...}, async initialize(config) {...}, ... }`"
+        )
+        return [], [error("definition-error", message, f.path, line)]
+    entries, diagnostics = [], []
+    for found in described:
+        meta = found.get("metadata")
+        name = meta.get("name") if isinstance(meta, Mapping) else None
+        try:
+            entries.append(_connector_entry(f, found, text))
+        except _BadField as exc:
+            leaf = exc.field.rsplit(".", 1)[-1]
+            line = _line_of(text, rf"\b{re.escape(leaf)}\b") or _line_of(text, r"export\s+default")
+            who = f"connector {name!r}" if isinstance(name, str) and name else "connector"
+            diagnostics.append(
+                error(
+                    "definition-error", f"{who}: {exc}", f.path, line, name if isinstance(name, str) else None
+                )
+            )
+        except (ValidationError, ValueError, TypeError) as exc:
+            diagnostics.append(
+                error("definition-error", f"connector {name!r}: invalid metadata: {exc}", f.path)
+            )
+    return entries, diagnostics
 
 
 def _failure(f: SourceFile, message: dict[str, Any], detail: str | None) -> Diagnostic:
@@ -297,6 +427,9 @@ def describe_file(
         result.diagnostics.append(_failure(f, message, detail))
         return result
     source = f.absolute(root).read_text(encoding="utf-8", errors="replace")
+    if f.kind == "connectors":
+        result.connectors, result.diagnostics = _connectors(f, list(message.get("connectors") or []), source)
+        return result
     described = _entries(f, root, list(message.get("tools") or []), source, derive)
     result.tools = described.tools
     result.seed_versions = described.seeds

@@ -70,14 +70,19 @@ def scan(root: Path) -> list[SourceFile]:
     return sorted(f for kind in KINDS for f in _walk(root, kind))
 
 
+NODE_KINDS: frozenset[Kind] = frozenset({"tools", "connectors"})
+"""The drop-in folders whose TypeScript/JavaScript files are read (by the Node bridge)."""
+
+
 def unsupported(files: Iterable[SourceFile]) -> list[Diagnostic]:
-    """A warning for each TypeScript/JavaScript file outside ``tools/`` (only tools may be TS/JS)."""
+    """A warning for each TypeScript/JavaScript file outside ``tools/`` and ``connectors/``."""
     return [
         warning(
             "unsupported-language",
-            "TypeScript/JavaScript is supported for tools only (put it in tools/); skipped",
+            "TypeScript/JavaScript is supported for tools and connectors only "
+            "(put it in tools/ or connectors/); skipped",
             f.path,
         )
         for f in files
-        if f.language != "python"
+        if f.language != "python" and f.kind not in NODE_KINDS
     ]

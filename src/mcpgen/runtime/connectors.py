@@ -258,7 +258,7 @@ class ConnectorSlot:
         instance.guard = self.guard
         http = None
         try:
-            if settings.endpoint:
+            if settings.endpoint and getattr(instance, "uses_http", True):  # not a TS/JS connector's proxy
                 http = instance.http = self._client(settings)
             with anyio.fail_after(self.service.connect_timeout):
                 if hasattr(instance, "connect"):

@@ -59,11 +59,13 @@ class NodeToolError(Exception):
     """The handler threw (or returned something that is not JSON). ``kind``: error, validation,
     serialization or exit."""
 
-    def __init__(self, kind: str, message: str, stack: str | None = None) -> None:
+    def __init__(self, kind: str, message: str, stack: str | None = None, name: str = "Error") -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.stack = stack
+        self.name = name
+        """The JS error's ``name`` (``TypeError``, ``ConnectorAuthError``, ...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +209,12 @@ class NodeWorker:
             error = message.get("error")
             if error is not None:
                 pending.future.set_exception(
-                    NodeToolError(str(error.get("kind")), str(error.get("message")), error.get("stack"))
+                    NodeToolError(
+                        str(error.get("kind")),
+                        str(error.get("message")),
+                        error.get("stack"),
+                        str(error.get("name") or "Error"),
+                    )
                 )
             else:
                 pending.future.set_result(message.get("result"))
@@ -276,14 +283,27 @@ class NodeWorker:
 
     # calling ---------------------------------------------------------------
 
-    def submit(self, params: dict[str, Any], hooks: CallHooks) -> tuple[int, _Pending]:
+    def submit(self, params: dict[str, Any], hooks: CallHooks, method: str = "call") -> tuple[int, _Pending]:
         if not self.alive:
             raise NodeWorkerError(f"the Node worker (pid {self.pid}) is not running")
         call_id = next(self._ids)
         pending = _Pending(asyncio.get_running_loop().create_future(), hooks)
         self.pending[call_id] = pending
-        self._write({"id": call_id, "method": "call", "params": params})
+        self._write({"id": call_id, "method": method, "params": params})
         return call_id, pending
+
+    async def request(self, method: str, params: dict[str, Any]) -> Any:
+        """One request that is not a tool call (``connector.*``); its entry is dropped if the caller gives up."""
+        call_id, pending = self.submit(params, CallHooks(), method)
+        try:
+            return await pending.future
+        finally:
+            self.pending.pop(call_id, None)
+
+    def notify(self, method: str, params: dict[str, Any]) -> None:
+        """A message that needs no answer (``connector.configure``)."""
+        if self.alive:
+            self._write({"method": method, "params": params})
 
     def _write(self, message: dict[str, Any]) -> None:
         stdin = self.proc.stdin
@@ -353,6 +373,9 @@ class NodePool:
         self._closing: asyncio.Task[None] | None = None
         self._starting: set[asyncio.Task[None]] = set()
         self.restarts = 0
+        self.connector_specs: dict[str, dict[str, Any]] = {}
+        """Connected TS/JS connectors (name → path, attribute, config): sent to every fresh worker,
+        which initializes them lazily (see :mod:`mcpgen.runtime.node_connectors`)."""
 
     @property
     def workers(self) -> list[NodeWorker]:
@@ -381,6 +404,8 @@ class NodePool:
             if self._closed:  # shut down while it was starting
                 await worker.close()
                 raise NodeWorkerError("the Node worker pool is shut down")
+            if self.connector_specs:  # before any call: the bridge reads stdin in order
+                worker.notify("connector.configure", {"specs": dict(self.connector_specs)})
             slot.worker = worker
             return worker
 
@@ -402,6 +427,20 @@ class NodePool:
             return idle[0].worker
         missing = [s for s in self._slots if s not in live]
         return await self._ensure(missing[0])
+
+    async def broadcast(self, method: str, params: Mapping[str, Any], *, start: bool = True) -> list[Any]:
+        """Send one request to every worker (starting the missing ones when ``start``); each worker's
+        answer or exception, in slot order."""
+        if self._closed:
+            raise NodeWorkerError("the Node worker pool is shut down")
+        self._loop = asyncio.get_running_loop()
+        if start:
+            workers = list(await asyncio.gather(*(self._ensure(s) for s in self._slots)))
+        else:
+            workers = self.workers
+        return list(
+            await asyncio.gather(*(w.request(method, dict(params)) for w in workers), return_exceptions=True)
+        )
 
     def _background(self, coro: Any) -> None:
         async def quietly() -> None:

@@ -50,8 +50,14 @@ def _passthrough(value: Any) -> dict[str, Any] | None:
 
 
 async def call_node_tool(
-    tool: LoadedTool, arguments: Mapping[str, Any], backend: ContextBackend, request_id: Any
+    tool: LoadedTool,
+    arguments: Mapping[str, Any],
+    backend: ContextBackend,
+    request_id: Any,
+    connectors: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Run ``tool`` in its pool; ``connectors`` is what ``ctx.connector()`` may hand out
+    (:func:`~mcpgen.runtime.node_connectors.node_connector_states`)."""
     binding = tool.node
     assert isinstance(binding, NodeBinding)
     name = tool.name
@@ -70,6 +76,7 @@ async def call_node_tool(
         "config": dict(binding.config),
         "credentials": {c: os.environ[c] for c in tool.credentials if c in os.environ},
         "requestId": None if request_id is None else str(request_id),
+        "connectors": dict(connectors) if connectors is not None else {"connected": [], "unavailable": {}},
     }
     hooks = CallHooks(log=log, progress=context.report_progress, tool=name, request_id=request_id)
     extra = {"tool": name, "request_id": request_id}

@@ -61,6 +61,7 @@ from mcpgen.runtime.asking import (
 )
 from mcpgen.runtime.connectors import ConnectorHub, explain
 from mcpgen.runtime.events import Events
+from mcpgen.runtime.node_connectors import node_connector_states
 from mcpgen.runtime.node_tools import call_node_tool
 from mcpgen.runtime.results import prompt_result, resource_contents, tool_error, tool_result
 from mcpgen.runtime.state import RuntimeState
@@ -214,16 +215,16 @@ class Handlers:
         if problems:
             detail = "; ".join(f"{field}: {problem}" for field, problem in problems)
             raise invalid(f"Invalid arguments for tool '{tool.name}': {detail}")
-        if tool.node is not None:  # TS/JS: runs in the Node worker pool
-            backend = RequestBackend(
-                ctx, tool.name, tool.credentials, self.events, None, self._state.connectors
-            )
-            return await call_node_tool(tool, arguments, backend, ctx.request_id)
         definition = tool.definition
+        hub = self._state.connectors
+        declared = tool.entry.connectors if tool.node is not None else definition.connectors
         try:
-            connectors = {name: self._state.connectors.get(name) for name in definition.connectors}
+            connectors = {name: hub.get(name) for name in declared}
         except ConnectorError as exc:  # not connected: say why without running the tool
             return tool_error(f"Tool '{tool.name}' cannot run: {exc.message}")
+        if tool.node is not None:  # TS/JS: runs in the Node worker pool
+            backend = RequestBackend(ctx, tool.name, tool.credentials, self.events, None, hub)
+            return await call_node_tool(tool, arguments, backend, ctx.request_id, node_connector_states(hub))
         round_ = self._round(ctx, params, tool.wants_context)
         context = (
             self._context(ctx, tool.name, tool.credentials, round_) if tool.wants_context else _NO_CONTEXT

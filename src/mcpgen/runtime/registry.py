@@ -32,6 +32,7 @@ from mcpgen.authoring import (
 from mcpgen.errors import LoadError
 from mcpgen.manifest import ConnectorEntry, Entrypoint, Manifest, PromptEntry, ResourceEntry, ToolEntry
 from mcpgen.runtime.connectors import LoadedConnector
+from mcpgen.runtime.node_connectors import load_node_connector
 from mcpgen.runtime.node_pool import NodeBinding, NodePool
 from mcpgen.runtime.settings import Settings
 
@@ -258,9 +259,9 @@ class Registry:
     ) -> None:
         self.manifest = manifest
         self.node_pool = node_pool
+        """The Node workers of this registry's TS/JS tools and connectors (``None`` without any)."""
         self.connectors: Mapping[str, LoadedConnector] = MappingProxyType({c.name: c for c in connectors})
         """The manifest's connectors, imported (the :class:`~mcpgen.runtime.connectors.ConnectorHub` runs them)."""
-        """The Node workers of this registry's TS/JS tools (``None`` without any)."""
         self.tools: Mapping[str, LoadedTool] = MappingProxyType({t.name: t for t in tools})
         self.static_resources: Mapping[str, LoadedResource] = MappingProxyType(
             {r.entry.uri: r for r in resources if r.entry.uri is not None}
@@ -292,9 +293,15 @@ class Registry:
         _unique([r.uri or r.uri_template or "" for r in manifest.resources], "resource URI")
         _unique([c.name for c in manifest.connectors], "connector")
         importer = _Importer(settings)
-        connectors = [_load_connector(e, importer) for e in manifest.connectors]
         node = [e for e in manifest.tools if e.entrypoint.language != "python"]
-        pool = NodePool(settings.root, settings.node_workers) if node else None
+        node_connectors = [e for e in manifest.connectors if e.entrypoint.language != "python"]
+        pool = NodePool(settings.root, settings.node_workers) if node or node_connectors else None
+        connectors = [
+            load_node_connector(e, pool)
+            if pool is not None and e in node_connectors
+            else _load_connector(e, importer)
+            for e in manifest.connectors
+        ]
         tools = [
             _load_node_tool(e, pool, settings)
             if pool is not None and e in node

@@ -46,7 +46,11 @@ class RetryPolicy:
     max: float = 30.0
 
     def backoff(self) -> tenacity.wait.wait_base:
-        return tenacity.wait_exponential_jitter(initial=self.initial, max=self.max, jitter=self.initial)
+        # wait_exponential_jitter(initial=...) warns (DeprecationWarning) on tenacity >= 9.2 and has no
+        # `multiplier` before it; this sum is the same backoff on every supported tenacity
+        return tenacity.wait_exponential(multiplier=self.initial, max=self.max) + tenacity.wait_random(
+            0, self.initial
+        )
 
 
 class RateLimiter:

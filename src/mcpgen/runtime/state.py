@@ -96,7 +96,10 @@ class RuntimeState:
             old, self._registry = self._registry, registry
             listeners = list(self._listeners)
         logger.info("registry swapped: %d tools (was %d)", len(registry.tools), len(old.tools))
-        if fingerprint(old.connectors, self.settings.root) != fingerprint(
+        moved = registry.node_pool is not old.node_pool and any(  # TS/JS connectors live in the pool
+            c.entry.entrypoint.language != "python" for c in registry.connectors.values()
+        )
+        if moved or fingerprint(old.connectors, self.settings.root) != fingerprint(
             registry.connectors, self.settings.root
         ):
             self._restart_connectors(registry)

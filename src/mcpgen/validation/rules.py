@@ -127,8 +127,15 @@ def check_connectors(tools: Sequence[ToolEntry], connectors: Sequence[ConnectorE
                 )
             )
     known = {c.name for c in connectors}
+    language = {c.name: c.entrypoint.language for c in connectors}
     for t in tools:
         for name in t.connectors:
+            if name in known and (language[name] == "python") != (t.entrypoint.language == "python"):
+                message = (
+                    f"tool {t.name!r} uses connector {name!r}, which is written in {language[name]}: "
+                    "Python tools use Python connectors, TS/JS tools use TS/JS connectors"
+                )
+                found.append(error("connector-language", message, t.source.path, t.source.line, t.name))
             if name not in known:
                 hint = f"; known: {', '.join(sorted(known))}" if known else "; connectors/ defines none"
                 message = (

@@ -1,7 +1,14 @@
-// mcpgen's Node bridge: describes TypeScript/JavaScript tool modules and runs their handlers.
+// mcpgen's Node bridge: describes TypeScript/JavaScript tool and connector modules, runs tool handlers
+// and hosts connectors.
 //
-//   node bridge.mjs describe ROOT REL   one JSON line describing tools/REL, then exit
+//   node bridge.mjs describe ROOT REL   one JSON line describing REL (tools/... or connectors/...), then exit
 //   node bridge.mjs serve ROOT          newline-delimited JSON-RPC on stdin/stdout until stdin closes
+//
+// Connectors (connectors/*.ts, a default-exported object with metadata, initialize(config),
+// testConnection(), disconnect() and its methods) live here, one instance per worker: the server
+// sends "connector.configure" (the config of every connected connector) to a fresh worker and
+// "connector.connect"/"health"/"close" to every worker; a connector is initialized lazily in a
+// worker that has its config but has not initialized it yet (a worker started after a crash).
 //
 // stdout is the protocol channel only: process.stdout.write is redirected to stderr and console.*
 // becomes "console" notifications, so tool output reaches the server's logs, never the protocol.
@@ -104,6 +111,28 @@ function lineOf(stack, file) {
   return match ? Number(match[1]) : null;
 }
 
+/** The function-valued properties of a connector object (own and inherited, not Object's). */
+function functionsOf(obj) {
+  const names = new Set();
+  for (let o = obj; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const key of Object.getOwnPropertyNames(o)) {
+      if (key !== "constructor" && isFunction(obj[key])) names.add(key);
+    }
+  }
+  return [...names].sort();
+}
+
+/** The connector a module default-exports, as {attribute, metadata, functions}, or null. */
+function connectorOf(mod) {
+  const value = mod.default;
+  if (!isObject(value)) return null;
+  return {
+    attribute: "default",
+    metadata: isObject(value.metadata) ? plain(value.metadata, "metadata") : null,
+    functions: functionsOf(value),
+  };
+}
+
 async function describe(root, rel) {
   const file = path.resolve(root, rel);
   let mod;
@@ -121,6 +150,10 @@ async function describe(root, rel) {
   }
   const tools = [];
   try {
+    if (rel.startsWith("connectors/")) {
+      const found = connectorOf(mod);
+      return { ok: true, tools: [], connectors: found === null ? [] : [found], exports: Object.keys(mod).sort() };
+    }
     for (const t of toolsOf(mod)) {
       tools.push({
         attribute: t.attribute,
@@ -134,11 +167,141 @@ async function describe(root, rel) {
   return { ok: true, tools, exports: Object.keys(mod).sort() };
 }
 
+// ------------------------------------------------------------------ connectors
+
+/** name -> {spec: {path, attribute, config}, ready: Promise<object> | null} */
+const connectors = new Map();
+
+class ConnectorUnavailable extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "ConnectorUnavailable";
+  }
+}
+
+/** Rethrow `err` with `what` in front of its message, keeping its name (ConnectorAuthError means "refused"). */
+function prefixed(what, err) {
+  const wrapped = new Error(`${what} failed: ${err?.message ?? err}`);
+  wrapped.name = err?.name ?? "Error";
+  if (typeof err?.stack === "string") wrapped.stack = err.stack;
+  return wrapped;
+}
+
+async function connectorObject(root, name, spec) {
+  const mod = await load(root, spec.path);
+  const obj = mod[spec.attribute];
+  if (!isObject(obj)) throw new Error(`${spec.path} no longer exports the connector '${name}'`);
+  return obj;
+}
+
+/** The initialized connector `name` in this worker (initializing it now if it is not yet). */
+function ensureConnector(root, name) {
+  const entry = connectors.get(name);
+  if (entry === undefined) {
+    return Promise.reject(new ConnectorUnavailable(`connector '${name}' is not configured in this worker`));
+  }
+  if (entry.ready === null) {
+    entry.ready = (async () => {
+      const obj = await connectorObject(root, name, entry.spec);
+      if (isFunction(obj.initialize)) {
+        try {
+          await obj.initialize({ ...entry.spec.config });
+        } catch (err) {
+          throw prefixed("initialize()", err);
+        }
+      }
+      return obj;
+    })();
+    entry.ready.catch(() => {
+      if (entry.ready !== null && connectors.get(name) === entry) entry.ready = null; // retried next time
+    });
+  }
+  return entry.ready;
+}
+
+async function closeConnector(name) {
+  const entry = connectors.get(name);
+  if (entry === undefined) return;
+  connectors.delete(name);
+  let obj;
+  try {
+    obj = entry.ready === null ? undefined : await entry.ready;
+  } catch {
+    return; // never initialized: nothing to disconnect
+  }
+  if (obj !== undefined && isFunction(obj.disconnect)) {
+    try {
+      await obj.disconnect();
+    } catch (err) {
+      throw prefixed("disconnect()", err);
+    }
+  }
+}
+
+async function connectorRequest(root, method, p) {
+  if (method === "connector.connect") {
+    await closeConnector(p.name).catch(() => {});
+    connectors.set(p.name, { spec: p.spec, ready: null });
+    await ensureConnector(root, p.name);
+    return true;
+  }
+  if (method === "connector.health") {
+    const obj = await ensureConnector(root, p.name);
+    if (!isFunction(obj.testConnection)) return true;
+    try {
+      const ok = await obj.testConnection();
+      return ok === undefined || ok === null ? true : Boolean(ok);
+    } catch (err) {
+      throw prefixed("testConnection()", err);
+    }
+  }
+  if (method === "connector.close") {
+    await closeConnector(p.name);
+    return true;
+  }
+  throw new Error(`unknown method ${method}`);
+}
+
+/** ctx.connector(name) and ctx.connectors: the connectors the server says are connected, initialized here. */
+async function connectorAccess(root, p) {
+  const connected = p.connectors?.connected ?? [];
+  const unavailable = p.connectors?.unavailable ?? {};
+  const ready = new Map();
+  const failed = new Map();
+  for (const name of connected) {
+    try {
+      ready.set(name, await ensureConnector(root, name));
+    } catch (err) {
+      failed.set(name, String(err?.message ?? err));
+    }
+  }
+  const get = (name) => {
+    if (ready.has(name)) return ready.get(name);
+    if (failed.has(name)) {
+      throw new ConnectorUnavailable(`connector '${name}' is not usable in this worker: ${failed.get(name)}`);
+    }
+    if (Object.hasOwn(unavailable, name)) throw new ConnectorUnavailable(unavailable[name]);
+    const known = [...connected, ...Object.keys(unavailable)].sort().join(", ") || "none";
+    throw new ConnectorUnavailable(`no connector named '${name}' (connectors: ${known})`);
+  };
+  const view = new Proxy(
+    {},
+    {
+      get: (target, key) => (typeof key === "string" && key !== "then" && key !== "toJSON" ? get(key) : undefined),
+      has: (target, key) => ready.has(key),
+      ownKeys: () => [...ready.keys()],
+      getOwnPropertyDescriptor: (target, key) =>
+        ready.has(key) ? { value: ready.get(key), enumerable: true, configurable: true } : undefined,
+    },
+  );
+  return { connector: get, connectors: view };
+}
+
 // ------------------------------------------------------------------ serving
 
 const calls = new Map();
 
-function makeContext(id, p, controller) {
+function makeContext(id, p, controller, access) {
   const log = (level, message, data) =>
     send({ method: "log", params: { id, level, message: String(message), data: data ?? null } });
   const credentials = p.credentials ?? {};
@@ -156,6 +319,8 @@ function makeContext(id, p, controller) {
     reportProgress: (progress, total, message) =>
       send({ method: "progress", params: { id, progress, total: total ?? null, message: message ?? null } }),
     credential: (name) => (Object.hasOwn(credentials, name) ? credentials[name] : null),
+    connector: access.connector,
+    connectors: access.connectors,
   };
 }
 
@@ -197,7 +362,7 @@ async function call(root, id, p) {
         const config = { ...(isObject(tool.metadata.config) ? tool.metadata.config : {}), ...(p.config ?? {}) };
         return tool.handler(input, config);
       }
-      return tool.handler(input, makeContext(id, p, controller));
+      return connectorAccess(root, p).then((access) => tool.handler(input, makeContext(id, p, controller, access)));
     });
     if (!controller.signal.aborted) protoWrite(encode(id, value) + "\n");
   } catch (err) {
@@ -248,6 +413,15 @@ function serve(root) {
 function dispatch(root, message) {
   if (message.method === "call") {
     call(root, message.id, message.params);
+  } else if (message.method === "connector.configure") {
+    for (const [name, spec] of Object.entries(message.params.specs ?? {})) {
+      if (!connectors.has(name)) connectors.set(name, { spec, ready: null });
+    }
+  } else if (message.method?.startsWith("connector.")) {
+    connectorRequest(root, message.method, message.params ?? {}).then(
+      (result) => send({ id: message.id, result }),
+      (err) => send({ id: message.id, error: failure(err) }),
+    );
   } else if (message.method === "cancel") {
     const controller = calls.get(message.params.id);
     if (controller !== undefined) {
