@@ -97,20 +97,22 @@ class ConnectorSettings:
 
         Raises :class:`ConnectorError` naming the credential when it is not set.
         """
-        if key in self.credentials:
-            return self.credentials[key]
-        for name, value in self.credentials.items():
-            if credential_role(self.name, name) == key:
-                return value
+        value = self.find(key)
+        if value is not None:
+            return value
         raise ConnectorError(
             f"connector '{self.name}': credential {key!r} is not set "
             "(store it with `mcpgen secrets set NAME` or put it in the environment)",
             connector=self.name,
         )
 
-    def has_credential(self, key: str) -> bool:
-        return key in self.credentials or any(
-            credential_role(self.name, name) == key for name in self.credentials
+    def find(self, key: str) -> str | None:
+        """Like :meth:`credential`, but ``None`` when it is not set."""
+        if key in self.credentials:
+            return self.credentials[key]
+        return next(
+            (value for name, value in self.credentials.items() if credential_role(self.name, name) == key),
+            None,
         )
 
 
@@ -177,9 +179,6 @@ class ConnectorDefinition:
     attribute: str = ""
     line: int | None = None
     seed: bool = False
-
-    def role_of(self, credential: str) -> str:
-        return credential_role(self.name, credential)
 
 
 def _line(cls: type) -> int | None:

@@ -28,10 +28,7 @@ _EARLY = 30.0
 
 
 def _first(settings: ConnectorSettings, *roles: str) -> str | None:
-    for role in roles:
-        if settings.has_credential(role):
-            return settings.credential(role)
-    return None
+    return next((value for role in roles if (value := settings.find(role)) is not None), None)
 
 
 class OAuth2RefreshAuth(httpx.Auth):

@@ -168,9 +168,7 @@ def is_failure(exc: BaseException) -> bool:
         return False
     if isinstance(exc, ConnectorError):
         return isinstance(exc, ConnectorUnavailable)
-    if isinstance(exc, _ServerFailure):
-        return True
-    return True  # a driver's own exception: connection lost, protocol error...
+    return True  # a 5xx, or a driver's own exception: connection lost, protocol error...
 
 
 class _ServerFailure(Exception):
