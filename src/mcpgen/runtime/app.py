@@ -75,7 +75,11 @@ def create_app(
                 finally:
                     state.begin_shutdown()
                     served = endpoint.served
-                    logger.info("answered %d requests on the fast path, %d on the SDK path", served["fast"], served["sdk"])
+                    logger.info(
+                        "answered %d requests on the fast path, %d on the SDK path",
+                        served["fast"],
+                        served["sdk"],
+                    )
         finally:
             await state.stop_connectors()
             await state.registry.aclose()  # Node workers of TS/JS tools, if any

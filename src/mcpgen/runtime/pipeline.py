@@ -270,7 +270,9 @@ class Pipeline:
         resource, variables = found
         name = resource.entry.name
         wants_context = resource.definition.context_param is not None
-        value = await self._run_other(call, resource.executor, variables, name, f"Resource '{name}'", wants_context)
+        value = await self._run_other(
+            call, resource.executor, variables, name, f"Resource '{name}'", wants_context
+        )
         if isinstance(value, InputRequired):
             return value.result
         return {**UNCACHED, **resource_contents(uri, value, resource.entry.mime_type)}

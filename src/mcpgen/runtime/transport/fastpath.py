@@ -155,7 +155,11 @@ def _fixed_shape(result: Mapping[str, Any]) -> bool:
         if not isinstance(block["text"], str):
             return False
     structured = result.get("structuredContent")
-    return (structured is None or isinstance(structured, dict)) and result.get("isError") in (None, True, False)
+    return (structured is None or isinstance(structured, dict)) and result.get("isError") in (
+        None,
+        True,
+        False,
+    )
 
 
 class FastPath:
@@ -203,7 +207,9 @@ class FastPath:
             cached = self._listings[key] = orjson.dumps(self.shape(call.method, call.wire, result))
         return cached
 
-    async def answer(self, message: dict[str, Any], version: str, headers: Mapping[str, str], send: Send) -> None:
+    async def answer(
+        self, message: dict[str, Any], version: str, headers: Mapping[str, str], send: Send
+    ) -> None:
         """Run ``message`` (already accepted by :func:`plain_request`) and send its JSON-RPC answer."""
         request_id = message["id"]
         method: str = message["method"]
