@@ -16,7 +16,7 @@ the client) and the 2026-07-28 input round.
 - ``completion/complete`` answers from the ``complete=`` of prompts and
   resource templates; ``resources/subscribe``/``unsubscribe`` (2025) and
   ``subscriptions/listen`` (2026) deliver ``ctx.resource_updated(uri)``
-  through :class:`mcpgen.runtime.events.Events`.
+  through :class:`mcpgen.runtime.transport.events.Events`.
 
 Handlers return plain wire dicts (the SDK validates them against the
 negotiated protocol version); a pipeline ``CallError`` becomes the SDK's
@@ -44,9 +44,9 @@ from mcpgen.authoring import ConnectorError, LogLevel, MissingClientCapability
 from mcpgen.authoring.interaction import CAPABILITY_OF
 from mcpgen.runtime.asking import BackChannel, InputRound, client_supports, invalid, no_back_channel
 from mcpgen.runtime.connectors import ConnectorHub
-from mcpgen.runtime.events import Events
 from mcpgen.runtime.pipeline import CallContext, CallError, Pipeline
 from mcpgen.runtime.state import RuntimeState
+from mcpgen.runtime.transport.events import Events
 
 logger = logging.getLogger("mcpgen.runtime")
 Ctx = ServerRequestContext[Any, Any]
