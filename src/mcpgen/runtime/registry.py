@@ -227,7 +227,8 @@ def _load_node_tool(entry: ToolEntry, pool: NodePool, settings: Settings) -> Loa
         validator=validator,
         timeout=entry.timeout if entry.timeout is not None else settings.default_timeout,
         credentials=credentials,
-        wants_context=ep.kind != "seed",  # a seed handler gets (input, config), a native one a ctx too
+        # a seed handler gets (input, config); a native one (input, ctx), unless it declares no ctx
+        wants_context=ep.kind != "seed" and ep.takes_context is not False,
         executor=NodeExecutor(binding, credentials),
         connectors=tuple(entry.connectors),
         header_params=_header_params(entry.input_schema),
