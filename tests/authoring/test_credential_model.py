@@ -55,7 +55,6 @@ def test_problems_are_reported_not_raised() -> None:
             {"name": "K", "when": "AUTH=oauth2", "choices": ["x", "y"], "description": None},
             Credential("K", when="AUTH=oauth2", choices=("x", "y")),
         ),
-        (Credential("SAME"), Credential("SAME")),
     ],
 )
 def test_from_data_reads_every_metadata_shape(raw: object, expected: Credential) -> None:

@@ -78,8 +78,6 @@ class Credential:
         ``type``), ``required``, ``description``, ``pattern`` (or the seed's
         ``validation: {pattern}``, or ``validation: "regex"``), ``choices``, ``when``.
         """
-        if isinstance(raw, Credential):
-            return raw
         if isinstance(raw, str):
             return cls(raw)
         if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):

@@ -31,7 +31,9 @@ def credentials(raw: object, where: str, *, more: Iterable[Credential] = ()) -> 
     if raw is None:
         raw = []
     if not isinstance(raw, list | tuple):
-        raise DefinitionError(f"{where}: credentials must be a list of names or objects with a 'name'")
+        raise DefinitionError(
+            f"{where}: credentials must be a list of names or objects with a 'name', got {raw!r}"
+        )
     found: dict[str, Credential] = {}
     for c in [*(Credential.from_data(item, where) for item in raw), *more]:
         found.setdefault(c.name, c)

@@ -239,6 +239,8 @@ def _connector_entry(f: SourceFile, found: Mapping[str, Any], text: str) -> Conn
     required = meta.get("required", True)
     if not isinstance(required, bool):
         raise _BadField("metadata.required", f"must be true or false, got {required!r}")
+    if not isinstance(meta.get("credentials") or [], list):
+        raise _BadField("metadata.credentials", "must be a list of names or {name, description, required}")
     try:
         declared = credentials(meta.get("credentials"), "metadata.credentials")
     except ValueError as exc:
