@@ -337,14 +337,7 @@ def settings_from_config(config: Config, root: Path) -> Settings:
         security=SecuritySettings(
             allowed_hosts=tuple(server.allowed_hosts),
             allowed_origins=tuple(server.allowed_origins),
-            cors=CorsSettings(
-                allow_origins=tuple(cors.allow_origins),
-                allow_methods=tuple(cors.allow_methods),
-                allow_headers=tuple(cors.allow_headers),
-                expose_headers=tuple(cors.expose_headers),
-                allow_credentials=cors.allow_credentials,
-                max_age=cors.max_age,
-            ),
+            cors=CorsSettings(**cors.model_dump()),  # the same names, lists frozen into tuples
         ),
         execution=ExecutionSettings(
             default_timeout=float(server.request_timeout),
