@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mcpgen.runtime.app import create_app, runtime_state
     from mcpgen.runtime.executors import Executor, PythonExecutor, ThreadPool
-    from mcpgen.runtime.pipeline import CallContext, CallError, Middleware, Pipeline
+    from mcpgen.runtime.pipeline import CallContext, CallError, ClientIdentity, Middleware, Pipeline
     from mcpgen.runtime.registry import LoadedPrompt, LoadedResource, LoadedTool, Registry
     from mcpgen.runtime.serve import serve_http, serve_stdio
     from mcpgen.runtime.settings import Settings
@@ -33,6 +33,7 @@ _LOCATIONS = {
     "runtime_state": "app",
     "CallContext": "pipeline",
     "CallError": "pipeline",
+    "ClientIdentity": "pipeline",
     "Executor": "executors",
     "Middleware": "pipeline",
     "Pipeline": "pipeline",
@@ -62,6 +63,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CallContext",
     "CallError",
+    "ClientIdentity",
     "Executor",
     "LoadedPrompt",
     "LoadedResource",

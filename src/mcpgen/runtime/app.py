@@ -30,6 +30,7 @@ from mcpgen.errors import ConnectorStartError
 from mcpgen.manifest import Manifest
 from mcpgen.runtime.executors import ThreadPool
 from mcpgen.runtime.health import health_routes
+from mcpgen.runtime.middleware import configured
 from mcpgen.runtime.pipeline import Middleware, Pipeline
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
@@ -48,18 +49,19 @@ def create_app(
     *,
     registry: Registry | None = None,
     threads: ThreadPool | None = None,
-    middleware: Sequence[Middleware] = (),
+    middleware: Sequence[Middleware] | None = None,
 ) -> Starlette:
     """Build the app for ``manifest``; imports the listed modules now (raises ``LoadError``).
 
     Pass ``registry`` when it is already loaded (``mcpgen dev``), ``threads``
-    to size the pool sync tools run in yourself, ``middleware`` to put steps
-    in the call pipeline (see :mod:`mcpgen.runtime.pipeline`).
+    to size the pool sync tools run in yourself, ``middleware`` to set the
+    steps of the call pipeline yourself (default: what ``settings`` configure,
+    :func:`mcpgen.runtime.middleware.configured`; see :mod:`mcpgen.runtime.pipeline`).
     """
     loaded = registry if registry is not None else Registry.load(manifest, settings)
     state = RuntimeState(loaded, settings, threads)
     state.subscribe(lambda old, new: old.close_soon() if old is not new else None)  # old Node workers
-    pipeline = Pipeline(state, middleware)
+    pipeline = Pipeline(state, configured(settings) if middleware is None else middleware)
     server = build_server(state, pipeline)
     fast = FastPath(pipeline, server.server_info_stamp) if settings.http.fast_path else None
     endpoint = McpEndpoint(server, settings, lambda: state.registry, fast)

@@ -89,6 +89,22 @@ def invalid_params(message: str) -> CallError:
     return CallError(types.INVALID_PARAMS, message)
 
 
+@dataclass(frozen=True, slots=True)
+class ClientIdentity:
+    """Who is calling, as an auth middleware established it (``CallContext.client``).
+
+    ``via`` says how (``api_key``, ``jwt``, ``oauth``, ``stdio``, ...); ``roles``
+    and ``scopes`` are what authorization decides on; ``claims`` keeps the rest
+    of what the credential said (never the credential itself).
+    """
+
+    id: str
+    via: str
+    roles: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()
+    claims: Mapping[str, Any] = field(default_factory=dict)
+
+
 class Channel(Protocol):
     """What a request's transport offers user code besides the answer (the SDK path's session).
 
@@ -127,7 +143,7 @@ class CallContext:
     """``params._meta`` as plain data (trace context, progress token, envelope)."""
     headers: Mapping[str, str] | None = None
     """The HTTP request's headers (lower-case names), ``None`` on stdio."""
-    client: Any = None
+    client: ClientIdentity | None = None
     channel: Channel | None = None
     state: dict[str, Any] = field(default_factory=dict)
 

@@ -29,6 +29,7 @@ from mcpgen.manifest import Manifest
 from mcpgen.runtime.app import create_app, runtime_state
 from mcpgen.runtime.credentials import check_credentials, credential_values, install_redaction
 from mcpgen.runtime.logs import configure_logging
+from mcpgen.runtime.middleware import configured
 from mcpgen.runtime.pipeline import Middleware, Pipeline
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
@@ -135,14 +136,14 @@ def serve_stdio(
     settings: Settings,
     *,
     registry: Registry | None = None,
-    middleware: Sequence[Middleware] = (),
+    middleware: Sequence[Middleware] | None = None,
 ) -> None:
     """Serve ``manifest`` over stdin/stdout until stdin closes (every call through the same pipeline)."""
     # stdout carries the protocol: logs meant for stdout go to stderr instead.
     _configure_logging(settings, stdio=True)
     _guard_credentials(manifest, settings)
     state = RuntimeState(registry if registry is not None else Registry.load(manifest, settings), settings)
-    server = build_server(state, Pipeline(state, middleware))
+    server = build_server(state, Pipeline(state, configured(settings) if middleware is None else middleware))
     state.mark_serving()
     logger.info("serving %s over stdio", manifest.server.name)
 
