@@ -234,6 +234,7 @@ async def test_what_the_fast_path_turns_down_goes_to_the_sdk(
         {**modern("tools/call", "shout")},  # header and body disagree (body says add)
         {**modern("tools/call", "add"), "mcp-protocol-version": "2099-01-01"},
         {**modern("tools/call", "add"), "mcp-param-a": "2"},
+        {**modern("tools/call", "add"), "mcp-name": "=?base64?YWRk?="},  # "add", encoded: the SDK decodes it
     ],
 )
 async def test_transport_checks_are_the_sdks(

@@ -7,9 +7,10 @@ allowed, ``Accept`` naming JSON, a single JSON-RPC request with a string or
 integer id, a method the pipeline answers (plus ``ping`` on 2025 wires), params
 of exactly the expected shape, and
 
-- on **2026-07-28**: an envelope that passes the SDK's own inbound ladder
+- on **2026-07-28**: an envelope that passes the SDK's inbound ladder
   (``classify_inbound_request``: ``_meta`` pair, header/body agreement, a
-  served version) and no ``Mcp-Param-*`` header routing for the tool;
+  served version) in its plainest form, and no ``Mcp-Param-*`` header
+  routing for the tool;
 - on **2025-06-18 / 2025-11-25** (the ``MCP-Protocol-Version`` header): a
   request the endpoint would hand to its stateless plain-JSON manager.
 
@@ -35,13 +36,13 @@ from typing import Any
 
 import mcp_types as types
 import orjson
-from mcp.shared.inbound import (
-    ERROR_CODE_HTTP_STATUS,
-    InboundModernRoute,
-    classify_inbound_request,
-    find_duplicated_routing_header,
+from mcp.shared.inbound import ERROR_CODE_HTTP_STATUS, NAME_BEARING_METHODS
+from mcp_types import (
+    CLIENT_CAPABILITIES_META_KEY,
+    CLIENT_INFO_META_KEY,
+    PROTOCOL_VERSION_META_KEY,
+    SERVER_INFO_META_KEY,
 )
-from mcp_types import SERVER_INFO_META_KEY
 from mcp_types import methods as surface
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
@@ -49,6 +50,7 @@ from starlette.types import Send
 
 from mcpgen.runtime.pipeline import METHODS, CallContext, CallError, Pipeline
 from mcpgen.runtime.registry import Registry
+from mcpgen.runtime.transport.security import HostCheck
 
 logger = logging.getLogger("mcpgen.runtime")
 
@@ -102,21 +104,127 @@ def _params_ok(method: str, params: Any) -> bool:
     return cursor is None or isinstance(cursor, str)
 
 
-def _envelope_ok(route: InboundModernRoute) -> bool:
-    """The envelope values the SDK validates as models: capabilities an object, client info name+version."""
-    info = route.client_info
-    if not isinstance(route.client_capabilities, dict):
-        return False
-    return info is None or (
-        isinstance(info, dict) and isinstance(info.get("name"), str) and isinstance(info.get("version"), str)
+class Seen:
+    """What one pass over a request's raw headers found (the endpoint's routing and the fast path read it)."""
+
+    __slots__ = (
+        "accept",
+        "content_type",
+        "host",
+        "mcp_method",
+        "mcp_name",
+        "origin",
+        "param_headers",
+        "repeated_routing",
+        "session_id",
+        "untrimmed",
+        "version",
     )
 
+    def __init__(self, headers: list[tuple[bytes, bytes]]) -> None:
+        self.content_type = self.host = self.origin = self.accept = None
+        self.version: str | None = None
+        self.session_id: str | None = None
+        self.mcp_method: str | None = None
+        self.mcp_name: str | None = None
+        self.param_headers = self.repeated_routing = self.untrimmed = False
+        for key, value in headers:
+            if key[:4] != b"mcp-":
+                if key == b"content-type":
+                    self.content_type = value
+                elif key == b"host":
+                    self.host = value
+                elif key == b"origin":
+                    self.origin = value
+                elif key == b"accept":
+                    self.accept = value
+                continue
+            if value != value.strip():
+                self.untrimmed = True
+            text = value.decode("latin-1").strip()
+            if key == b"mcp-protocol-version":
+                self.repeated_routing |= self.version is not None
+                self.version = self.version if self.version is not None else text
+            elif key == b"mcp-session-id":
+                self.session_id = self.session_id if self.session_id is not None else text
+            elif key == b"mcp-method":
+                self.repeated_routing |= self.mcp_method is not None
+                self.mcp_method = text
+            elif key == b"mcp-name":
+                self.repeated_routing |= self.mcp_name is not None
+                self.mcp_name = text
+            elif key.startswith(b"mcp-param-"):
+                self.param_headers = True
 
-def plain_request(message: Any, version: str | None, headers: list[tuple[bytes, bytes]]) -> bool:
-    """Whether a decoded body (and its version header) is one the fast path may answer.
+    content_type: bytes | None
+    host: bytes | None
+    origin: bytes | None
+    accept: bytes | None
 
-    The caller has already checked the transport-level rules (method, content
-    type, Host/Origin, Accept) and that the endpoint routes it as ``plain``.
+
+def _accepts_json(accept: bytes) -> bool:
+    """The SDK's ``Accept`` rule for a JSON answer: ``application/json``, ``application/*`` or ``*/*``."""
+    for item in accept.split(b","):
+        media = item.split(b";", 1)[0].strip().lower()
+        if media in (b"application/json", b"application/*", b"*/*"):
+            return True
+    return False
+
+
+def transport_ok(seen: Seen, hosts: HostCheck) -> bool:
+    """The transport rules both paths apply, all passed (else the SDK answers with its error)."""
+    content_type = seen.content_type
+    if content_type is None or not content_type.lower().startswith(b"application/json"):
+        return False
+    host, origin = seen.host, seen.origin
+    if not hosts.passes(
+        host.decode("latin-1") if host is not None else None,
+        origin.decode("latin-1") if origin is not None else None,
+    ):
+        return False
+    return seen.accept is not None and _accepts_json(seen.accept) and not seen.param_headers
+
+
+def _modern_envelope_ok(message: dict[str, Any], seen: Seen) -> bool:
+    """The SDK's inbound ladder (``classify_inbound_request``), passed in its plainest form.
+
+    Every rung must hold with exact values: ``_meta`` carries the protocol
+    version (equal to the header, and served) and the client capabilities
+    (an object), client info is absent or has a name and version, and the
+    ``Mcp-Method``/``Mcp-Name`` headers equal the body verbatim. Anything
+    less plain (an encoded name header, say) is left to the SDK.
+    """
+    meta = (message.get("params") or {}).get("_meta")
+    if not isinstance(meta, dict) or seen.repeated_routing:
+        return False
+    version = meta.get(PROTOCOL_VERSION_META_KEY)
+    if version != seen.version or version not in MODERN_PROTOCOL_VERSIONS:
+        return False
+    capabilities = meta.get(CLIENT_CAPABILITIES_META_KEY)
+    info = meta.get(CLIENT_INFO_META_KEY)
+    if not isinstance(capabilities, dict) or not (
+        info is None
+        or (
+            isinstance(info, dict)
+            and isinstance(info.get("name"), str)
+            and isinstance(info.get("version"), str)
+        )
+    ):
+        return False
+    method = message["method"]
+    if seen.mcp_method != method:
+        return False
+    name_key = NAME_BEARING_METHODS.get(method)
+    if name_key is None:
+        return True
+    name = seen.mcp_name
+    return name is not None and name == message["params"][name_key] and not name.startswith("=?")
+
+
+def plain_request(message: Any, seen: Seen) -> bool:
+    """Whether a decoded body (with its headers, already :func:`transport_ok`) may take the fast path.
+
+    The caller has already checked that the endpoint routes it as ``plain``.
     """
     if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
         return False
@@ -131,15 +239,12 @@ def plain_request(message: Any, version: str | None, headers: list[tuple[bytes, 
     params = message.get("params")
     if not _params_ok(method, params):
         return False
+    version = seen.version
     if version in LEGACY_FAST:
         return True
     if version not in MODERN_PROTOCOL_VERSIONS or method == "ping":
         return False
-    decoded = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
-    if find_duplicated_routing_header(decoded) is not None:
-        return False
-    route = classify_inbound_request(message, headers=dict(decoded))
-    return isinstance(route, InboundModernRoute) and _envelope_ok(route)
+    return _modern_envelope_ok(message, seen)
 
 
 def _fixed_shape(result: Mapping[str, Any]) -> bool:

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
-from mcpgen.runtime.transport.fastpath import FastPath, plain_request
+from mcpgen.runtime.transport.fastpath import FastPath, Seen, plain_request, transport_ok
 from mcpgen.runtime.transport.security import HostCheck, OriginGuard, transport_security
 
 Route = Literal["plain", "stream", "session"]
@@ -202,13 +202,13 @@ class McpEndpoint:
             finally:
                 self._apps = None
 
-    def _target(self, scope: Scope, route: Route, apps: dict[Route, ASGIApp], initialize: bool) -> ASGIApp:
+    def _target(self, seen: Seen, route: Route, apps: dict[Route, ASGIApp], initialize: bool) -> ASGIApp:
         session_app = apps.get("session")
-        if session_app is None or _header(scope, b"mcp-protocol-version") in MODERN_PROTOCOL_VERSIONS:
+        if session_app is None or seen.version in MODERN_PROTOCOL_VERSIONS:
             return apps["stream"] if route == "stream" else apps["plain"]
         if self.mode == "stateful":
             return session_app
-        has_session = _header(scope, b"mcp-session-id") is not None
+        has_session = seen.session_id is not None
         if route == "plain":
             return apps["plain"]
         if route == "stream":
@@ -217,7 +217,8 @@ class McpEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope.get("method")
-        if method in ("GET", "DELETE") and (self.stateless or _header(scope, b"mcp-session-id") is None):
+        seen = Seen(scope["headers"])
+        if method in ("GET", "DELETE") and (self.stateless or seen.session_id is None):
             text = "Method Not Allowed: without a session this server answers POST only"
             response = PlainTextResponse(text, status_code=405, headers={"Allow": "POST"})
             await response(scope, receive, send)
@@ -226,8 +227,9 @@ class McpEndpoint:
         if apps is None:
             await PlainTextResponse("Service Unavailable", status_code=503)(scope, receive, send)
             return
-        scope = _strip_mcp_headers(scope)
-        session_id = _header(scope, b"mcp-session-id")
+        if seen.untrimmed:
+            scope = _strip_mcp_headers(scope)
+        session_id = seen.session_id
         if session_id is not None and session_id in self._ended:
             await _session_not_found(scope, receive, send)
             return
@@ -252,53 +254,27 @@ class McpEndpoint:
             registry = self.registry() if self.registry is not None else None
             route = route_of(parsed, registry.may_stream if registry is not None else _may_always_stream)
             initialize = isinstance(parsed, dict) and parsed.get("method") == "initialize"
-            app = self._target(scope, route, apps, initialize)
-            if self.fast is not None and registry is not None and app is apps["plain"]:
-                version = self._fast_version(scope, parsed, registry)
-                if version is not None:
-                    self.served["fast"] += 1
-                    await self.fast.answer(parsed, version, Headers(raw=scope["headers"]), send)
-                    return
+            app = self._target(seen, route, apps, initialize)
+            fast = self.fast
+            if (
+                fast is not None
+                and registry is not None
+                and app is apps["plain"]
+                and not seen.untrimmed
+                and transport_ok(seen, self.hosts)
+                and plain_request(parsed, seen)
+                and not _header_routed(parsed, registry)
+            ):
+                self.served["fast"] += 1
+                assert seen.version is not None
+                await fast.answer(parsed, seen.version, Headers(raw=scope["headers"]), send)
+                return
             self.served["sdk"] += 1
             await app(scope, _Replay(body, receive), send)
         finally:
             self.in_flight -= 1
             if not self.in_flight and self._idle is not None:
                 self._idle.set()
-
-    def _fast_version(self, scope: Scope, message: Any, registry: Registry) -> str | None:
-        """The protocol version of a request the fast path may answer (``None``: the SDK answers it)."""
-        content_type = host = origin = accept = version = None
-        for key, value in scope["headers"]:
-            if key == b"content-type":
-                content_type = value
-            elif key == b"host":
-                host = value
-            elif key == b"origin":
-                origin = value
-            elif key == b"accept":
-                accept = value
-            elif key == b"mcp-protocol-version" and version is None:
-                version = value
-            elif key.startswith(b"mcp-param-"):
-                return None  # header-routed arguments: the SDK validates them
-        if content_type is None or not content_type.lower().startswith(b"application/json"):
-            return None
-        if not self.hosts.passes(
-            host.decode("latin-1") if host is not None else None,
-            origin.decode("latin-1") if origin is not None else None,
-        ):
-            return None
-        if accept is None or not _accepts_json(accept):
-            return None
-        wire = version.decode("latin-1").strip() if version is not None else None
-        if not plain_request(message, wire, scope["headers"]):
-            return None
-        if message["method"] == "tools/call":
-            tool = registry.tools.get(message["params"]["name"])
-            if tool is not None and tool.header_params:
-                return None
-        return wire
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         """The whole request body, or ``None`` after answering 413 for one over the size limit."""
@@ -327,13 +303,12 @@ def _may_always_stream(method: str, params: Mapping[str, Any]) -> bool:
     return True
 
 
-def _accepts_json(accept: bytes) -> bool:
-    """The SDK's ``Accept`` rule for a JSON answer: ``application/json``, ``application/*`` or ``*/*``."""
-    for item in accept.split(b","):
-        media = item.split(b";", 1)[0].strip().lower()
-        if media in (b"application/json", b"application/*", b"*/*"):
-            return True
-    return False
+def _header_routed(message: dict[str, Any], registry: Registry) -> bool:
+    """Whether a ``tools/call`` names a tool whose schema routes arguments to ``Mcp-Param-*`` headers."""
+    if message["method"] != "tools/call":
+        return False
+    tool = registry.tools.get(message["params"]["name"])
+    return tool is not None and tool.header_params
 
 
 async def _session_not_found(scope: Scope, receive: Receive, send: Send) -> None:
