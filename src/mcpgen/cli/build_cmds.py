@@ -352,7 +352,7 @@ def images_cmd(
     try:
         project = load_project(workspace)
         engine = DockerEngine()
-        images = newest_first(engine.list_images(project_filter(project.name)))
+        images = newest_first(engine.list_images(project_filter(project.file.name)))
         removed = []
         kept: list[tuple[ImageInfo, str]] = []
         if prune is not None:
@@ -370,7 +370,7 @@ def images_cmd(
     if json_out:
         render.print_json(
             {
-                "project": project.name,
+                "project": project.file.name,
                 "images": [
                     {"id": i.id, "tags": i.tags, "size": i.size, "created": i.created} for i in images
                 ],
@@ -388,4 +388,4 @@ def images_cmd(
             f"{image.id[7:19]}  {image.created[:19]}  {_size(image.size):>9}  {', '.join(image.tags)}"
         )
     if not images and not state.quiet:
-        render.err.print(f"no images of {project.name} (build one with `mcpgen build`)")
+        render.err.print(f"no images of {project.file.name} (build one with `mcpgen build`)")
