@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -15,7 +16,7 @@ from fake_engine import FakeEngine
 from mcpgen.build.docker_engine import ImageInfo
 from mcpgen.build.plan import BuildOptions
 from mcpgen.errors import DockerError, ImageBuildError, UsageError, WorkspaceError
-from mcpgen.workflows.build import STEPS, build, check_platforms
+from mcpgen.workflows.build import STEPS, BuildResult, build, check_platforms
 from mcpgen.workflows.run import dev_mounts
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
@@ -99,6 +100,22 @@ def checkpoint_of(workspace: Path) -> dict[str, object]:
     return data
 
 
+def edit_completed(workspace: Path, change: Callable[[list[str]], list[str]]) -> Path:
+    """Rewrite the checkpoint's finished steps (as another version, or another step list, would have)."""
+    path = workspace / ".mcpgen" / "build" / "checkpoint.json"
+    data = orjson.loads(path.read_bytes())
+    data["completed"] = change(data["completed"])
+    path.write_bytes(orjson.dumps(data))
+    return path
+
+
+def resume(workspace: Path, engine: FakeEngine) -> tuple[Recorder, BuildResult]:
+    progress = Recorder()
+    options = BuildOptions(base_image="base:1")
+    result = build(workspace, options, engine=engine, progress=progress, environ={}, resume=True)
+    return progress, result
+
+
 def test_checkpoint_records_finished_steps_by_name(workspace: Path) -> None:
     build(workspace, BuildOptions(base_image="base:1"), engine=FakeEngine(), environ={})
     assert checkpoint_of(workspace)["completed"] == [step.name for step in STEPS]
@@ -111,15 +128,7 @@ def test_resume_after_a_failure_at_a_named_step_takes_what_finished(workspace: P
     names = [step.name for step in STEPS]
     assert checkpoint_of(workspace)["completed"] == names[: names.index("Building image")]
     engine.fail_with = None
-    progress = Recorder()
-    result = build(
-        workspace,
-        BuildOptions(base_image="base:1"),
-        engine=engine,
-        progress=progress,
-        environ={},
-        resume=True,
-    )
+    progress, result = resume(workspace, engine)
     assert "done Discovering and validating (resumed from checkpoint)" in progress.events
     assert "done Writing manifest (resumed)" in progress.events
     assert engine.builds == 2
@@ -147,15 +156,7 @@ def test_resume_after_a_failure_while_writing_the_manifest_discovers_again(
         "Discovering and validating",
     ]
     monkeypatch.undo()
-    progress = Recorder()
-    build(
-        workspace,
-        BuildOptions(base_image="base:1"),
-        engine=engine,
-        progress=progress,
-        environ={},
-        resume=True,
-    )
+    progress, _ = resume(workspace, engine)
     assert "done Discovering and validating (3 tool(s))" in progress.events
     assert "done Writing manifest ()" in progress.events
     assert "stale" not in manifest.read_text()
@@ -165,19 +166,8 @@ def test_resume_goes_by_name_not_by_position(workspace: Path) -> None:
     """A checkpoint that lacks a step (a step renamed or moved) resumes before it, never after."""
     engine = FakeEngine()
     build(workspace, BuildOptions(base_image="base:1"), engine=engine, environ={})
-    path = workspace / ".mcpgen" / "build" / "checkpoint.json"
-    data = orjson.loads(path.read_bytes())
-    data["completed"] = [n for n in data["completed"] if n != "Discovering and validating"]
-    path.write_bytes(orjson.dumps(data))
-    progress = Recorder()
-    build(
-        workspace,
-        BuildOptions(base_image="base:1"),
-        engine=engine,
-        progress=progress,
-        environ={},
-        resume=True,
-    )
+    edit_completed(workspace, lambda names: [n for n in names if n != "Discovering and validating"])
+    progress, _ = resume(workspace, engine)
     assert "done Discovering and validating (3 tool(s))" in progress.events
     assert "done Writing manifest ()" in progress.events
 
@@ -185,19 +175,8 @@ def test_resume_goes_by_name_not_by_position(workspace: Path) -> None:
 def test_a_checkpoint_naming_an_unknown_step_is_ignored_with_a_warning(workspace: Path) -> None:
     engine = FakeEngine()
     build(workspace, BuildOptions(base_image="base:1"), engine=engine, environ={})
-    path = workspace / ".mcpgen" / "build" / "checkpoint.json"
-    data = orjson.loads(path.read_bytes())
-    data["completed"] = ["Checking the Docker engine", "Compiling tools", *data["completed"][1:]]
-    path.write_bytes(orjson.dumps(data))
-    progress = Recorder()
-    result = build(
-        workspace,
-        BuildOptions(base_image="base:1"),
-        engine=engine,
-        progress=progress,
-        environ={},
-        resume=True,
-    )
+    path = edit_completed(workspace, lambda names: [names[0], "Compiling tools", *names[1:]])
+    progress, result = resume(workspace, engine)
     warning = next(e for e in progress.events if "Compiling tools" in e)
     assert warning.startswith(f"> warning: ignoring {path}:")
     assert "every step runs" in warning
