@@ -179,3 +179,28 @@ def test_imports_and_jsdoc_parsing() -> None:
         ("A_KEY", "secret", False, "first"),
         ("B", "secret", True, ""),
     ]
+
+
+def test_whether_a_native_handler_takes_its_ctx(tmp_path: Path) -> None:
+    """A handler declaring no ``ctx`` cannot log or report progress: the runtime may answer it on the fast path."""
+    from mcpgen.manifest import ServerInfo
+    from mcpgen.runtime import Registry, Settings
+    from mcpgen.validation import build_manifest
+
+    meta = f'{{ name: "NAME", description: "D", inputSchema: {OBJECT} }}'
+    root = _workspace(
+        tmp_path,
+        {
+            "bare.mjs": f"export const metadata = {meta.replace('NAME', 'bare')};\n"
+            "export default async function handler(input) { return 1; }\n",
+            "ctx.mjs": f"export const metadata = {meta.replace('NAME', 'ctx')};\n"
+            "export default async (input, ctx) => { ctx.log('info', 'hi'); return 2; };\n",
+        },
+    )
+    result = discover(root)
+    assert {t.name: t.entrypoint.takes_context for t in result.tools} == {"bare": False, "ctx": True}
+    manifest = build_manifest(result, ServerInfo(name="ctx", version="1"), "0.1.0")
+    registry = Registry.load(manifest, Settings(root=root))
+    params = {"name": "bare", "arguments": {}}
+    assert not registry.may_stream("tools/call", params)
+    assert registry.may_stream("tools/call", {**params, "name": "ctx"})

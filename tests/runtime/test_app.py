@@ -13,7 +13,7 @@ import pytest
 from starlette.applications import Starlette
 
 from mcpgen.runtime import Registry, Settings, create_app, runtime_state
-from mcpgen.runtime.transport import transport_security
+from mcpgen.runtime.transport.security import transport_security
 
 from .conftest import fixture_files, make_manifest
 

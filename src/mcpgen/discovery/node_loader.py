@@ -223,6 +223,7 @@ def _entries(
                     path=f.path,
                     attribute=str(tool["attribute"]),
                     kind="seed" if seed else "native",
+                    takes_context=None if seed else tool.get("takesContext"),
                 ),
                 source=SourceRef(path=f.path, line=line),
             )

@@ -42,13 +42,17 @@ class Entrypoint(_Model):
     - ``native``: a TS/JS module in mcpgen's format (``handler(input, ctx)``).
 
     For TS/JS, ``attribute`` names the export the Node bridge reads: ``default``,
-    ``handler`` (``metadata`` + ``handler`` exports) or ``tools.N``.
+    ``handler`` (``metadata`` + ``handler`` exports) or ``tools.N``, and
+    ``takes_context`` says whether a ``native`` handler declares its ``ctx``
+    parameter (``handler.length >= 2``; absent: assume it does). A handler that
+    does not cannot log or report progress, so its calls take the fast path.
     """
 
     language: Literal["python", "typescript", "javascript"] = "python"
     path: str
     attribute: str
     kind: Literal["decorated", "seed", "native"] = "decorated"
+    takes_context: bool | None = None
 
 
 def parse_when(when: str | None) -> tuple[str, str] | None:

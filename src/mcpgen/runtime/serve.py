@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import socket
+from collections.abc import Sequence
 from types import FrameType
 
 import anyio
@@ -28,11 +29,13 @@ from mcpgen.manifest import Manifest
 from mcpgen.runtime.app import create_app, runtime_state
 from mcpgen.runtime.credentials import check_credentials, credential_values, install_redaction
 from mcpgen.runtime.logs import configure_logging
-from mcpgen.runtime.protocol import build_server
+from mcpgen.runtime.pipeline import Middleware, Pipeline
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
 from mcpgen.runtime.state import RuntimeState
-from mcpgen.runtime.transport import McpEndpoint, hold_sse_streams_on_shutdown, release_sse_streams, run_stdio
+from mcpgen.runtime.transport.http import McpEndpoint, hold_sse_streams_on_shutdown, release_sse_streams
+from mcpgen.runtime.transport.sdk import build_server
+from mcpgen.runtime.transport.stdio import run_stdio
 
 logger = logging.getLogger("mcpgen.runtime")
 
@@ -126,13 +129,19 @@ def serve_http(manifest: Manifest, settings: Settings, *, app: Starlette | None 
         raise SystemExit(1)  # uvicorn already logged why (e.g. the port is taken)
 
 
-def serve_stdio(manifest: Manifest, settings: Settings, *, registry: Registry | None = None) -> None:
-    """Serve ``manifest`` over stdin/stdout until stdin closes."""
+def serve_stdio(
+    manifest: Manifest,
+    settings: Settings,
+    *,
+    registry: Registry | None = None,
+    middleware: Sequence[Middleware] = (),
+) -> None:
+    """Serve ``manifest`` over stdin/stdout until stdin closes (every call through the same pipeline)."""
     # stdout carries the protocol: logs meant for stdout go to stderr instead.
     _configure_logging(settings, stdio=True)
     _guard_credentials(manifest, settings)
     state = RuntimeState(registry if registry is not None else Registry.load(manifest, settings), settings)
-    server = build_server(state)
+    server = build_server(state, Pipeline(state, middleware))
     state.mark_serving()
     logger.info("serving %s over stdio", manifest.server.name)
 

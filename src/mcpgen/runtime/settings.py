@@ -60,6 +60,8 @@ class Settings:
     ``stateless``: never a session; ``stateful``: every 2025-era request goes through its session."""
     json_response: bool = False
     """Answer every request with plain JSON, even one that would stream notifications (they are dropped)."""
+    fast_path: bool = True
+    """Answer plain stateless requests without the SDK's transport (:mod:`mcpgen.runtime.transport.fastpath`)."""
     session_idle_timeout: float = 1800.0
     request_state_key: str | None = field(default=None, repr=False, compare=False)
     """Key sealing the 2026-07-28 ``requestState`` (shared by replicas); ``None``: a per-process random key."""
@@ -152,6 +154,7 @@ def settings_from_config(config: Config, root: Path) -> Settings:
             server.request_state_key.get_secret_value() if server.request_state_key is not None else None
         ),
         json_response=server.json_response,
+        fast_path=server.fast_path,
         default_timeout=float(server.request_timeout),
         max_request_size=int(server.max_request_size),
         thread_pool_size=server.thread_pool_size,
