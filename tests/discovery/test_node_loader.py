@@ -73,6 +73,18 @@ def test_native_default_object_and_tools_array_shapes(tmp_path: Path) -> None:
             1,
         ),
         (f"export const metadata = {{ name: 'nohandler', inputSchema: {OBJECT} }};\n", "definition-error", 1),
+        (
+            f"export const metadata = {{ name: 'c', inputSchema: {OBJECT},\n  credentials: 'API_KEY' }};\n"
+            "export const handler = async () => 1;\n",
+            "definition-error",
+            1,
+        ),
+        (
+            f"export const metadata = {{ name: 'p', inputSchema: {OBJECT},\n  credentials: [{{ name: 'K', pattern: '(' }}] }};\n"
+            "export const handler = async () => 1;\n",
+            "invalid-credential",
+            1,
+        ),
     ],
 )
 def test_broken_file_is_one_diagnostic_and_the_rest_loads(

@@ -7,10 +7,13 @@ are sorted by name so that an unchanged workspace yields byte-identical output.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from mcpgen.authoring import credentials
 
 MANIFEST_VERSION: Literal[1] = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({"1.0"})
@@ -55,24 +58,16 @@ class Entrypoint(_Model):
     takes_context: bool | None = None
 
 
+CredentialRef = credentials.Credential
+"""A credential as one module declares it: ``mcpgen.Credential`` itself, in the manifest's entries."""
+
+
 def parse_when(when: str | None) -> tuple[str, str] | None:
     """A credential's ``when="AUTH_METHOD=oauth2"`` condition as ``("AUTH_METHOD", "oauth2")``."""
     if not when:
         return None
     name, _, value = when.partition("=")
     return name.strip(), value.strip()
-
-
-class CredentialRef(_Model):
-    """A credential as one module declares it."""
-
-    name: str
-    kind: str = "secret"
-    required: bool = True
-    description: str = ""
-    pattern: str | None = None
-    choices: list[str] | None = None
-    when: str | None = None
 
 
 class ToolEntry(_Model):
@@ -144,17 +139,19 @@ class ConnectorEntry(_Model):
     source: SourceRef
 
 
-class Credential(_Model):
-    """A credential requirement merged across every module that declares it."""
+@dataclass(frozen=True, slots=True)
+class CredentialRequirement(CredentialRef):
+    """A credential requirement merged across every module that declares it (``manifest.credentials``).
 
-    name: str
-    kind: str = "secret"
-    required: bool = True
-    description: str = ""
-    pattern: str | None = None
-    choices: list[str] | None = None
-    when: str | None = None
-    declared_by: list[str] = Field(default_factory=list)
+    A declared credential (:class:`CredentialRef`, which is ``mcpgen.Credential``)
+    plus ``declared_by``: the paths of the modules that declare it, sorted.
+    """
+
+    declared_by: tuple[str, ...] = field(default_factory=tuple)
+
+
+Credential = CredentialRequirement
+"""The merged requirement's older name (``config/``, ``workflows/`` and the CLI import it)."""
 
 
 class Dependencies(_Model):
@@ -184,6 +181,6 @@ class Manifest(_Model):
     resources: list[ResourceEntry] = Field(default_factory=list)
     prompts: list[PromptEntry] = Field(default_factory=list)
     connectors: list[ConnectorEntry] = Field(default_factory=list)
-    credentials: list[Credential] = Field(default_factory=list)
+    credentials: list[CredentialRequirement] = Field(default_factory=list)
     dependencies: Dependencies = Field(default_factory=Dependencies)
     capabilities: Capabilities = Field(default_factory=Capabilities)
