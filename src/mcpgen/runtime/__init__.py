@@ -2,7 +2,7 @@
 
 Public API::
 
-    settings = Settings(root=Path("my-server"))
+    settings = Settings.of(Path("my-server"), host="0.0.0.0")  # nested: settings.http.host, ...
     app = create_app(manifest, settings)          # Starlette app: /mcp, /health*
     runtime_state(app).swap(Registry.load(...))   # reload: build new, then swap
     serve_http(manifest, settings)                # uvicorn; SIGTERM → graceful exit 0

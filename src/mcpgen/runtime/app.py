@@ -61,7 +61,7 @@ def create_app(
     state.subscribe(lambda old, new: old.close_soon() if old is not new else None)  # old Node workers
     pipeline = Pipeline(state, middleware)
     server = build_server(state, pipeline)
-    fast = FastPath(pipeline, server.server_info_stamp) if settings.fast_path else None
+    fast = FastPath(pipeline, server.server_info_stamp) if settings.http.fast_path else None
     endpoint = McpEndpoint(server, settings, lambda: state.registry, fast)
 
     @asynccontextmanager
@@ -86,16 +86,17 @@ def create_app(
 
     routes = [Route(MCP_PATH, endpoint=endpoint), *health_routes(state)]
     asgi_middleware = []
-    if settings.cors_allow_origins:
+    cors = settings.security.cors
+    if cors.allow_origins:
         asgi_middleware.append(
             AsgiMiddleware(
                 CORSMiddleware,
-                allow_origins=list(settings.cors_allow_origins),
-                allow_methods=list(settings.cors_allow_methods),
-                allow_headers=list(settings.cors_allow_headers),
-                expose_headers=list(settings.cors_expose_headers),
-                allow_credentials=settings.cors_allow_credentials,
-                max_age=settings.cors_max_age,
+                allow_origins=list(cors.allow_origins),
+                allow_methods=list(cors.allow_methods),
+                allow_headers=list(cors.allow_headers),
+                expose_headers=list(cors.expose_headers),
+                allow_credentials=cors.allow_credentials,
+                max_age=cors.max_age,
             )
         )
     app = Starlette(routes=routes, lifespan=lifespan, middleware=asgi_middleware)

@@ -309,7 +309,7 @@ class Pipeline:
         channel = call.channel
         context = self._context(call, name, frozenset()) if wants_context else _NO_CONTEXT
         round_ = channel.input_round if channel is not None and wants_context else None
-        limit = self._state.settings.default_timeout
+        limit = self._state.settings.execution.default_timeout
         invocation = Invocation(what, arguments, context, {}, None, call.request_id, limit, self.threads)
         extra = {"target": name, "request_id": call.request_id}
         try:

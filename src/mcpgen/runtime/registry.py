@@ -111,7 +111,7 @@ class _Importer:
 
     def __init__(self, settings: Settings) -> None:
         self._root = settings.root.resolve()
-        self._namespace = settings.module_namespace
+        self._namespace = settings.execution.module_namespace
         self._modules: dict[str, ModuleDefinitions] = {}
 
     def definitions(self, entrypoint: Entrypoint, kind: str, name: str) -> ModuleDefinitions:
@@ -211,7 +211,9 @@ def _load_node_tool(entry: ToolEntry, pool: NodePool, settings: Settings) -> Loa
         raise LoadError(message, path=ep.path, name=entry.name)
     validator = _validator(entry)
     credentials = frozenset(c.name for c in entry.credentials)
-    binding = NodeBinding(pool, ep.path, ep.attribute, ep.kind, settings.tool_settings.get(entry.name, {}))
+    binding = NodeBinding(
+        pool, ep.path, ep.attribute, ep.kind, settings.execution.tool_settings.get(entry.name, {})
+    )
     definition = ToolDefinition(
         name=entry.name,
         description=entry.description,
@@ -225,7 +227,7 @@ def _load_node_tool(entry: ToolEntry, pool: NodePool, settings: Settings) -> Loa
         entry=entry,
         definition=definition,
         validator=validator,
-        timeout=entry.timeout if entry.timeout is not None else settings.default_timeout,
+        timeout=entry.timeout if entry.timeout is not None else settings.execution.default_timeout,
         credentials=credentials,
         # a seed handler gets (input, config); a native one (input, ctx), unless it declares no ctx
         wants_context=ep.kind != "seed" and ep.takes_context is not False,
@@ -244,7 +246,7 @@ def _load_tool(entry: ToolEntry, importer: _Importer, settings: Settings) -> Loa
         entry=entry,
         definition=definition,
         validator=validator,
-        timeout=entry.timeout if entry.timeout is not None else settings.default_timeout,
+        timeout=entry.timeout if entry.timeout is not None else settings.execution.default_timeout,
         credentials=frozenset(c.name for c in entry.credentials),
         wants_context=signature is not None and signature.context_param is not None,
         executor=PythonExecutor(definition.fn, definition.is_async, _bind_tool(definition)),
@@ -340,7 +342,7 @@ class Registry:
         importer = _Importer(settings)
         node = [e for e in manifest.tools if e.entrypoint.language != "python"]
         node_connectors = [e for e in manifest.connectors if e.entrypoint.language != "python"]
-        pool = NodePool(settings.root, settings.node_workers) if node or node_connectors else None
+        pool = NodePool(settings.root, settings.execution.node_workers) if node or node_connectors else None
         connectors = [
             load_node_connector(e, pool)
             if pool is not None and e in node_connectors

@@ -36,7 +36,7 @@ class RuntimeState:
     def __init__(self, registry: Registry, settings: Settings, threads: ThreadPool | None = None) -> None:
         self._registry = registry
         self.settings = settings
-        self.threads = threads or ThreadPool(settings.thread_pool_size)
+        self.threads = threads or ThreadPool(settings.execution.thread_pool_size)
         """The bounded pool sync Python tools run in."""
         self.started_at = time.monotonic()
         self._listeners: list[ChangeListener] = []
@@ -52,7 +52,7 @@ class RuntimeState:
         return ConnectorHub(
             list(registry.connectors.values()),
             s.services,
-            default_timeout=s.default_timeout,
+            default_timeout=s.execution.default_timeout,
             database=s.database,
         )
 

@@ -144,7 +144,7 @@ class McpEndpoint:
         self.settings = settings
         self.security = transport_security(settings)
         self.hosts = HostCheck(settings)
-        self.mode = settings.protocol_mode
+        self.mode = settings.http.protocol_mode
         self.registry = registry
         """The current registry (read once per request), for classification; ``None``: everything may stream."""
         self.fast = fast
@@ -174,19 +174,19 @@ class McpEndpoint:
             json_response=json_response,
             stateless=stateless,
             security_settings=self.security,
-            max_request_body_size=settings.max_request_size,
-            session_idle_timeout=None if stateless else settings.session_idle_timeout,
+            max_request_body_size=settings.http.max_request_size,
+            session_idle_timeout=None if stateless else settings.http.session_idle_timeout,
         )
 
     def _guard(self, app: ASGIApp) -> ASGIApp:
         if self.security is None:  # no Host allow-list (a public bind): still refuse cross-site browsers
-            return OriginGuard(app, self.settings.allowed_origins)
+            return OriginGuard(app, self.settings.security.allowed_origins)
         return app
 
     @asynccontextmanager
     async def run(self) -> AsyncIterator[None]:
         """Serve while inside: fresh session managers per run (enter it in the app lifespan)."""
-        json_only = self.settings.json_response
+        json_only = self.settings.http.json_response
         managers: dict[Route, StreamableHTTPSessionManager] = {
             "plain": self._manager(json_response=True, stateless=True),
             "stream": self._manager(json_response=json_only, stateless=True),
@@ -302,7 +302,7 @@ class McpEndpoint:
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         """The whole request body, or ``None`` after answering 413 for one over the size limit."""
-        limit = self.settings.max_request_size
+        limit = self.settings.http.max_request_size
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await PlainTextResponse("Payload Too Large", status_code=413)(scope, receive, send)

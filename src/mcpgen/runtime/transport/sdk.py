@@ -321,6 +321,6 @@ def build_server(
     server.add_request_handler(
         "subscriptions/listen", types.SubscriptionsListenRequestParams, ListenHandler(handlers.events.bus)
     )
-    security = request_state_security(state.settings.request_state_key)
+    security = request_state_security(state.settings.http.request_state_key)
     server.middleware.append(RequestStateBoundary(security, default_audience=info.name))
     return server

@@ -35,21 +35,22 @@ def _with_ports(names: Sequence[str], scheme: str = "") -> list[str]:
 
 def transport_security(settings: Settings) -> TransportSecuritySettings | None:
     """The SDK's Host/Origin settings for ``settings`` (``None``: no Host check)."""
+    allow = settings.security
     if settings.loopback:
         return TransportSecuritySettings(
             enable_dns_rebinding_protection=True,
-            allowed_hosts=[*_with_ports(LOOPBACK_HOSTS), *settings.allowed_hosts],
+            allowed_hosts=[*_with_ports(LOOPBACK_HOSTS), *allow.allowed_hosts],
             allowed_origins=[
                 *_with_ports(LOOPBACK_HOSTS, "http://"),
                 *_with_ports(LOOPBACK_HOSTS, "https://"),
-                *settings.allowed_origins,
+                *allow.allowed_origins,
             ],
         )
-    if settings.allowed_hosts:
+    if allow.allowed_hosts:
         return TransportSecuritySettings(
             enable_dns_rebinding_protection=True,
-            allowed_hosts=list(settings.allowed_hosts),
-            allowed_origins=list(settings.allowed_origins),
+            allowed_hosts=list(allow.allowed_hosts),
+            allowed_origins=list(allow.allowed_origins),
         )
     return None
 
@@ -82,7 +83,9 @@ class HostCheck:
         self.protect = security is not None
         self.hosts: tuple[str, ...] = tuple(security.allowed_hosts) if security is not None else ()
         self.origins: tuple[str, ...] = (
-            tuple(security.allowed_origins) if security is not None else tuple(settings.allowed_origins)
+            tuple(security.allowed_origins)
+            if security is not None
+            else tuple(settings.security.allowed_origins)
         )
 
     def passes(self, host: str | None, origin: str | None) -> bool:
