@@ -26,7 +26,7 @@ quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >
 quiet "$HERE/.venv/bin/python" -m pip install -q --upgrade pip
 # FastMCP 4.1.2 (newer 4.1.x need a certifi the package index here lacks); mcpgen editable
 # so the same `mcp` resolves for every server in this venv.
-quiet "$HERE/.venv/bin/python" -m pip install -q "fastmcp==4.1.2" -e "$REPO"
+quiet "$HERE/.venv/bin/python" -m pip install -q "fastmcp==4.1.2" -e "$REPO[cli]"
 "$HERE/.venv/bin/python" -m pip check || {
   echo "warning: pip check reports conflicts (see above); bench/RESULTS.md records the versions used" >&2
 }
