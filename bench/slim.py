@@ -35,7 +35,9 @@ MANIFEST = WORKSPACE / ".mcpgen" / "manifest.json"
 def make_manifest() -> None:
     shutil.rmtree(WORKSPACE, ignore_errors=True)
     shutil.copytree(h.REPO / "examples" / "demo", WORKSPACE)
-    subprocess.run([sys.executable, "-m", "mcpgen", "generate", str(WORKSPACE)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "mcpgen", "generate", str(WORKSPACE)], check=True, capture_output=True
+    )
 
 
 def ready(port: int) -> bool:
@@ -93,7 +95,10 @@ def site_packages_mib(python: str) -> float:
 
 def image_size(image: str) -> int:
     out = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{.Size}}", image], check=True, capture_output=True, text=True
+        ["docker", "image", "inspect", "--format", "{{.Size}}", image],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return int(out.stdout.strip())
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-CLI_PACKAGES = frozenset({"typer", "rich", "questionary", "jinja2", "docker"})
+CLI_PACKAGES = frozenset({"typer", "rich", "questionary", "jinja2", "docker", "watchfiles"})
 """Import names of the ``cli`` extra (pyproject.toml); the runtime imports none of them."""
 
 
