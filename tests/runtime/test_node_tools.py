@@ -43,7 +43,7 @@ def manifest(workspace: Path) -> Manifest:
 
 @pytest.fixture
 async def state(workspace: Path, manifest: Manifest) -> AsyncIterator[RuntimeState]:
-    settings = Settings(root=workspace, node_workers=2, default_timeout=10)
+    settings = Settings.of(workspace, node_workers=2, default_timeout=10)
     registry = Registry.load(manifest, settings)
     try:
         yield RuntimeState(registry, settings)

@@ -1,109 +1,34 @@
-"""The SDK transports: Streamable HTTP (session manager + Host/Origin rules) and stdio.
+"""``/mcp``: the Streamable HTTP endpoint -- read, classify, then the fast path or the SDK.
 
-Together with :mod:`mcpgen.runtime.protocol` this is the only place that
-imports the SDK's server side; the app factory and the serve functions use
-what is defined here.
-
-Host/Origin (DNS-rebinding) protection, decided by :func:`transport_security`:
-
-- bound to a loopback address: on, allowing ``127.0.0.1``, ``localhost`` and
-  ``[::1]`` on any port, plus the configured ``allowed_hosts`` /
-  ``allowed_origins``;
-- bound to anything else (a container, ``0.0.0.0``): the Host check is on
-  only when ``allowed_hosts`` is configured -- a container is never locked
-  to loopback; without it :class:`OriginGuard` still answers 403 to a
-  browser ``Origin`` that is neither same-origin nor on ``allowed_origins``.
+Each POST body is read once (413 over the size limit), parsed with orjson
+and classified (:func:`route_of`). A ``plain`` request that
+:func:`~mcpgen.runtime.transport.fastpath.plain_request` accepts is answered
+by the :class:`~mcpgen.runtime.transport.fastpath.FastPath`; everything else
+is replayed into one of the SDK's session managers. Host/Origin rules are in
+:mod:`mcpgen.runtime.transport.security`.
 """
 
 from __future__ import annotations
 
-import sys
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager, redirect_stdout
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Literal
 
 import anyio
 import orjson
 from mcp.server.lowlevel import Server
-from mcp.server.stdio import stdio_server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from sse_starlette.sse import AppStatus
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
-
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-
-
-def _with_ports(names: Sequence[str], scheme: str = "") -> list[str]:
-    return [f"{scheme}{name}{suffix}" for name in names for suffix in ("", ":*")]
-
-
-def transport_security(settings: Settings) -> TransportSecuritySettings | None:
-    """The SDK's Host/Origin settings for ``settings`` (``None``: no Host check)."""
-    if settings.loopback:
-        return TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=[*_with_ports(LOOPBACK_HOSTS), *settings.allowed_hosts],
-            allowed_origins=[
-                *_with_ports(LOOPBACK_HOSTS, "http://"),
-                *_with_ports(LOOPBACK_HOSTS, "https://"),
-                *settings.allowed_origins,
-            ],
-        )
-    if settings.allowed_hosts:
-        return TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=list(settings.allowed_hosts),
-            allowed_origins=list(settings.allowed_origins),
-        )
-    return None
-
-
-def origin_allowed(origin: str, allowed: Sequence[str]) -> bool:
-    """The SDK's matching rule: exact, or ``scheme://host:*`` for any port."""
-    if origin in allowed:
-        return True
-    return any(a.endswith(":*") and origin.startswith(a[:-1]) for a in allowed)
-
-
-def same_origin(origin: str, host: str | None) -> bool:
-    """Whether a browser ``Origin`` names the host the request was sent to (``Host``)."""
-    _, _, rest = origin.partition("://")
-    return bool(host) and rest.rstrip("/").lower() == str(host).lower()
-
-
-class OriginGuard:
-    """403 for a browser request from another site (used when there is no Host allow-list).
-
-    Allowed: no ``Origin`` (not a browser), an ``Origin`` on ``allowed_origins``,
-    or one naming the very host the request went to (same origin). So a
-    container bound to 0.0.0.0 answers any host name it is reached by, but a
-    page on another site cannot drive it through the visitor's browser.
-    """
-
-    def __init__(self, app: ASGIApp, allowed_origins: Sequence[str]) -> None:
-        self.app = app
-        self.allowed = tuple(allowed_origins)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = Headers(scope=scope)
-            origin = headers.get("origin")
-            if (
-                origin
-                and not origin_allowed(origin, self.allowed)
-                and not same_origin(origin, headers.get("host"))
-            ):
-                await PlainTextResponse("Invalid Origin header", status_code=403)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
+from mcpgen.runtime.transport.fastpath import FastPath, plain_request
+from mcpgen.runtime.transport.security import HostCheck, OriginGuard, transport_security
 
 Route = Literal["plain", "stream", "session"]
 SESSION_METHODS = frozenset(
@@ -208,12 +133,24 @@ class McpEndpoint:
     requests get 503.
     """
 
-    def __init__(self, server: Server[Any], settings: Settings, may_stream: StreamTest | None = None) -> None:
+    def __init__(
+        self,
+        server: Server[Any],
+        settings: Settings,
+        registry: Callable[[], Registry] | None = None,
+        fast: FastPath | None = None,
+    ) -> None:
         self.server = server
         self.settings = settings
         self.security = transport_security(settings)
-        self.mode = settings.protocol_mode
-        self.may_stream: StreamTest = may_stream or (lambda method, params: True)
+        self.hosts = HostCheck(settings)
+        self.mode = settings.http.protocol_mode
+        self.registry = registry
+        """The current registry (read once per request), for classification; ``None``: everything may stream."""
+        self.fast = fast
+        """Answers plain requests without the SDK (``None``: every request goes to the SDK)."""
+        self.served: dict[str, int] = {"fast": 0, "sdk": 0}
+        """POST requests answered by each path since start (logged at shutdown, read by the bench)."""
         self.in_flight = 0
         """POST requests being answered right now (what a graceful shutdown waits for)."""
         self._idle: anyio.Event | None = None
@@ -237,19 +174,19 @@ class McpEndpoint:
             json_response=json_response,
             stateless=stateless,
             security_settings=self.security,
-            max_request_body_size=settings.max_request_size,
-            session_idle_timeout=None if stateless else settings.session_idle_timeout,
+            max_request_body_size=settings.http.max_request_size,
+            session_idle_timeout=None if stateless else settings.http.session_idle_timeout,
         )
 
     def _guard(self, app: ASGIApp) -> ASGIApp:
         if self.security is None:  # no Host allow-list (a public bind): still refuse cross-site browsers
-            return OriginGuard(app, self.settings.allowed_origins)
+            return OriginGuard(app, self.settings.security.allowed_origins)
         return app
 
     @asynccontextmanager
     async def run(self) -> AsyncIterator[None]:
         """Serve while inside: fresh session managers per run (enter it in the app lifespan)."""
-        json_only = self.settings.json_response
+        json_only = self.settings.http.json_response
         managers: dict[Route, StreamableHTTPSessionManager] = {
             "plain": self._manager(json_response=True, stateless=True),
             "stream": self._manager(json_response=json_only, stateless=True),
@@ -312,18 +249,60 @@ class McpEndpoint:
                 parsed = orjson.loads(body)
             except orjson.JSONDecodeError:
                 parsed = None
-            route = route_of(parsed, self.may_stream)
+            registry = self.registry() if self.registry is not None else None
+            route = route_of(parsed, registry.may_stream if registry is not None else _may_always_stream)
             initialize = isinstance(parsed, dict) and parsed.get("method") == "initialize"
             app = self._target(scope, route, apps, initialize)
+            if self.fast is not None and registry is not None and app is apps["plain"]:
+                version = self._fast_version(scope, parsed, registry)
+                if version is not None:
+                    self.served["fast"] += 1
+                    await self.fast.answer(parsed, version, Headers(raw=scope["headers"]), send)
+                    return
+            self.served["sdk"] += 1
             await app(scope, _Replay(body, receive), send)
         finally:
             self.in_flight -= 1
             if not self.in_flight and self._idle is not None:
                 self._idle.set()
 
+    def _fast_version(self, scope: Scope, message: Any, registry: Registry) -> str | None:
+        """The protocol version of a request the fast path may answer (``None``: the SDK answers it)."""
+        content_type = host = origin = accept = version = None
+        for key, value in scope["headers"]:
+            if key == b"content-type":
+                content_type = value
+            elif key == b"host":
+                host = value
+            elif key == b"origin":
+                origin = value
+            elif key == b"accept":
+                accept = value
+            elif key == b"mcp-protocol-version" and version is None:
+                version = value
+            elif key.startswith(b"mcp-param-"):
+                return None  # header-routed arguments: the SDK validates them
+        if content_type is None or not content_type.lower().startswith(b"application/json"):
+            return None
+        if not self.hosts.passes(
+            host.decode("latin-1") if host is not None else None,
+            origin.decode("latin-1") if origin is not None else None,
+        ):
+            return None
+        if accept is None or not _accepts_json(accept):
+            return None
+        wire = version.decode("latin-1").strip() if version is not None else None
+        if not plain_request(message, wire, scope["headers"]):
+            return None
+        if message["method"] == "tools/call":
+            tool = registry.tools.get(message["params"]["name"])
+            if tool is not None and tool.header_params:
+                return None
+        return wire
+
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         """The whole request body, or ``None`` after answering 413 for one over the size limit."""
-        limit = self.settings.max_request_size
+        limit = self.settings.http.max_request_size
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await PlainTextResponse("Payload Too Large", status_code=413)(scope, receive, send)
@@ -342,6 +321,19 @@ class McpEndpoint:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+def _may_always_stream(method: str, params: Mapping[str, Any]) -> bool:
+    return True
+
+
+def _accepts_json(accept: bytes) -> bool:
+    """The SDK's ``Accept`` rule for a JSON answer: ``application/json``, ``application/*`` or ``*/*``."""
+    for item in accept.split(b","):
+        media = item.split(b";", 1)[0].strip().lower()
+        if media in (b"application/json", b"application/*", b"*/*"):
+            return True
+    return False
 
 
 async def _session_not_found(scope: Scope, receive: Receive, send: Send) -> None:
@@ -377,17 +369,3 @@ def hold_sse_streams_on_shutdown() -> None:
 def release_sse_streams() -> None:
     """End the SSE streams still open (standalone GET streams of stateful sessions)."""
     AppStatus.should_exit = True
-
-
-async def run_stdio(server: Server[Any]) -> None:
-    """Serve ``server`` over this process's stdin/stdout until stdin closes.
-
-    Nothing but protocol reaches stdout: the SDK points fd 1 at stderr while
-    serving (keeping a private duplicate for the wire), and ``sys.stdout`` is
-    redirected to ``sys.stderr`` as well, so a tool that prints cannot
-    corrupt the stream.
-    """
-    async with stdio_server() as (read_stream, write_stream):
-        # Redirect only after the transport has claimed the real stdout.
-        with redirect_stdout(sys.stderr):
-            await server.run(read_stream, write_stream, server.create_initialization_options())
