@@ -165,8 +165,12 @@ def python_from_tag(image: str) -> str | None:
     return match.group(1) if match else None
 
 
-def merge_requirements(*groups: Sequence[str]) -> list[str]:
-    """One requirement per project (first one wins), sorted by normalized name; extras kept."""
+def merge_requirements(*groups: Sequence[str], extras: Sequence[str] = ()) -> list[str]:
+    """One requirement per project (first one wins), sorted by normalized name; extras kept.
+
+    A requirement with a marker is kept when the marker holds here, with no extra
+    or one of ``extras`` (``typer; extra == "cli"`` only with ``extras=("cli",)``).
+    """
     merged: dict[str, str] = {}
     for group in groups:
         for text in group:
@@ -174,7 +178,8 @@ def merge_requirements(*groups: Sequence[str]) -> list[str]:
                 req = Requirement(text)
             except InvalidRequirement as exc:
                 raise UsageError(f"invalid requirement {text!r}: {exc}") from exc
-            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            marker = req.marker
+            if marker is not None and not any(marker.evaluate({"extra": e}) for e in ("", *extras)):
                 continue
             req.marker = None
             key = re.sub(r"[-_.]+", "-", req.name).lower()
