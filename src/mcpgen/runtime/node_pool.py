@@ -41,8 +41,9 @@ from typing import Any
 
 import orjson
 
+from mcpgen.common.nodejs import BRIDGE, node_command
+from mcpgen.common.processes import describe_exit
 from mcpgen.errors import ToolTimeoutError
-from mcpgen.nodejs import BRIDGE, node_command
 
 logger = logging.getLogger("mcpgen.node")
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
@@ -83,17 +84,6 @@ class _Pending:
     future: asyncio.Future[Any]
     hooks: CallHooks
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-
-
-def _describe_exit(status: int | None) -> str:
-    if status is None:
-        return "an unknown status"
-    if status < 0:
-        try:
-            return f"signal {signal.Signals(-status).name}"
-        except ValueError:
-            return f"signal {-status}"
-    return f"exit code {status}"
 
 
 class NodeWorker:
@@ -178,7 +168,7 @@ class NodeWorker:
                 self._handle(message)
         finally:
             status = await self._reap()
-            self._fail_all(self.broken or f"exited with {_describe_exit(status)}")
+            self._fail_all(self.broken or f"exited with {describe_exit(status)}")
             self.done.set()
 
     async def _reap(self) -> int | None:

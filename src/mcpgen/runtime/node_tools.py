@@ -26,8 +26,8 @@ from mcp.shared.exceptions import MCPError
 
 from mcpgen.authoring import Context, ContextBackend, LogLevel
 from mcpgen.authoring.context import LOG_LEVELS
+from mcpgen.common.nodejs import NodeNotFound
 from mcpgen.errors import ToolTimeoutError
-from mcpgen.nodejs import NodeNotFound
 from mcpgen.runtime.node_pool import CallHooks, NodeBinding, NodeToolError, NodeWorkerError
 from mcpgen.runtime.registry import LoadedTool
 from mcpgen.runtime.results import tool_error, tool_result
