@@ -12,6 +12,10 @@ validated against the input schema before they get here. The mapping:
   any other throw → ``isError`` with the error's message (stack in the log);
 - a value that is not JSON, ``process.exit``, a crashed worker, a timeout →
   ``isError`` naming the tool and what happened.
+
+A call whose worker is killed (another call's busy loop) runs again on another
+worker when it never started there, or when the tool is annotated
+``readOnlyHint`` or ``idempotentHint`` (see :mod:`mcpgen.runtime.node_pool`).
 """
 
 from __future__ import annotations
@@ -78,7 +82,14 @@ async def call_node_tool(
         "requestId": None if request_id is None else str(request_id),
         "connectors": dict(connectors) if connectors is not None else {"connected": [], "unavailable": {}},
     }
-    hooks = CallHooks(log=log, progress=context.report_progress, tool=name, request_id=request_id)
+    hints = tool.entry.annotations or {}
+    hooks = CallHooks(
+        log=log,
+        progress=context.report_progress,
+        tool=name,
+        request_id=request_id,
+        idempotent=hints.get("readOnlyHint") is True or hints.get("idempotentHint") is True,
+    )
     extra = {"tool": name, "request_id": request_id}
     try:
         value = await binding.pool.call(params, time_limit=tool.timeout, hooks=hooks)

@@ -12,6 +12,11 @@
 //
 // stdout is the protocol channel only: process.stdout.write is redirected to stderr and console.*
 // becomes "console" notifications, so tool output reaches the server's logs, never the protocol.
+//
+// Receipts: before any code of a call runs, the bridge writes {"method": "received", "params":
+// {"ids": [...]}} for the calls it just read, and runs nothing until that note has left Node's own
+// buffer (a busy loop would keep it there forever). If this worker is killed (a handler that never
+// yields), the server knows which calls never started here and runs them on another worker.
 // Shipped inside the mcpgen wheel; needs Node >= 22.18 (TypeScript type stripping), Node 24 in practice.
 
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -357,12 +362,14 @@ async function call(root, id, p) {
   try {
     const tool = pick(await load(root, p.path), p.attribute);
     const input = p.arguments ?? {};
-    const value = await current.run(id, () => {
+    const value = await current.run(id, async () => {
+      const access = p.kind === "seed" ? null : await connectorAccess(root, p);
+      if (controller.signal.aborted) return null; // cancelled before it started: it never runs
       if (p.kind === "seed") {
         const config = { ...(isObject(tool.metadata.config) ? tool.metadata.config : {}), ...(p.config ?? {}) };
         return tool.handler(input, config);
       }
-      return connectorAccess(root, p).then((access) => tool.handler(input, makeContext(id, p, controller, access)));
+      return tool.handler(input, makeContext(id, p, controller, access));
     });
     if (!controller.signal.aborted) protoWrite(encode(id, value) + "\n");
   } catch (err) {
@@ -399,15 +406,43 @@ function serve(root) {
   process.stdin.setEncoding("utf8");
   process.stdin.on("data", (chunk) => {
     buffer += chunk;
+    const messages = [];
     let nl;
     while ((nl = buffer.indexOf("\n")) >= 0) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
-      if (line.trim()) dispatch(root, JSON.parse(line));
+      if (line.trim()) messages.push(JSON.parse(line));
     }
+    if (messages.length > 0) take(root, messages);
   });
   process.stdin.on("end", () => realExit(0));
   send({ method: "ready", params: { pid: process.pid, node: process.version } });
+}
+
+const held = []; // messages read but not dispatched yet, in order
+let notes = 0;
+let holding = 0; // the number of the newest "received" note still in Node's buffer; 0: none
+
+/** Note the calls among `messages` as received, then dispatch them once the note is in the pipe. */
+function take(root, messages) {
+  const ids = [];
+  for (const m of messages) if (m.method === "call") ids.push(m.id);
+  if (ids.length > 0) {
+    const n = ++notes;
+    protoWrite(JSON.stringify({ method: "received", params: { ids } }) + "\n", () => {
+      if (holding === n) {
+        holding = 0;
+        release(root);
+      }
+    });
+    if (process.stdout.writableLength > 0) holding = n; // the pipe is full: wait until the note is out
+  }
+  held.push(...messages);
+  if (holding === 0) release(root);
+}
+
+function release(root) {
+  for (const message of held.splice(0)) dispatch(root, message);
 }
 
 function dispatch(root, message) {
