@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from mcp.shared.exceptions import MCPError
 
 from mcpgen.manifest import Manifest
 from mcpgen.runtime import Registry, RuntimeState, Settings, build_server
-from mcpgen.runtime.node_pool import NodePool
+from mcpgen.runtime.node_pool import CallHooks, NodePool, NodeWorkerError
 from mcpgen.workflows.generate import generate
 
 pytestmark = pytest.mark.anyio
@@ -225,6 +226,43 @@ async def test_a_worker_with_an_unconfirmed_cancellation_gets_no_new_calls(
     if pool.size == 1:  # a fresh worker took its place; with two, the other one took the calls
         assert stuck not in pool.workers
     await stuck.kill()
+
+
+@pytest.mark.parametrize("state", [2], ids=["2 workers"], indirect=True)
+async def test_a_worker_that_leaves_a_call_unread_gets_no_call_another_worker_can_take(
+    client: Client, state: RuntimeState, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO)
+    pool = await warm_pool(state, client, cancel_grace=0.5)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(client.call_tool, "busy_long", {})  # spins, and will not time out during the test
+        spinning = (await logged(caplog, "spinning in"))[0]
+        [stuck] = [w for w in pool.workers if w.pid == int(spinning.rsplit(" ", 1)[1])]
+        binding = state.registry.tools["slow"].node
+        assert binding is not None
+        params = {"path": binding.path, "attribute": binding.attribute, "kind": binding.kind, "arguments": {}}
+        call_id, unread = stuck.submit(params, CallHooks(tool="slow"))  # lands behind the loop, unread
+        assert stuck.read_up_to() < call_id
+        with anyio.fail_after(10):
+            while not stuck.stalled(time.monotonic()):  # noqa: ASYNC110
+                await anyio.sleep(0.05)
+        assert not stuck.suspect  # nothing was cancelled: it is avoided because it reads nothing
+        sent_to_stuck: list[Any] = []
+        monkeypatch.setattr(stuck, "submit", lambda *args, **kwargs: sent_to_stuck.append(args))
+        results: list[Any] = []
+
+        async def slow() -> None:
+            results.append(await client.call_tool("slow", {}))
+
+        async with anyio.create_task_group() as calls:  # the other worker gets busier than the stuck one
+            for _ in range(6):
+                calls.start_soon(slow)
+        assert [text_of(r) for r in results] == ["slow done"] * 6
+        assert sent_to_stuck == []
+        await stuck.kill()
+    with pytest.raises(NodeWorkerError) as info:  # never read, so free to run elsewhere
+        await unread.future
+    assert getattr(info.value, "started", None) is False
 
 
 @pytest.mark.parametrize("state", [1], ids=["1 worker"], indirect=True)

@@ -10,10 +10,13 @@ sends each call to the least busy one.
 worker's event loop: no other call on that worker can progress, and the
 worker cannot even read new calls. The pool's answer, in the order it happens:
 
-1. *Receipts.* Before any code of a call runs, the bridge writes a
-   ``received`` note with the ids of the calls it just read, and holds them
-   until that note is in the pipe. So the pool knows, for every call, whether
-   it may have started (received) or certainly has not (never received).
+1. *Receipts.* Before any code of the messages it just read runs, the
+   bridge records the highest id among them in a small file the pool opened
+   for that worker (a synchronous ``pwrite``: it survives a SIGKILL; the
+   pool reads it only when it needs to, so receipts cost no message and no
+   wake-up). Messages are read in order, so the pool knows for every call
+   whether it may have started (id at or below the mark) or certainly has
+   not (above it).
 2. *Out of rotation at once.* A worker that has not read a call for
    ``_STALL_AFTER`` (busy with synchronous work) gets no new calls while
    another worker can take them. A worker with an outstanding cancellation (a
@@ -27,7 +30,7 @@ worker cannot even read new calls. The pool's answer, in the order it happens:
    starts a fresh worker on the next call.
 4. *No other call fails.* The calls that were still on the killed worker are
    moved to a healthy worker, transparently and within their own time limit,
-   when that is safe: always when the worker never received them (no code of
+   when that is safe: always when the worker never read them (no code of
    theirs ran); when it had, only for tools marked ``readOnlyHint`` or
    ``idempotentHint`` (:attr:`CallHooks.idempotent`), and once. A started
    call of any other tool may have done part of its work (sent the e-mail,
@@ -41,7 +44,7 @@ Other faults:
 - a worker that exits, crashes or writes anything but protocol JSON to
   stdout fails its in-flight calls that had started (:class:`NodeWorkerError`,
   naming the pid and why; the culprit is unknown, so none runs twice) and
-  moves the ones it never received to another worker; its slot restarts it
+  moves the ones it never read to another worker; its slot restarts it
   on the next call after a backoff (0.1 s doubling to 5 s while it keeps failing);
 - a call past its timeout gets a ``cancel`` (the handler's ``ctx.signal``
   aborts, its result is dropped; a call cancelled before it started never
@@ -63,8 +66,11 @@ import itertools
 import logging
 import os
 import signal
+import struct
+import tempfile
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,7 +138,7 @@ class _Pending:
     movable: bool = False
     """A tool call (not a connector request): it may move to another worker if it never started."""
     rerun: bool = False
-    """It may move even if it started (an idempotent tool, not moved after starting before)."""
+    """It may move even after it started (an idempotent tool that has not been run twice yet)."""
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
@@ -149,13 +155,17 @@ async def _first(events: list[asyncio.Event], within: float | None) -> None:
 class NodeWorker:
     """One bridge process. Create with :meth:`start`."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, cancel_grace: float) -> None:
+    def __init__(
+        self, proc: asyncio.subprocess.Process, cancel_grace: float, receipts: int | None = None
+    ) -> None:
         self.proc = proc
         self.pid = proc.pid
         self.cancel_grace = cancel_grace
         self.pending: dict[int, _Pending] = {}
-        self.unread: dict[int, float] = {}
-        """Calls written to the worker that it has not confirmed reading (id → when written)."""
+        self.receipts = receipts
+        """The file descriptor the bridge records the highest message id it has read in."""
+        self._sent: deque[tuple[int, float]] = deque()
+        """(id, when written) of messages, oldest first; the front is dropped once known read."""
         self.acks: dict[int, str] = {}
         """Cancellations the worker has not confirmed (call id → tool)."""
         self.answered = asyncio.Event()
@@ -178,17 +188,19 @@ class NodeWorker:
     async def start(
         cls, root: Path, *, startup_timeout: float = 30.0, cancel_grace: float = 2.0
     ) -> NodeWorker:
-        proc = await asyncio.create_subprocess_exec(
-            *node_command(str(BRIDGE), "serve", str(root)),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=root,
-            start_new_session=True,
-            limit=_LINE_LIMIT,
-            env={**os.environ, "NODE_NO_WARNINGS": "1"},
-        )
-        worker = cls(proc, cancel_grace)
+        with tempfile.TemporaryFile() as receipts:
+            proc = await asyncio.create_subprocess_exec(
+                *node_command(str(BRIDGE), "serve", str(root), str(receipts.fileno())),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=root,
+                start_new_session=True,
+                limit=_LINE_LIMIT,
+                env={**os.environ, "NODE_NO_WARNINGS": "1"},
+                pass_fds=(receipts.fileno(),),
+            )
+            worker = cls(proc, cancel_grace, os.dup(receipts.fileno()))
         worker._spawn(worker._read_stdout())
         worker._spawn(worker._read_stderr())
         await _first([worker._ready, worker.done], startup_timeout)
@@ -213,9 +225,31 @@ class NodeWorker:
         """A cancellation is outstanding: the worker may be stuck in a busy loop."""
         return bool(self.acks)
 
+    def read_up_to(self) -> int:
+        """The highest message id the bridge has read (every lower one was read too; 0: none yet)."""
+        if self.receipts is None:
+            return 0
+        try:
+            mark = os.pread(self.receipts, 8, 0)
+        except OSError:
+            return 0
+        return int(struct.unpack("<d", mark)[0]) if len(mark) == 8 else 0
+
     def stalled(self, now: float) -> bool:
-        """The worker has left a call unread for ``_STALL_AFTER`` (it is running synchronous code)."""
-        return bool(self.unread) and next(iter(self.unread.values())) < now - _STALL_AFTER
+        """The worker has left a message unread for ``_STALL_AFTER`` (it is running synchronous code)."""
+        sent = self._prune()
+        if not sent or sent[0][1] > now - _STALL_AFTER:
+            return False
+        read = self.read_up_to()  # a syscall, only when an old message may still be unread
+        while sent and sent[0][0] <= read:
+            sent.popleft()
+        return bool(sent) and sent[0][1] <= now - _STALL_AFTER
+
+    def _prune(self) -> deque[tuple[int, float]]:
+        sent = self._sent
+        while sent and sent[0][0] not in self.pending:  # answered or given up: it was read
+            sent.popleft()
+        return sent
 
     def _settle(self) -> None:
         if not self.acks:
@@ -249,6 +283,9 @@ class NodeWorker:
         finally:
             status = await self._reap()
             self._fail_all(self.broken or f"exited with {describe_exit(status)}")
+            if self.receipts is not None:
+                os.close(self.receipts)
+                self.receipts = None
             self.done.set()
 
     async def _reap(self) -> int | None:
@@ -291,10 +328,6 @@ class NodeWorker:
                 pending.future.set_result(message.get("result"))
             return
         params: dict[Any, Any] = message.get("params") or {}
-        if method == "received":
-            for read in params.get("ids") or ():
-                self.unread.pop(read, None)
-            return
         cid: Any = params.get("id")
         if method == "console":
             found = self.pending.get(cid)
@@ -333,30 +366,26 @@ class NodeWorker:
     def _fail_all(self, why: str) -> None:
         """The worker is gone: move each call that may run elsewhere, fail the others."""
         pending, self.pending = self.pending, {}
+        read = self.read_up_to()
         failed = moved = 0
         for call_id, p in pending.items():
             if p.future.done():
                 continue
-            started = call_id not in self.unread
+            started = call_id <= read
             if p.movable and (not started or (self.stuck is not None and p.rerun)):
                 p.future.set_exception(_Moved(f"the Node worker (pid {self.pid}) {why}", started=started))
                 moved += 1
                 continue
             message = f"the Node worker (pid {self.pid}) {why} while running this call"
             if p.movable and self.stuck is not None:
-                message += (
-                    "; it was not run again on another worker because it had started and may have "
-                    "done part of its work"
-                    + (" (it had been run again once already)" if p.hooks.idempotent else "")
-                    + (
-                        ""
-                        if p.hooks.idempotent
-                        else f" (mark '{p.hooks.tool}' readOnlyHint or idempotentHint to allow that)"
-                    )
+                message += "; it had started and may have done part of its work, so it was not run again " + (
+                    "(it had been run again once already)"
+                    if p.hooks.idempotent
+                    else f"(mark '{p.hooks.tool}' readOnlyHint or idempotentHint to allow that)"
                 )
             p.future.set_exception(NodeWorkerError(message))
             failed += 1
-        self.unread.clear()
+        self._sent.clear()
         self.acks.clear()
         self._settle()
         if failed or moved:
@@ -392,8 +421,7 @@ class NodeWorker:
         pending = _Pending(asyncio.get_running_loop().create_future(), hooks, movable, rerun and movable)
         self.pending[call_id] = pending
         self.quiet.clear()
-        if movable:
-            self.unread[call_id] = time.monotonic()
+        self._prune().append((call_id, time.monotonic()))
         self._write({"id": call_id, "method": method, "params": params})
         return call_id, pending
 
@@ -469,6 +497,8 @@ class _Slot:
     worker: NodeWorker | None = None
     failures: int = 0
     lock: asyncio.Lock | None = None
+    filling: bool = False
+    """A background start for this slot is under way."""
 
 
 class NodePool:
@@ -505,6 +535,8 @@ class NodePool:
             worker = slot.worker
             if worker is not None and worker.alive:
                 return worker
+            if self._closed:
+                raise NodeWorkerError("the Node worker pool is shut down")
             if worker is not None:  # it died: note it, back off before the restart
                 if time.monotonic() - worker.started_at > 10:
                     slot.failures = 0
@@ -535,6 +567,8 @@ class NodePool:
             # every worker has a cancellation it has not confirmed: give them a moment, then replace one
             workers = [s.worker for s in self._slots if s.worker is not None]
             await _first([w.answered for w in workers] + [w.done for w in workers], _ANSWER_WINDOW)
+            if self._closed:
+                raise NodeWorkerError("the Node worker pool is shut down")
             worker = self._choose()
             if worker is None and not self._missing():
                 self._retire(next(s for s in self._slots if s.worker is not None and s.worker.suspect))
@@ -547,18 +581,28 @@ class NodePool:
 
     def _choose(self) -> NodeWorker | None:
         """The worker for the next call, or None: start a missing one (or replace a suspect one)."""
-        live = [s.worker for s in self._slots if s.worker is not None and s.worker.alive]
-        usable = [w for w in live if not w.suspect]  # never a worker with an unconfirmed cancellation
         now = time.monotonic()
-        ready = [w for w in usable if not w.stalled(now)]
+        live = 0
+        usable: list[NodeWorker] = []  # never a worker with an unconfirmed cancellation
+        ready: list[NodeWorker] = []  # nor, while another can take the call, one running synchronous code
+        for slot in self._slots:
+            worker = slot.worker
+            if worker is None or not worker.alive:
+                continue
+            live += 1
+            if not worker.suspect:
+                usable.append(worker)
+                if not worker.stalled(now):
+                    ready.append(worker)
         if len(ready) == self.size:
             return min(ready, key=lambda w: len(w.pending))
         idle = [w for w in ready if not w.pending]
         if idle:  # a worker is free now: use it, bring the missing ones up meanwhile
             for s in self._missing():
-                self._background(self._ensure(s))
+                if not s.filling:
+                    self._fill(s)
             return idle[0]
-        if len(live) < self.size:
+        if live < self.size:
             return None
         pool = ready or usable  # a stalled worker only when no other can take the call
         return min(pool, key=lambda w: len(w.pending)) if pool else None
@@ -597,13 +641,19 @@ class NodePool:
             await asyncio.gather(*(w.request(method, dict(params)) for w in workers), return_exceptions=True)
         )
 
-    def _background(self, coro: Any) -> None:
+    def _fill(self, slot: _Slot) -> None:
+        """Start the slot's worker in the background."""
+
         async def quietly() -> None:
             try:
-                await coro
+                await self._ensure(slot)
             except Exception as exc:
-                logger.error("node worker failed to start: %s", exc)
+                if not self._closed:
+                    logger.error("node worker failed to start: %s", exc)
+            finally:
+                slot.filling = False
 
+        slot.filling = True
         task = asyncio.ensure_future(quietly())
         self._starting.add(task)
         task.add_done_callback(self._starting.discard)
