@@ -20,6 +20,7 @@ from mcp.shared.exceptions import MCPError
 
 from mcpgen.manifest import Manifest
 from mcpgen.runtime import Registry, RuntimeState, Settings, build_server
+from mcpgen.runtime.executors import NodeExecutor
 from mcpgen.runtime.node_pool import CallHooks, NodePool, NodeWorkerError
 from mcpgen.workflows.generate import generate
 
@@ -48,7 +49,7 @@ async def state(
     workspace: Path, manifest: Manifest, request: pytest.FixtureRequest
 ) -> AsyncIterator[RuntimeState]:
     """A server over the workspace; ``node_workers`` is 2 unless parametrized (``indirect=True``)."""
-    settings = Settings(root=workspace, node_workers=getattr(request, "param", 2), default_timeout=10)
+    settings = Settings.of(workspace, node_workers=getattr(request, "param", 2), default_timeout=10)
     registry = Registry.load(manifest, settings)
     try:
         yield RuntimeState(registry, settings)
@@ -238,8 +239,9 @@ async def test_a_worker_that_leaves_a_call_unread_gets_no_call_another_worker_ca
         tg.start_soon(client.call_tool, "busy_long", {})  # spins, and will not time out during the test
         spinning = (await logged(caplog, "spinning in"))[0]
         [stuck] = [w for w in pool.workers if w.pid == int(spinning.rsplit(" ", 1)[1])]
-        binding = state.registry.tools["slow"].node
-        assert binding is not None
+        executor = state.registry.tools["slow"].executor
+        assert isinstance(executor, NodeExecutor)
+        binding = executor.binding
         params = {"path": binding.path, "attribute": binding.attribute, "kind": binding.kind, "arguments": {}}
         call_id, unread = stuck.submit(params, CallHooks(tool="slow"))  # lands behind the loop, unread
         assert stuck.read_up_to() < call_id

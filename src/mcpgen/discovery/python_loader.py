@@ -30,7 +30,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from mcpgen.common.processes import describe_exit
+from mcpgen.discovery.describe import python_tool_entry
 from mcpgen.discovery.diagnostics import Diagnostic, error
+from mcpgen.discovery.entries import checked_connectors
 from mcpgen.manifest import ConnectorEntry, PromptEntry, ResourceEntry, ToolEntry
 
 WORKER_MODULE = "mcpgen.discovery.worker"
@@ -257,16 +259,24 @@ def to_result(rel: str, answer: _Answer, output: str, timeout: float) -> ModuleR
         )
         return result
     try:
-        result.tools = [ToolEntry.model_validate(t) for t in msg.get("tools", [])]
+        for spec in msg.get("tools", []):
+            entry, problems = python_tool_entry(spec, rel)
+            result.tools += [entry] if entry is not None else []
+            result.diagnostics += problems
         result.resources = [ResourceEntry.model_validate(r) for r in msg.get("resources", [])]
         result.prompts = [PromptEntry.model_validate(p) for p in msg.get("prompts", [])]
-        result.connectors = [ConnectorEntry.model_validate(c) for c in msg.get("connectors", [])]
-    except ValidationError as exc:
+        connectors = [ConnectorEntry.model_validate(c) for c in msg.get("connectors", [])]
+    except (ValidationError, KeyError) as exc:
         result.tools, result.resources, result.prompts, result.connectors = [], [], [], []
-        result.diagnostics.append(error("definition-error", f"cannot describe this module: {exc}", rel))
+        result.diagnostics = [error("definition-error", f"cannot describe this module: {exc}", rel)]
+        return result
+    result.connectors, problems = checked_connectors(connectors)
+    result.diagnostics += problems
+    built = {t.name for t in result.tools}
     result.seed_versions = {
         str(name): (str(seed.get("version")), seed.get("line"))
         for name, seed in msg.get("seedVersions", {}).items()
+        if name in built
     }
     return result
 

@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 from collections.abc import MutableMapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import watchfiles
@@ -85,7 +85,7 @@ def configure(
         "json_response": options.json_response,
         "log_level": options.log_level,
     }
-    settings = replace(base, **{k: v for k, v in flags.items() if v is not None})  # type: ignore[arg-type]
+    settings = base.with_options(**{k: v for k, v in flags.items() if v is not None})  # type: ignore[arg-type]
     return Prepared(
         manifest=apply_tool_overrides(manifest, loaded.config.tools),
         settings=settings,
@@ -158,7 +158,7 @@ class Reloader:
                 logger.error("reload failed, keeping the previous tools: %s", diag)
             return False
         self.generation += 1
-        settings = replace(self.settings, module_namespace=f"mcpgen_workspace_r{self.generation}")
+        settings = self.settings.with_options(module_namespace=f"mcpgen_workspace_r{self.generation}")
         try:
             manifest = apply_tool_overrides(gen.manifest, self.config.tools)
             registry = Registry.load(manifest, settings, purge=True)
@@ -201,8 +201,8 @@ def dev(workspace: Path, options: ServeOptions) -> None:
     logger.warning(
         "dev: %d tool(s) on http://%s:%d/mcp, watching %s",
         len(manifest.tools),
-        settings.host,
-        settings.port,
+        settings.http.host,
+        settings.http.port,
         ", ".join(str(p) for p in paths),
     )
     try:

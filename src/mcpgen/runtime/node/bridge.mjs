@@ -166,6 +166,7 @@ async function describe(root, rel) {
       tools.push({
         attribute: t.attribute,
         hasHandler: isFunction(t.handler),
+        takesContext: isFunction(t.handler) ? t.handler.length >= 2 : null,
         metadata: plain(t.metadata, "metadata"),
       });
     }
