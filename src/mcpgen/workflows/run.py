@@ -186,7 +186,7 @@ def start(
         mounts=mounts,
         command=command,
         entrypoint=entrypoint,
-        labels={"io.mcpgen.project": project.name},
+        labels={"io.mcpgen.project": project.file.name},
     )
     if before_start is not None:
         before_start()  # e.g. end the build's live progress before the container's logs stream
