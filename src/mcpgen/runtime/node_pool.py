@@ -67,6 +67,7 @@ import logging
 import os
 import signal
 import struct
+import sys
 import tempfile
 import time
 import weakref
@@ -226,13 +227,14 @@ class NodeWorker:
         return bool(self.acks)
 
     def read_up_to(self) -> int:
-        """The highest message id the bridge has read (every lower one was read too; 0: none yet)."""
+        """The highest message id the bridge has read (every lower one was read too; 0: none yet).
+        Without a receipts file every message counts as read: nothing is assumed not to have run."""
         if self.receipts is None:
-            return 0
+            return sys.maxsize
         try:
             mark = os.pread(self.receipts, 8, 0)
         except OSError:
-            return 0
+            return sys.maxsize
         return int(struct.unpack("<d", mark)[0]) if len(mark) == 8 else 0
 
     def stalled(self, now: float) -> bool:

@@ -435,7 +435,13 @@ function receipt(fd, messages) {
   for (const m of messages) if (typeof m.id === "number" && m.id > highest) highest = m.id;
   if (highest === 0) return;
   mark.writeDoubleLE(highest);
-  writeSync(fd, mark, 0, 8, 0);
+  try {
+    writeSync(fd, mark, 0, 8, 0);
+  } catch (err) {
+    // without receipts the server cannot tell which calls ran: stop rather than run them unrecorded
+    process.stderr.write(`cannot record receipts in fd ${fd}: ${err?.message ?? err}\n`);
+    realExit(70);
+  }
 }
 
 function dispatch(root, message) {
