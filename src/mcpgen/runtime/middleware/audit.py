@@ -11,7 +11,7 @@ every configured secret value masked. Credentials never appear: the
 identity carries none.
 
 It sits before the authorization middleware in the chain, so refused calls
-are recorded too. Lines go to ``server.audit.file`` (appended, 0600) or to
+are recorded too. Lines go to ``server.audit.file`` (appended, 0600, one ``write`` each) or to
 the ``mcpgen.audit`` logger.
 """
 
@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
@@ -34,27 +34,25 @@ logger = logging.getLogger("mcpgen.audit")
 
 
 class AuditLog:
-    """Where audit lines go: a file (appended, one write per line) or the ``mcpgen.audit`` logger."""
+    """Where audit lines go: a file (opened for each line, so rotating it needs no signal) or a logger."""
 
     def __init__(self, file: Path | None) -> None:
         self.path = file
-        self._handle: IO[bytes] | None = None
 
     def write(self, record: dict[str, Any]) -> None:
         line = orjson.dumps(record, default=str)
         if self.path is None:
             logger.info("%s", line.decode())
             return
-        if self._handle is None:
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except FileNotFoundError:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            self._handle = os.fdopen(fd, "ab", buffering=0)
-        self._handle.write(line + b"\n")
-
-    def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        try:
+            os.write(fd, line + b"\n")
+        finally:
+            os.close(fd)
 
 
 def _masked(value: Any, secrets: tuple[str, ...]) -> Any:
