@@ -120,8 +120,8 @@ class Authenticator:
         if self.jwt is not None and token.count(".") == 2:
             try:
                 return await self.jwt.verify(token)
-            except AuthFailed:
-                if self.introspector is None:
+            except AuthFailed as exc:
+                if exc.final or self.introspector is None:
                     raise
         if self.introspector is not None:
             return await self.introspector.verify(token)

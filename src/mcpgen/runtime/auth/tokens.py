@@ -36,9 +36,11 @@ FETCH_TIMEOUT = 5.0
 class AuthFailed(Exception):
     """A credential was presented and refused (``message`` is safe to show the caller)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, final: bool = True) -> None:
         super().__init__(message)
         self.message = message
+        self.final = final
+        """``False``: not a token this check can judge (no JWT, unknown key); another check may try."""
 
 
 def claim(claims: Mapping[str, Any], path: str) -> Any:
@@ -108,7 +110,7 @@ class JwtVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
-            raise AuthFailed("the bearer token is not a valid JWT") from None
+            raise AuthFailed("the bearer token is not a valid JWT", final=False) from None
         key: Any
         if settings.public_key is not None:
             key = settings.public_key
@@ -136,7 +138,7 @@ class JwtVerifier:
 
     async def _key(self, kid: Any) -> jwt.PyJWK:
         if not isinstance(kid, str):
-            raise AuthFailed("the bearer token names no key (kid)")
+            raise AuthFailed("the bearer token names no key (kid)", final=False)
         now = time.monotonic()
         stale = now - self._fetched > self.settings.jwks_cache_seconds
         if kid not in self._keys or stale:
@@ -147,7 +149,7 @@ class JwtVerifier:
                     await self._fetch()
         found = self._keys.get(kid)
         if found is None:
-            raise AuthFailed("the bearer token is signed with a key the issuer does not publish")
+            raise AuthFailed("the bearer token is signed with a key the issuer does not publish", final=False)
         return found
 
     async def _fetch(self) -> None:
