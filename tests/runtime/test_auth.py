@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +112,9 @@ async def test_api_key_by_bearer_or_x_api_key_on_both_paths(
     async with both(tmp_path, auth) as clients:
         for client in clients:
             for credentials in ({"authorization": f"Bearer {keys['admin']}"}, {"x-api-key": keys["admin"]}):
-                for content, headers in requests("tools/call", {"name": "add", "arguments": {"a": 2, "b": 3}}):
+                for content, headers in requests(
+                    "tools/call", {"name": "add", "arguments": {"a": 2, "b": 3}}
+                ):
                     response = await client.post("/mcp", content=content, headers={**headers, **credentials})
                     assert response.status_code == 200, response.text
                     assert response.json()["result"]["structuredContent"] == {"result": 5}
@@ -130,8 +132,14 @@ async def test_bad_revoked_and_expired_keys_are_refused(
     ApiKeyFile(keys_file)._write(
         {
             **{k.name: k for k in ApiKeyFile(keys_file).list()},
-            "old": ApiKey("old", "admin", "2020-01-01T00:00:00+00:00", "2020-02-01T00:00:00+00:00",
-                          hash_key(expired), expired[:11]),
+            "old": ApiKey(
+                "old",
+                "admin",
+                "2020-01-01T00:00:00+00:00",
+                "2020-02-01T00:00:00+00:00",
+                hash_key(expired),
+                expired[:11],
+            ),
         }
     )
     async with serving(tmp_path, auth) as client:
@@ -142,13 +150,16 @@ async def test_bad_revoked_and_expired_keys_are_refused(
 
         assert (await status(keys["reader"]))[0] == 200
         code, challenge = await status(keys["reader"] + "x")
-        assert code == 401 and 'error="invalid_token"' in challenge
+        assert code == 401
+        assert 'error="invalid_token"' in challenge
         assert keys["reader"] not in challenge
         code, challenge = await status(expired)
-        assert code == 401 and "expired" in challenge
+        assert code == 401
+        assert "expired" in challenge
         assert ApiKeyFile(keys_file).revoke("reader-key")
         code, challenge = await status(keys["reader"])
-        assert code == 401 and "revoked" in challenge
+        assert code == 401
+        assert "revoked" in challenge
         wrong_scheme = await client.post(
             "/mcp", content=content, headers={**headers, "authorization": f"Basic {keys['admin']}"}
         )
@@ -165,10 +176,18 @@ async def test_listings_show_only_what_the_role_may_use(
         "prompts/list": ("prompts", "name"),
     }
     expected = {
-        "reader": {"tools/list": ["add", "peek"], "resources/list": ["docs://readme"],
-                   "resources/templates/list": [], "prompts/list": ["greet"]},
-        "admin": {"tools/list": ["add", "peek", "wipe"], "resources/list": ["docs://readme"],
-                  "resources/templates/list": ["vault://{name}"], "prompts/list": ["greet"]},
+        "reader": {
+            "tools/list": ["add", "peek"],
+            "resources/list": ["docs://readme"],
+            "resources/templates/list": [],
+            "prompts/list": ["greet"],
+        },
+        "admin": {
+            "tools/list": ["add", "peek", "wipe"],
+            "resources/list": ["docs://readme"],
+            "resources/templates/list": ["vault://{name}"],
+            "prompts/list": ["greet"],
+        },
     }
     async with both(tmp_path, auth) as clients:
         for client in clients:
@@ -197,7 +216,8 @@ async def test_forbidden_calls_name_the_target_and_permission_never_the_key(
                     response = await client.post("/mcp", content=content, headers={**headers, **credentials})
                     error = response.json()["error"]
                     assert error["code"] == FORBIDDEN
-                    assert permission in error["message"] and "reader" in error["message"]
+                    assert permission in error["message"]
+                    assert "reader" in error["message"]
                     assert error["data"]["permission"] == permission
                     assert keys["reader"] not in response.text
             allowed = [
@@ -238,7 +258,8 @@ async def test_audit_log_records_decisions_without_secrets(tmp_path: Path, keys_
     assert lines[1]["error_code"] == FORBIDDEN
     assert "arguments" not in first
     text = log.read_text()
-    assert keys["reader"] not in text and hash_key(keys["reader"]) not in text
+    assert keys["reader"] not in text
+    assert hash_key(keys["reader"]) not in text
 
 
 async def test_audit_arguments_only_when_configured_and_masked(tmp_path: Path, keys_file: Path) -> None:
@@ -248,8 +269,12 @@ async def test_audit_arguments_only_when_configured_and_masked(tmp_path: Path, k
         api_keys=True, api_keys_file=keys_file, audit=AuditSettings(True, log, include_arguments=True)
     )
     async with serving(tmp_path, auth, secret_values=("hunter2",)) as client:
-        content, headers = next(requests("tools/call", {"name": "wipe", "arguments": {"target": "hunter2-db"}}))
-        response = await client.post("/mcp", content=content, headers={**headers, "x-api-key": keys["reader"]})
+        content, headers = next(
+            requests("tools/call", {"name": "wipe", "arguments": {"target": "hunter2-db"}})
+        )
+        response = await client.post(
+            "/mcp", content=content, headers={**headers, "x-api-key": keys["reader"]}
+        )
         assert response.json()["result"]["content"][0]["text"] == "wiped hunter2-db"  # no roles: all allowed
     (record,) = [orjson.loads(line) for line in log.read_bytes().splitlines()]
     assert record["arguments"] == {"target": "***-db"}
@@ -266,7 +291,8 @@ def test_rbac_roles_inherit_transitively_and_scopes_name_roles() -> None:
 def test_a_public_bind_without_hosts_or_auth_refuses_to_start(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         refuse_unsafe_bind(Settings.of(tmp_path, host="0.0.0.0"))
-    assert "server.allowed_hosts" in caught.value.message and "server.auth" in caught.value.message
+    assert "server.allowed_hosts" in caught.value.message
+    assert "server.auth" in caught.value.message
     refuse_unsafe_bind(Settings.of(tmp_path))  # loopback
     refuse_unsafe_bind(Settings.of(tmp_path, host="0.0.0.0", allowed_hosts=["mcp.example"]))
     refuse_unsafe_bind(Settings.of(tmp_path, host="0.0.0.0", auth=AuthSettings(api_keys=True)))

@@ -96,7 +96,10 @@ ADD = {"name": "add", "arguments": {"a": 2, "b": 2}}
 async def test_protected_resource_metadata_and_the_401_that_names_it(tmp_path: Path, issuer: str) -> None:
     async with both(tmp_path, oauth_settings(issuer)) as clients:
         for client in clients:
-            for path in ("/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"):
+            for path in (
+                "/.well-known/oauth-protected-resource/mcp",
+                "/.well-known/oauth-protected-resource",
+            ):
                 metadata = (await client.get(path)).json()
                 assert metadata["resource"] == RESOURCE
                 assert metadata["authorization_servers"] == [f"{issuer}/"] or metadata[
@@ -116,7 +119,9 @@ async def test_real_tokens_roles_from_claims_on_both_paths(tmp_path: Path, issue
     async with both(tmp_path, oauth_settings(issuer)) as clients:
         for client in clients:
             for content, headers in requests("tools/call", ADD):
-                ok = await client.post("/mcp", content=content, headers={**headers, "authorization": f"Bearer {user}"})
+                ok = await client.post(
+                    "/mcp", content=content, headers={**headers, "authorization": f"Bearer {user}"}
+                )
                 assert ok.json()["result"]["structuredContent"] == {"result": 4}
             wipe = {"name": "wipe", "arguments": {"target": "x"}}
             for content, headers in requests("tools/call", wipe):
@@ -142,10 +147,13 @@ async def test_audience_issuer_and_expiry_are_enforced(tmp_path: Path, issuer: s
     async with serving(tmp_path, oauth_settings(issuer)) as client:
         content, headers = next(requests("tools/list"))
         for why, value in bad.items():
-            response = await client.post("/mcp", content=content, headers={**headers, "authorization": f"Bearer {value}"})
+            response = await client.post(
+                "/mcp", content=content, headers={**headers, "authorization": f"Bearer {value}"}
+            )
             assert response.status_code == 401, why
             challenge = response.headers["www-authenticate"]
-            assert 'error="invalid_token"' in challenge and f'resource_metadata="{METADATA}"' in challenge
+            assert 'error="invalid_token"' in challenge
+            assert f'resource_metadata="{METADATA}"' in challenge
             assert value not in challenge
         assert "expired" in response.headers["www-authenticate"]
 
@@ -158,7 +166,9 @@ async def test_key_rotation_refetches_the_jwks_on_an_unknown_kid(
         content, headers = next(requests("tools/call", ADD))
 
         async def status(value: str) -> int:
-            response = await client.post("/mcp", content=content, headers={**headers, "authorization": f"Bearer {value}"})
+            response = await client.post(
+                "/mcp", content=content, headers={**headers, "authorization": f"Bearer {value}"}
+            )
             return response.status_code
 
         before = await jwks_fetches(issuer)
@@ -180,7 +190,9 @@ async def test_opaque_tokens_by_introspection(tmp_path: Path, issuer: str) -> No
     async with both(tmp_path, oauth_settings(issuer)) as clients:
         for client in clients:
             for content, headers in requests("tools/call", ADD):
-                ok = await client.post("/mcp", content=content, headers={**headers, "authorization": f"Bearer {opaque}"})
+                ok = await client.post(
+                    "/mcp", content=content, headers={**headers, "authorization": f"Bearer {opaque}"}
+                )
                 assert ok.json()["result"]["structuredContent"] == {"result": 4}
             content, headers = next(requests("tools/call", ADD))
             for value in (stranger, "not-a-token"):

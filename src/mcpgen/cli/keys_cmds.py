@@ -40,7 +40,8 @@ def create_cmd(
     name: NameArg,
     role: Annotated[str, typer.Option("--role", help="Role the key grants (server.auth.roles).")],
     expires: Annotated[
-        str | None, typer.Option("--expires", help="Expiry: a duration (12h, 30d, 4w) or a date (2027-01-31).")
+        str | None,
+        typer.Option("--expires", help="Expiry: a duration (12h, 30d, 4w) or a date (2027-01-31)."),
     ] = None,
     workspace: WorkspaceOpt = Path("."),
     json_out: JsonFlag = False,

@@ -123,11 +123,16 @@ class JwtConfig(_Section):
     )
     leeway: float = Field(30.0, ge=0, description="Seconds of clock skew allowed on exp/nbf/iat.")
     roles_claim: str = Field(
-        "roles", description="Claim holding the caller's roles (a list or a space-separated string); dots nest."
+        "roles",
+        description="Claim holding the caller's roles (a list or a space-separated string); dots nest.",
     )
-    scopes_claim: str = Field("scope", description="Claim holding the granted scopes (space-separated or a list).")
+    scopes_claim: str = Field(
+        "scope", description="Claim holding the granted scopes (space-separated or a list)."
+    )
     client_id_claim: str = Field("sub", description="Claim naming the caller in the audit log.")
-    jwks_cache_seconds: Seconds = Field(3600.0, description="Seconds a fetched JWKS is trusted before a refetch.")
+    jwks_cache_seconds: Seconds = Field(
+        3600.0, description="Seconds a fetched JWKS is trusted before a refetch."
+    )
 
 
 class OAuthConfig(_Section):
@@ -174,9 +179,12 @@ class RoleConfig(_Section):
 class AuthConfig(_Section):
     """Inbound authentication and per-tool authorization (off unless a method is configured; stdio never)."""
 
-    api_keys: bool = Field(False, description="Accept keys made with `mcpgen keys create` (Bearer or X-API-Key).")
+    api_keys: bool = Field(
+        False, description="Accept keys made with `mcpgen keys create` (Bearer or X-API-Key)."
+    )
     api_keys_file: str = Field(
-        ".mcpgen/api_keys.json", description="Hashed key file (relative to the workspace); mount it in containers."
+        ".mcpgen/api_keys.json",
+        description="Hashed key file (relative to the workspace); mount it in containers.",
     )
     jwt: JwtConfig = Field(default_factory=JwtConfig, description=JwtConfig.__doc__)
     oauth: OAuthConfig = Field(default_factory=OAuthConfig, description=OAuthConfig.__doc__)
@@ -221,7 +229,8 @@ class AuditConfig(_Section):
 
     enabled: bool = Field(False, description="Write the audit log.")
     file: str | None = Field(
-        None, description="Audit file (JSON lines, relative to the workspace); empty: the mcpgen.audit logger."
+        None,
+        description="Audit file (JSON lines, relative to the workspace); empty: the mcpgen.audit logger.",
     )
     include_arguments: bool = Field(
         False, description="Also record call arguments (secret values are masked)."

@@ -125,7 +125,9 @@ class Authenticator:
                     raise
         if self.introspector is not None:
             return await self.introspector.verify(token)
-        raise AuthFailed("unknown or revoked API key" if self.api_keys is not None else "invalid bearer token")
+        raise AuthFailed(
+            "unknown or revoked API key" if self.api_keys is not None else "invalid bearer token"
+        )
 
 
 def _quote(text: str) -> str:
@@ -138,7 +140,9 @@ class AuthGate:
     def __init__(self, app: ASGIApp, authenticator: Authenticator, metadata_url: str | None = None) -> None:
         self.app = app
         self.authenticator = authenticator
-        self.challenge = f'Bearer resource_metadata="{metadata_url}"' if metadata_url else 'Bearer realm="mcp"'
+        self.challenge = (
+            f'Bearer resource_metadata="{metadata_url}"' if metadata_url else 'Bearer realm="mcp"'
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -203,7 +207,9 @@ def metadata_routes(settings: AuthSettings, server_name: str) -> list[Route]:
     for route in routes:
         found.append(route)
         if route.path != "/.well-known/oauth-protected-resource":
-            found.append(Route("/.well-known/oauth-protected-resource", route.endpoint, methods=["GET", "OPTIONS"]))
+            found.append(
+                Route("/.well-known/oauth-protected-resource", route.endpoint, methods=["GET", "OPTIONS"])
+            )
     return found
 
 
@@ -226,4 +232,3 @@ def refuse_unsafe_bind(settings: Settings) -> None:
         "server.auth.jwt or server.auth.oauth); or bind 127.0.0.1",
         key="server.allowed_hosts",
     )
-

@@ -187,7 +187,9 @@ class Introspector:
                 info = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             logger.warning("token introspection at %s failed: %s", self.url, exc)
-            raise AuthFailed("the server cannot check bearer tokens right now (introspection failed)") from None
+            raise AuthFailed(
+                "the server cannot check bearer tokens right now (introspection failed)"
+            ) from None
         if not isinstance(info, dict) or info.get("active") is not True:
             raise AuthFailed("the bearer token is not active")
         exp = info.get("exp")

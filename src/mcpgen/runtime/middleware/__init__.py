@@ -25,7 +25,9 @@ def configured(settings: Settings) -> list[Middleware]:
     chain: list[Middleware] = []
     if auth.audit.enabled:
         log = AuditLog(auth.audit.file)
-        chain.append(Audit(log, include_arguments=auth.audit.include_arguments, secrets=settings.secret_values))
+        chain.append(
+            Audit(log, include_arguments=auth.audit.include_arguments, secrets=settings.secret_values)
+        )
     if auth.roles:
         chain.append(Rbac(auth.roles, auth.default_roles))
     return chain

@@ -71,7 +71,9 @@ def _masked(value: Any, secrets: tuple[str, ...]) -> Any:
 class Audit:
     """Pipeline middleware: time the call, then write what happened."""
 
-    def __init__(self, log: AuditLog, *, include_arguments: bool = False, secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self, log: AuditLog, *, include_arguments: bool = False, secrets: Iterable[str] = ()
+    ) -> None:
         self.log = log
         self.include_arguments = include_arguments
         self.secrets = tuple(s for s in secrets if s)
@@ -98,7 +100,11 @@ class Audit:
         record: dict[str, Any] = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "client": client.id if client is not None else None,
-            "via": client.via if client is not None else call.transport if call.transport == "stdio" else None,
+            "via": client.via
+            if client is not None
+            else call.transport
+            if call.transport == "stdio"
+            else None,
             "method": call.method,
             "target": call.name or None,
             "request_id": call.request_id,

@@ -130,7 +130,13 @@ class Rbac:
             call.state[DECISION] = "allow"
             result = await call_next(call)
             return self._filtered(call, roles, result, *listing)
-        kind = "tool" if call.method == "tools/call" else "prompt" if call.method == "prompts/get" else "resource"
+        kind = (
+            "tool"
+            if call.method == "tools/call"
+            else "prompt"
+            if call.method == "prompts/get"
+            else "resource"
+        )
         name = call.name
         if kind == "resource" and not self.allowed(call, roles, kind, name):
             found = call.registry.find_resource(name)
