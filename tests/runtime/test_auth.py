@@ -7,7 +7,7 @@ request goes through the SDK's transport) and sends the same requests to both.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,6 @@ import orjson
 import pytest
 
 from mcpgen.errors import ConfigError
-from mcpgen.runtime import create_app
 from mcpgen.runtime.auth import gate
 from mcpgen.runtime.auth.gate import refuse_unsafe_bind
 from mcpgen.runtime.auth.settings import AuditSettings, AuthSettings, Role
@@ -27,7 +26,8 @@ from mcpgen.runtime.settings import Settings
 from mcpgen.runtime.transport.http import McpEndpoint
 from mcpgen.secrets.api_keys import ApiKey, ApiKeyFile, hash_key
 
-from .conftest import fixture_files, make_manifest
+from . import test_fastpath as fastpath
+from .conftest import fixture_files
 from .test_fastpath import body, legacy, modern
 
 pytestmark = pytest.mark.anyio
@@ -45,15 +45,9 @@ def make_keys(path: Path) -> dict[str, str]:
     return {role: store.create(f"{role}-key", role, None, now)[1] for role in ("reader", "admin")}
 
 
-@asynccontextmanager
-async def serving(tmp_path: Path, auth: AuthSettings, **settings: Any) -> AsyncIterator[httpx2.AsyncClient]:
-    manifest, s = make_manifest(tmp_path, fixture_files("guarded"), auth=auth, **settings)
-    app = create_app(manifest, s)
-    async with app.router.lifespan_context(app):
-        transport = httpx2.ASGITransport(app=app)
-        async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as client:
-            client.app = app  # type: ignore[attr-defined]
-            yield client
+def serving(tmp_path: Path, auth: AuthSettings, **settings: Any) -> AbstractAsyncContextManager[Any]:
+    """The ``guarded`` fixture served in process with ``auth`` (see ``test_fastpath.serving``)."""
+    return fastpath.serving(tmp_path, fixture_files("guarded"), auth=auth, **settings)
 
 
 @asynccontextmanager
@@ -296,3 +290,31 @@ def test_a_public_bind_without_hosts_or_auth_refuses_to_start(tmp_path: Path) ->
     refuse_unsafe_bind(Settings.of(tmp_path))  # loopback
     refuse_unsafe_bind(Settings.of(tmp_path, host="0.0.0.0", allowed_hosts=["mcp.example"]))
     refuse_unsafe_bind(Settings.of(tmp_path, host="0.0.0.0", auth=AuthSettings(api_keys=True)))
+
+
+async def test_stateful_sessions_carry_the_caller_of_each_request(
+    tmp_path: Path, auth: AuthSettings, keys: dict[str, str]
+) -> None:
+    """2025-11-25 sessions: every request of the session is authenticated and authorized on its own."""
+    async with serving(tmp_path, auth, protocol_mode="stateful", json_response=True) as client:
+        reader = {**legacy(), "authorization": f"Bearer {keys['reader']}"}
+        init = await client.post(
+            "/mcp",
+            content=body(
+                "initialize",
+                {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "1"},
+                },
+            ),
+            headers=reader,
+        )
+        session = {**reader, "mcp-session-id": init.headers["mcp-session-id"]}
+        listed = await client.post("/mcp", content=body("tools/list"), headers=session)
+        assert sorted(t["name"] for t in listed.json()["result"]["tools"]) == ["add", "peek"]
+        wipe = body("tools/call", {"name": "wipe", "arguments": {"target": "x"}})
+        assert (await client.post("/mcp", content=wipe, headers=session)).json()["error"]["code"] == FORBIDDEN
+        anonymous = {k: v for k, v in session.items() if k != "authorization"}
+        assert (await client.post("/mcp", content=wipe, headers=anonymous)).status_code == 401
+        assert served(client) == {"fast": 0, "sdk": 3}

@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import httpx2
 import pytest
 
-from mcpgen.runtime import create_app
 from mcpgen.runtime.auth.settings import AuthSettings, JwtSettings, OAuthSettings, Role
 from mcpgen.runtime.auth.tokens import JwtVerifier
 from mcpgen.runtime.middleware.rbac import FORBIDDEN
 
-from .conftest import fixture_files, make_manifest
-from .test_auth import requests, served
+from .test_auth import both, requests, served, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -69,25 +65,6 @@ async def token(issuer: str, **form: str) -> str:
 async def jwks_fetches(issuer: str) -> int:
     async with httpx.AsyncClient() as client:
         return int((await client.get(f"{issuer}/stats")).json()["jwks"])
-
-
-@asynccontextmanager
-async def serving(tmp_path: Path, auth: AuthSettings, **settings: Any) -> AsyncIterator[httpx2.AsyncClient]:
-    manifest, s = make_manifest(tmp_path, fixture_files("guarded"), auth=auth, **settings)
-    app = create_app(manifest, s)
-    async with app.router.lifespan_context(app):
-        transport = httpx2.ASGITransport(app=app)
-        async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as client:
-            client.app = app  # type: ignore[attr-defined]
-            yield client
-
-
-@asynccontextmanager
-async def both(tmp_path: Path, auth: AuthSettings) -> AsyncIterator[list[httpx2.AsyncClient]]:
-    async with AsyncExitStack() as stack:
-        fast = await stack.enter_async_context(serving(tmp_path / "fast", auth))
-        sdk = await stack.enter_async_context(serving(tmp_path / "sdk", auth, fast_path=False))
-        yield [fast, sdk]
 
 
 ADD = {"name": "add", "arguments": {"a": 2, "b": 2}}
