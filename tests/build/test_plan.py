@@ -20,8 +20,8 @@ from mcpgen.build.plan import (
     needs_node,
     python_from_tag,
 )
-from mcpgen.errors import ConfigError, ImageReferenceError, UsageError, WorkspaceError
 from mcpgen.config import load_config
+from mcpgen.errors import ConfigError, ImageReferenceError, UsageError, WorkspaceError
 from mcpgen.manifest import Entrypoint, Manifest
 from mcpgen.runtime.auth.gate import refuse_unsafe_bind
 from mcpgen.runtime.settings import SecuritySettings, Settings, settings_from_config
@@ -213,5 +213,5 @@ def test_the_image_default_config_is_safe_to_bind_publicly(manifest: Manifest, t
     settings = _image_settings(custom.files["config/config.yaml"].text, tmp_path)
     assert settings.security.allowed_hosts == ("mcp.example.com",)
     assert settings.security.allowed_origins == ("https://app.example.com",)
-    with pytest.raises(ConfigError, match="server.allowed_hosts"):
+    with pytest.raises(ConfigError, match=r"server\.allowed_hosts"):
         refuse_unsafe_bind(replace(settings, security=SecuritySettings()))

@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from mcpgen.cli import render
-from mcpgen.cli._common import JsonFlag, state
+from mcpgen.cli._common import JsonFlag, WorkspaceOpt, state
 from mcpgen.cli.errors import Group, show_error
 from mcpgen.errors import UsageError
 from mcpgen.secrets.api_keys import ApiKey
@@ -29,9 +29,6 @@ keys_app = typer.Typer(
     no_args_is_help=True,
 )
 
-WorkspaceOpt = Annotated[
-    Path, typer.Option("-w", "--workspace", help="Workspace folder (default: current directory).")
-]
 NameArg = Annotated[str, typer.Argument(help="Key name: who or what uses it (shown in the audit log).")]
 
 
