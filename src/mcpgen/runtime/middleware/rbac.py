@@ -96,12 +96,19 @@ class Rbac:
         self.roles = dict(roles)
         self.default_roles = frozenset(default_roles)
         self._grants: dict[frozenset[str], Grant] = {}
+        self._roles: dict[tuple[frozenset[str], frozenset[str]], frozenset[str]] = {}
         self._decisions: dict[tuple[frozenset[str], str, str, int], bool] = {}
 
     def roles_of(self, client: ClientIdentity) -> frozenset[str]:
         """The caller's roles: its own, the defaults, granted scopes naming a role; with inherited ones."""
-        own = client.roles | self.default_roles | (client.scopes & self.roles.keys())
-        return expand(self.roles, own)
+        key = (client.roles, client.scopes)
+        found = self._roles.get(key)
+        if found is None:
+            if len(self._roles) > _CACHE_LIMIT:
+                self._roles.clear()
+            own = client.roles | self.default_roles | (client.scopes & self.roles.keys())
+            found = self._roles[key] = expand(self.roles, own)
+        return found
 
     def grant(self, roles: frozenset[str]) -> Grant:
         found = self._grants.get(roles)
@@ -142,9 +149,9 @@ class Rbac:
             found = call.registry.find_resource(name)
             template = found[0].entry.uri_template if found is not None else None
             if template is None or not self.allowed(call, roles, kind, template):
-                raise self._refusal(call, client, roles, kind, name)
+                raise self._refusal(call, roles, kind, name)
         elif kind != "resource" and not self.allowed(call, roles, kind, name):
-            raise self._refusal(call, client, roles, kind, name)
+            raise self._refusal(call, roles, kind, name)
         call.state[DECISION] = "allow"
         return await call_next(call)
 
@@ -155,9 +162,7 @@ class Rbac:
         kept = [item for item in items if self.allowed(call, roles, kind, str(item.get(field, "")))]
         return result if len(kept) == len(items) else {**result, key: kept}
 
-    def _refusal(
-        self, call: CallContext, client: ClientIdentity, roles: frozenset[str], kind: str, name: str
-    ) -> CallError:
+    def _refusal(self, call: CallContext, roles: frozenset[str], kind: str, name: str) -> CallError:
         call.state[DECISION] = "deny"
         permission = f"{kind}:{name}"
         held = ", ".join(sorted(roles)) or "none"
