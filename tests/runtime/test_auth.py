@@ -16,13 +16,14 @@ import httpx2
 import orjson
 import pytest
 
-from mcpgen.errors import ConfigError
+from mcpgen.config import load_config
+from mcpgen.errors import ConfigError, McpgenError
 from mcpgen.runtime.auth import gate
 from mcpgen.runtime.auth.gate import refuse_unsafe_bind
 from mcpgen.runtime.auth.settings import AuditSettings, AuthSettings, Role
 from mcpgen.runtime.middleware.rbac import FORBIDDEN, Rbac
 from mcpgen.runtime.pipeline import ClientIdentity
-from mcpgen.runtime.settings import Settings
+from mcpgen.runtime.settings import Settings, settings_from_config
 from mcpgen.runtime.transport.http import McpEndpoint
 from mcpgen.secrets.api_keys import ApiKey, ApiKeyFile, hash_key
 
@@ -318,3 +319,28 @@ async def test_stateful_sessions_carry_the_caller_of_each_request(
         anonymous = {k: v for k, v in session.items() if k != "authorization"}
         assert (await client.post("/mcp", content=wipe, headers=anonymous)).status_code == 401
         assert served(client) == {"fast": 0, "sdk": 3}
+
+
+def test_config_maps_to_auth_settings_and_bad_combinations_are_named(tmp_path: Path) -> None:
+    overrides = [
+        "server.auth.api_keys=true",
+        "server.auth.roles.reader.allow=tool:add,tag:readonly",
+        "server.auth.roles.admin.inherits=reader",
+        "server.audit.enabled=true",
+        "server.audit.file=logs/audit.jsonl",
+    ]
+    config = load_config(tmp_path, environ={}, overrides=overrides).config
+    auth = settings_from_config(config, tmp_path).auth
+    assert auth.enabled
+    assert auth.api_keys_file == tmp_path / ".mcpgen" / "api_keys.json"
+    assert auth.roles["reader"].allow == ("tool:add", "tag:readonly")
+    assert auth.roles["admin"].inherits == ("reader",)
+    assert auth.audit.file == tmp_path / "logs" / "audit.jsonl"
+    bad = {
+        "server.auth.roles.a.inherits=nobody": "no role named 'nobody'",
+        "server.auth.oauth.resource=https://mcp.example/mcp": "authorization_servers is required",
+        "server.auth.oauth.introspection_url=https://as.example/introspect": "needs oauth.resource",
+    }
+    for override, message in bad.items():
+        with pytest.raises(McpgenError, match=message):
+            load_config(tmp_path, environ={}, overrides=[override])
