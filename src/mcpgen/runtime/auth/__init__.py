@@ -3,7 +3,9 @@
 - :mod:`.settings`: ``server.auth.*`` / ``server.audit.*`` as frozen dataclasses;
 - :mod:`.tokens`: JWT (static key or JWKS) and RFC 7662 introspection;
 - :mod:`.gate`: :class:`~.gate.AuthGate` (401 + ``WWW-Authenticate``), API keys,
-  the Protected Resource Metadata routes, the safe-bind check.
+  the safe-bind check. The Protected Resource Metadata routes come from the SDK,
+  so they live with the other SDK-facing code in
+  :mod:`mcpgen.runtime.transport.resource_metadata`.
 
 Authorization (roles) and the audit log are pipeline middleware:
 :mod:`mcpgen.runtime.middleware.rbac`, :mod:`mcpgen.runtime.middleware.audit`.

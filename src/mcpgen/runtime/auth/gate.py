@@ -26,9 +26,6 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
-from pydantic import AnyHttpUrl
-from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcpgen.errors import ConfigError, McpgenError
@@ -36,6 +33,7 @@ from mcpgen.runtime.auth.settings import AuthSettings
 from mcpgen.runtime.auth.tokens import AuthFailed, Introspector, JwtVerifier, audiences
 from mcpgen.runtime.pipeline import CLIENT_SCOPE_KEY, ClientIdentity
 from mcpgen.runtime.settings import Settings
+from mcpgen.runtime.transport.resource_metadata import metadata_url
 from mcpgen.secrets.api_keys import KEY_PREFIX, KEYS_FILE, ApiKey, hash_key, key_table, read_keys
 
 logger = logging.getLogger("mcpgen.runtime.auth")
@@ -184,33 +182,6 @@ class AuthGate:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-def metadata_url(settings: AuthSettings) -> str | None:
-    """Where the Protected Resource Metadata is served (``None``: no OAuth resource configured)."""
-    resource = settings.oauth.resource
-    return str(build_resource_metadata_url(AnyHttpUrl(resource))) if resource else None
-
-
-def metadata_routes(settings: AuthSettings, server_name: str) -> list[Route]:
-    """RFC 9728 metadata routes: at the path-suffixed URL the spec names, and at the bare well-known path."""
-    oauth = settings.oauth
-    if not oauth.resource:
-        return []
-    routes = create_protected_resource_routes(
-        resource_url=AnyHttpUrl(oauth.resource),
-        authorization_servers=[AnyHttpUrl(s) for s in oauth.authorization_servers],
-        scopes_supported=list(oauth.scopes_supported) or None,
-        resource_name=server_name,
-    )
-    found: list[Route] = []
-    for route in routes:
-        found.append(route)
-        if route.path != "/.well-known/oauth-protected-resource":
-            found.append(
-                Route("/.well-known/oauth-protected-resource", route.endpoint, methods=["GET", "OPTIONS"])
-            )
-    return found
 
 
 def guarded(app: ASGIApp, settings: Settings) -> ASGIApp:
