@@ -12,7 +12,7 @@
   (``mcp-server`` / ``s3cret``);
 - ``POST /rotate``: a new signing key with a new ``kid`` (the old one is
   no longer published);
-- ``GET /stats``: ``{"jwks": <times the JWKS was served>}``.
+- ``GET /stats``: ``{"jwks": <times the JWKS was served>, "introspections": <requests>}``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class Issuer:
     def __init__(self, url: str) -> None:
         self.url = url
         self.jwks_served = 0
+        self.introspections = 0
         self.opaque: dict[str, dict[str, Any]] = {}
         self.rotate()
 
@@ -94,6 +95,7 @@ def build(issuer: Issuer) -> Starlette:
         return JSONResponse({"access_token": value, "token_type": "Bearer", "expires_in": 300})
 
     async def introspect(request: Request) -> Response:
+        issuer.introspections += 1
         expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
         if request.headers.get("authorization") != expected:
             return JSONResponse({"error": "invalid_client"}, status_code=401)
@@ -108,7 +110,7 @@ def build(issuer: Issuer) -> Starlette:
         return JSONResponse({"kid": issuer.kid})
 
     async def stats(request: Request) -> Response:
-        return JSONResponse({"jwks": issuer.jwks_served})
+        return JSONResponse({"jwks": issuer.jwks_served, "introspections": issuer.introspections})
 
     return Starlette(
         routes=[

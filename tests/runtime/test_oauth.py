@@ -62,9 +62,13 @@ async def token(issuer: str, **form: str) -> str:
         return str(response.json()["access_token"])
 
 
-async def jwks_fetches(issuer: str) -> int:
+async def issuer_stats(issuer: str) -> dict[str, int]:
     async with httpx.AsyncClient() as client:
-        return int((await client.get(f"{issuer}/stats")).json()["jwks"])
+        return dict((await client.get(f"{issuer}/stats")).json())
+
+
+async def jwks_fetches(issuer: str) -> int:
+    return (await issuer_stats(issuer))["jwks"]
 
 
 ADD = {"name": "add", "arguments": {"a": 2, "b": 2}}
@@ -165,13 +169,16 @@ async def test_opaque_tokens_by_introspection(tmp_path: Path, issuer: str) -> No
     opaque = await token(issuer, roles="user", opaque="1")
     stranger = await token(issuer, roles="user", opaque="1", aud="http://other.example/mcp")
     async with both(tmp_path, oauth_settings(issuer)) as clients:
+        before = (await issuer_stats(issuer))["introspections"]
         for client in clients:
             for content, headers in requests("tools/call", ADD):
                 ok = await client.post(
                     "/mcp", content=content, headers={**headers, "authorization": f"Bearer {opaque}"}
                 )
                 assert ok.json()["result"]["structuredContent"] == {"result": 4}
-            content, headers = next(requests("tools/call", ADD))
+        assert (await issuer_stats(issuer))["introspections"] == before + 2  # once per server, then cached
+        content, headers = next(requests("tools/call", ADD))
+        for client in clients:
             for value in (stranger, "not-a-token"):
                 refused = await client.post(
                     "/mcp", content=content, headers={**headers, "authorization": f"Bearer {value}"}

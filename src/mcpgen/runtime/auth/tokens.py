@@ -8,7 +8,8 @@ cached for ``jwks_cache_seconds`` and refetched at once when a token names a
 cannot make the server hammer the issuer.
 
 :class:`Introspector` asks the authorization server about an opaque token
-(``active``, ``exp``, ``aud``) with the client's credentials.
+(``active``, ``exp``, ``aud``) with the client's credentials; an active answer
+is reused for up to :attr:`Introspector.cache_seconds` (never past ``exp``).
 
 Both return a :class:`~mcpgen.runtime.pipeline.ClientIdentity` or raise
 :class:`AuthFailed` with a message that is safe to send back (it never
@@ -18,6 +19,7 @@ contains the token).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Mapping
@@ -172,14 +174,40 @@ class JwtVerifier:
 class Introspector:
     """RFC 7662 token introspection: the authorization server says whether a token is active, and for whom."""
 
+    cache_seconds = 30.0
+    """How long an active answer is reused (a token revoked at the server keeps working this long at most)."""
+    cache_limit = 10_000
+
     def __init__(self, oauth: OAuthSettings, jwt_settings: JwtSettings, audience: tuple[str, ...]) -> None:
         assert oauth.introspection_url is not None
         self.url = oauth.introspection_url
         self.auth = (oauth.client_id, oauth.client_secret or "") if oauth.client_id else None
         self.jwt_settings = jwt_settings
         self.audience = frozenset(audience)
+        self._cache: dict[str, tuple[float, ClientIdentity]] = {}
+        self.requests = 0
+        """Introspection requests sent so far."""
 
     async def verify(self, token: str) -> ClientIdentity:
+        digest = hashlib.sha256(token.encode()).hexdigest()  # never keep the token itself
+        cached = self._cache.get(digest)
+        now = time.time()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        client = await self._introspect(token)
+        exp = client.claims.get("exp")
+        until = now + self.cache_seconds
+        if isinstance(exp, int | float):
+            until = min(until, exp)
+        if len(self._cache) >= self.cache_limit:
+            self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+            if len(self._cache) >= self.cache_limit:
+                self._cache.clear()
+        self._cache[digest] = (until, client)
+        return client
+
+    async def _introspect(self, token: str) -> ClientIdentity:
+        self.requests += 1
         try:
             async with httpx.AsyncClient(timeout=FETCH_TIMEOUT, auth=self.auth) as client:
                 response = await client.post(self.url, data={"token": token})
