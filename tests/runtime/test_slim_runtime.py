@@ -135,3 +135,32 @@ def test_the_probe_fails_when_a_runtime_module_imports_a_refused_package(tmp_pat
     assert proc.returncode != 0
     assert "No module named 'uvicorn' (refused by the test)" in proc.stderr
     assert not (tmp_path / "report.json").exists()
+
+
+ON_DEMAND = ("httpx", "tenacity", "jwt", "rich", "jinja2", "typer")
+"""Imported only when a feature needs them: connectors (httpx, tenacity), token auth (jwt, httpx)."""
+
+
+def test_a_plain_server_imports_no_on_demand_package(tmp_path: Path) -> None:
+    """Start-up time and idle memory: a server without connectors or token auth leaves these unimported."""
+    manifest, settings = make_manifest(tmp_path, fixture_files("basic"))
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from mcpgen.manifest import load\n"
+        "from mcpgen.runtime import Settings, create_app\n"
+        f"app = create_app(load(Path({str(tmp_path / '.mcpgen' / 'manifest.json')!r})), "
+        f"Settings.of({str(tmp_path)!r}, module_namespace={settings.execution.module_namespace!r}))\n"
+        "import mcpgen.runtime.__main__, mcpgen.runtime.serve\n"
+        f"print(','.join(m for m in {ON_DEMAND!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=runtime_env(),
+        check=True,
+    )
+    assert out.stdout.strip() == "", f"imported at start-up: {out.stdout.strip()}"
+    assert manifest.tools  # the app really loaded tools

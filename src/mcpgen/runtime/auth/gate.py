@@ -29,8 +29,7 @@ from pathlib import Path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcpgen.errors import ConfigError, McpgenError
-from mcpgen.runtime.auth.settings import AuthSettings
-from mcpgen.runtime.auth.tokens import AuthFailed, Introspector, JwtVerifier, audiences
+from mcpgen.runtime.auth.settings import AuthFailed, AuthSettings
 from mcpgen.runtime.pipeline import CLIENT_SCOPE_KEY, ClientIdentity
 from mcpgen.runtime.settings import Settings
 from mcpgen.runtime.transport.resource_metadata import metadata_url
@@ -95,6 +94,9 @@ class Authenticator:
         self.settings = settings
         path = settings.api_keys_file or root / ".mcpgen" / KEYS_FILE
         self.api_keys = ApiKeys(path) if settings.api_keys else None
+        # pyjwt, cryptography and httpx only for servers that check tokens
+        from mcpgen.runtime.auth.tokens import Introspector, JwtVerifier, audiences
+
         audience = audiences(settings.jwt, settings.oauth)
         via = "oauth" if settings.oauth.resource else "jwt"
         self.jwt = JwtVerifier(settings.jwt, audience, via) if settings.jwt.enabled else None

@@ -130,3 +130,13 @@ def auth_settings(auth: AuthConfig, audit: AuditConfig, root: Path) -> AuthSetti
             enabled=audit.enabled, file=_under(root, audit.file), include_arguments=audit.include_arguments
         ),
     )
+
+
+class AuthFailed(Exception):
+    """A credential was presented and refused (``message`` is safe to show the caller)."""
+
+    def __init__(self, message: str, *, final: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.final = final
+        """``False``: not a token this check can judge (no JWT, unknown key); another check may try."""

@@ -28,21 +28,11 @@ from typing import Any
 import httpx
 import jwt
 
-from mcpgen.runtime.auth.settings import JwtSettings, OAuthSettings
+from mcpgen.runtime.auth.settings import AuthFailed, JwtSettings, OAuthSettings
 from mcpgen.runtime.pipeline import ClientIdentity
 
 logger = logging.getLogger("mcpgen.runtime.auth")
 FETCH_TIMEOUT = 5.0
-
-
-class AuthFailed(Exception):
-    """A credential was presented and refused (``message`` is safe to show the caller)."""
-
-    def __init__(self, message: str, *, final: bool = True) -> None:
-        super().__init__(message)
-        self.message = message
-        self.final = final
-        """``False``: not a token this check can judge (no JWT, unknown key); another check may try."""
 
 
 def claim(claims: Mapping[str, Any], path: str) -> Any:
