@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import random
 import signal
 import socket
 import subprocess
@@ -10,12 +12,42 @@ from collections.abc import Callable
 
 import httpx2
 
+# Ports for servers the tests start: below Linux's ephemeral range (32768-60999), so the kernel never hands
+# one of them to an outgoing connection, and split into one slice per pytest-xdist worker, so two workers
+# never pick the same port between choosing it and the server binding it.
+_PORTS = range(15000, 32768)
+_next_port: int | None = None
+
+
+def _worker_slice() -> range:
+    """This process's share of ``_PORTS`` (all of it without xdist)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    index = int(worker.removeprefix("gw")) if worker.startswith("gw") else 0
+    size = len(_PORTS) // max(count, 1)
+    start = _PORTS.start + (index % max(count, 1)) * size
+    return range(start, start + size)
+
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """A port nothing listens on, taken in turn from this worker's slice (never the same one twice in a row).
+
+    The walk starts at a random place, so two test runs on one machine rarely meet; a port that does not
+    bind (another run or program holds it) is skipped.
+    """
+    global _next_port
+    ports = _worker_slice()
+    if _next_port is None or _next_port not in ports:
+        _next_port = random.choice(ports)
+    for _ in range(len(ports)):
+        port, _next_port = _next_port, ports.start + (_next_port + 1 - ports.start) % len(ports)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
         return port
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
 def wait_ready(proc: subprocess.Popen[bytes], port: int, log: Callable[[], str], timeout: float = 30) -> bool:

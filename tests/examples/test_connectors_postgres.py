@@ -26,7 +26,7 @@ from mcp import Client
 from postgres_support import WRITER, PostgresCluster
 from server_support import free_port, stop_process
 
-pytestmark = [pytest.mark.anyio, pytest.mark.integration]
+pytestmark = [pytest.mark.anyio, pytest.mark.integration, pytest.mark.xdist_group("postgres")]  # one cluster
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "connectors-demo"
 POSTGRES_FILES = [
     "mcpgen.yaml",

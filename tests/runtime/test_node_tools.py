@@ -21,7 +21,7 @@ from mcpgen.manifest import Manifest
 from mcpgen.runtime import Registry, RuntimeState, Settings, build_server
 from mcpgen.workflows.generate import generate
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.xdist_group("runtime-node-tools")]  # one manifest
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "workspaces" / "node_faults"
 INVALID_PARAMS = -32602
 
