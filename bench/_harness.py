@@ -23,6 +23,18 @@ from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
+
+
+def _fastmcp_version() -> str:
+    """The FastMCP version installed in bench/.venv (read from its metadata, no import)."""
+    venv_site = sorted((Path(__file__).resolve().parent / ".venv" / "lib").glob("python*/site-packages"))
+    for site in venv_site:
+        for meta in site.glob("fastmcp-*.dist-info"):
+            return meta.name.removeprefix("fastmcp-").removesuffix(".dist-info")
+    return "?"
+
+
+FASTMCP_LABEL = f"FastMCP {_fastmcp_version()}"
 REPO = BENCH.parent
 OUT = BENCH / ".out"
 SERVERS = BENCH / "servers"

@@ -71,10 +71,21 @@ def commands(port: int) -> dict[str, list[str]]:
             py, "-m", "mcpgen.runtime", "--manifest", str(MANIFEST), "--root", str(WORKSPACE),
             "--port", str(port), "--log-level", "warning",
         ],
-        "FastMCP 4.1.2": [py, str(h.SERVERS / "fastmcp_server.py"), "--port", str(port), *extra],
+        h.FASTMCP_LABEL: [py, str(h.SERVERS / "fastmcp_server.py"), "--port", str(port), *extra],
         "SDK MCPServer": [py, str(h.SERVERS / "sdk_mcpserver.py"), "--port", str(port), *extra],
         "SDK low-level": [py, str(h.SERVERS / "sdk_lowlevel.py"), "--port", str(port), *extra],
     }  # fmt: skip
+
+
+def rss_mib(pid: int) -> float | None:
+    """Resident memory of ``pid`` in MiB (``None`` when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
 def count_tools(port: int) -> int:
@@ -96,8 +107,9 @@ def run(runs: int = 5) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for name in commands(0):
         times: list[float] = []
+        rss: list[float] = []
         note = ""
-        for attempt in range(runs):
+        for _ in range(runs):
             port = h.free_port()
             server = h.Server(name, commands(port)[name], port, h.OUT / "server-coldstart.log")
             start = time.perf_counter()
@@ -105,15 +117,21 @@ def run(runs: int = 5) -> dict[str, Any]:
             try:
                 h.wait_for_call(server, "add", h.LEGACY, timeout=120, interval=0.005)
                 times.append(time.perf_counter() - start)
-                if attempt == 0 and (listed := count_tools(port)) != TOOLS:
+                if (listed := count_tools(port)) != TOOLS:
                     note = f"lists {listed} tools, not {TOOLS}"
+                time.sleep(1.0)
+                assert server.proc is not None
+                if (resident := rss_mib(server.proc.pid)) is not None:
+                    rss.append(resident)
             except Exception as exc:
                 note = f"failed: {exc}".splitlines()[0][:200]
                 break
             finally:
                 server.stop()
-        results[name] = {"seconds": times, "note": note}
+        results[name] = {"seconds": times, "rss_mib": rss, "note": note}
         shown = f"median {h.median(times):.2f} s, best {min(times):.2f} s" if times else note
+        if rss:
+            shown += f", idle RSS {h.median(rss):.1f} MiB"
         print(f"  {name:26} {shown} {note if times else ''}", flush=True)
     return {"tools": TOOLS, "runs": runs, "results": results}
 
@@ -125,15 +143,25 @@ def report(data: dict[str, Any]) -> str:
         f"median and best of {data['runs']} runs. `mcpgen serve` includes discovery (importing "
         "every tool file in the discovery worker subprocess) and writing the manifest; the runtime "
         "row starts from a prebuilt manifest, like a container does.\n",
-        "| server | median | best | note |",
-        "|---|---|---|---|",
+        "| server | median | best | vs SDK low-level | idle RSS | RSS vs low-level | note |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for name, r in data["results"].items():
-        times = r["seconds"]
-        if times:
-            lines.append(f"| {name} | {h.median(times):.2f} s | {min(times):.2f} s | {r['note']} |")
-        else:
-            lines.append(f"| {name} | n/a | n/a | {r['note']} |")
+    results = data["results"]
+    floor = results.get("SDK low-level", {})
+    floor_time = h.median(floor["seconds"]) if floor.get("seconds") else None
+    floor_rss = h.median(floor["rss_mib"]) if floor.get("rss_mib") else None
+    for name, r in results.items():
+        times, rss = r["seconds"], r.get("rss_mib") or []
+        if not times:
+            lines.append(f"| {name} | n/a | n/a | – | – | – | {r['note']} |")
+            continue
+        t, m = h.median(times), (h.median(rss) if rss else None)
+        ratio = f"{t / floor_time:.2f}×" if floor_time else "–"
+        rss_cell = f"{m:.1f} MiB" if m is not None else "–"
+        rss_ratio = f"{m / floor_rss:.2f}×" if m is not None and floor_rss else "–"
+        lines.append(
+            f"| {name} | {t:.2f} s | {min(times):.2f} s | {ratio} | {rss_cell} | {rss_ratio} | {r['note']} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -1,6 +1,6 @@
 """Benchmark ``tools/call`` on mcpgen and its peers, side by side, in one run.
 
-    bash bench/setup.sh                       # once: bench/.venv (fastmcp 4.1.2 + mcpgen) and wrk
+    bash bench/setup.sh                       # once: bench/.venv (newest FastMCP + mcpgen) and wrk
     python bench/run.py --write-results       # full run (~8 min), rewrites bench/RESULTS.md
     python bench/run.py --duration 2 --concurrency 16 --servers mcpgen,sdk-lowlevel --skip-coldstart
 
@@ -26,6 +26,7 @@ import argparse
 import datetime as dt
 import filecmp
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -41,7 +42,7 @@ import _harness as h
 SERVER_NAMES = ("mcpgen", "fastmcp", "sdk-mcpserver", "sdk-lowlevel")
 LABELS = {
     "mcpgen": "mcpgen",
-    "fastmcp": "FastMCP 4.1.2",
+    "fastmcp": h.FASTMCP_LABEL,
     "sdk-mcpserver": "SDK MCPServer",
     "sdk-lowlevel": "SDK low-level",
 }
@@ -100,11 +101,29 @@ def server_command(name: str, mode: str, port: int) -> list[str]:
         return [py, str(h.SERVERS / "sdk_lowlevel.py"), "--port", str(port), *sse]
     if name == "mcpgen":
         json_flag = [] if mode == "sse" else ["--json-response"]
+        guard = [arg for setting in GUARDED_SETTINGS for arg in ("--set", setting)] if GUARDED else []
         return [
-            str(mcpgen_cli()), "-q", "serve", str(h.BENCH_WORKSPACE), "--manifest", str(MANIFEST),
-            "--port", str(port), *json_flag,
+            str(mcpgen_cli()), "serve", str(h.BENCH_WORKSPACE), "--manifest", str(MANIFEST),
+            "--port", str(port), *json_flag, *guard,
         ]  # fmt: skip
     raise ValueError(name)
+
+
+GUARDED = False
+"""``--guarded``: serve mcpgen with the production middleware on (see :data:`GUARDED_SETTINGS`)."""
+GUARDED_SETTINGS: tuple[str, ...] = ()
+"""Config overrides that switch on the guard (API-key auth, RBAC, rate limits: step 2) and metrics and
+tracing (step 3). Empty until those land: ``--guarded`` refuses to run rather than measure nothing."""
+PATHS_LINE = re.compile(r"answered (\d+) requests on the fast path, (\d+) on the SDK path")
+
+
+def served_paths(log: Path) -> tuple[int, int] | None:
+    """How many requests mcpgen answered on its fast path and on the SDK path (from its shutdown log)."""
+    try:
+        found = PATHS_LINE.findall(log.read_text(errors="replace"))
+    except OSError:
+        return None
+    return (int(found[-1][0]), int(found[-1][1])) if found else None
 
 
 def write_manifest() -> None:
@@ -210,7 +229,16 @@ def bench_mode(mode: str, args: argparse.Namespace, load: h.LoadFn) -> list[Row]
     finally:
         for server in servers.values():
             server.stop()
+        mcpgen = servers.get("mcpgen")
+        paths = served_paths(mcpgen.log) if mcpgen is not None else None
+        if paths is not None:
+            PATHS[mode] = paths
+            print(f"  mcpgen answered {paths[0]} requests on its fast path, {paths[1]} on the SDK path")
     return list(rows.values())
+
+
+PATHS: dict[str, tuple[int, int]] = {}
+"""Per response mode: (fast path, SDK path) request counts of the mcpgen server."""
 
 
 # ---------------------------------------------------------------------------- report
@@ -252,6 +280,11 @@ def throughput_tables(rows: list[Row], servers: list[str]) -> str:
                     cells.append(f"{ours.rps / floor.rps:.0%}" if ok else "–")  # type: ignore[union-attr]
                 out.append("| " + " | ".join(cells) + " |")
             out.append("")
+    if PATHS:
+        shown = "; ".join(
+            f"{mode.upper()} mode: {f:,} fast path, {s:,} SDK path" for mode, (f, s) in PATHS.items()
+        )
+        out.append(f"Requests mcpgen answered per path (its own counters, logged at shutdown): {shown}.\n")
     notes = sorted({f"{LABELS[r.server]}: {r.note}" for r in rows if r.note})
     if notes:
         out.append("Not measured: " + "; ".join(notes) + "\n")
@@ -317,7 +350,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-coldstart", action="store_true")
     p.add_argument("--skip-discovery", action="store_true")
     p.add_argument("--write-results", action="store_true", help="also (re)write bench/RESULTS.md")
+    p.add_argument(
+        "--guarded",
+        action="store_true",
+        help="serve mcpgen with API-key auth, RBAC, rate limits, metrics and tracing on (steps 2-3)",
+    )
     args = p.parse_args(argv)
+    if args.guarded:
+        if not GUARDED_SETTINGS:
+            p.error("--guarded: no guard or metrics middleware exists yet (wave 2 steps 2-3 add them)")
+        global GUARDED
+        GUARDED = True
     args.servers = [s for s in args.servers.split(",") if s]
     unknown = set(args.servers) - set(SERVER_NAMES)
     if unknown:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Create bench/.venv: the peer servers (FastMCP 4.1.2, which pulls its own `mcp`)
-# plus this repo's mcpgen (editable), isolated from the project's .venv.
+# Create bench/.venv: the peer servers (the newest FastMCP this machine can install, which
+# pulls its own `mcp`) plus this repo's mcpgen (editable, with the Node extra for the TS/JS
+# bench), isolated from the project's .venv.
 #
 #   bash bench/setup.sh            # idempotent; re-run after changing pins
 #
@@ -24,9 +25,10 @@ fi
 # (pip's "Location ... is ignored" lines come from this machine's extra index config: noise)
 quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
 quiet "$HERE/.venv/bin/python" -m pip install -q --upgrade pip
-# FastMCP 4.1.2 (newer 4.1.x need a certifi the package index here lacks); mcpgen editable
-# so the same `mcp` resolves for every server in this venv.
-quiet "$HERE/.venv/bin/python" -m pip install -q "fastmcp==4.1.2" -e "$REPO"
+# FastMCP: the newest release that installs here (FASTMCP=... to pin another); mcpgen editable
+# with [cli,node] (mcpgen serve; bench/node_vs_python.py runs TS/JS tools) so the same `mcp` serves every server.
+FASTMCP="${FASTMCP:-fastmcp==4.2.3}"
+quiet "$HERE/.venv/bin/python" -m pip install -q "$FASTMCP" -e "$REPO[cli,node]"
 "$HERE/.venv/bin/python" -m pip check || {
   echo "warning: pip check reports conflicts (see above); bench/RESULTS.md records the versions used" >&2
 }

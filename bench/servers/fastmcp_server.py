@@ -1,4 +1,4 @@
-"""A plain FastMCP 4 server (``fastmcp==4.1.2``, from bench/.venv) serving summarize + add.
+"""A plain FastMCP server (the newest installable, from bench/.venv) serving summarize + add.
 
 bench/.venv/bin/python bench/servers/fastmcp_server.py --port 8101 [--sse] [--extra-tools 50]
 """

@@ -47,9 +47,13 @@ class McpgenError(Exception):
 
 
 class UsageError(McpgenError):
-    """The caller asked for something that cannot be done as asked."""
+    """The caller asked for something that cannot be done as asked; ``hint`` says what to do instead."""
 
     exit_code = 2
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class WorkspaceError(McpgenError):

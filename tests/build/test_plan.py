@@ -32,7 +32,12 @@ def plan(manifest: Manifest, **options: object):  # type: ignore[no-untyped-def]
         config_texts={},
         options=BuildOptions(**options),  # type: ignore[arg-type]
         python=PY311,
-        mcpgen_requirements=["mcp>=2.3", "uvicorn[standard]>=0.30", "pytest>=8; extra == 'dev'"],
+        mcpgen_requirements=[
+            "mcp>=2.3",
+            "uvicorn[standard]>=0.30",
+            "pytest>=8; extra == 'dev'",
+            "typer>=0.12; extra == 'cli'",
+        ],
         now=NOW,
         revision="abc123",
     )
@@ -143,6 +148,21 @@ def test_python_target_platforms_and_tag_parsing() -> None:
     assert python_from_tag("python:3.12-slim") == "3.12"
     assert python_from_tag("docker.io/library/python:3.13") == "3.13"
     assert python_from_tag("debian:bookworm") is None
+
+
+def test_merge_requirements_keeps_a_requested_extra_only() -> None:
+    requires = ["mcp>=2.3", "typer>=0.12; extra == 'cli'", "pytest>=8; extra == 'dev'"]
+    assert merge_requirements(requires) == ["mcp>=2.3"]
+    assert merge_requirements(requires, extras=("cli",)) == ["mcp>=2.3", "typer>=0.12"]
+
+
+def test_the_image_venv_has_no_pip_and_unpacks_mcpgen_with_the_standard_library(manifest: Manifest) -> None:
+    text = plan(manifest, offline=True).dockerfile
+    install = text.index("pip install --no-index --find-links")
+    assert text.index("python -m pip uninstall --yes --quiet pip", install) < text.index("COPY --from=deps")
+    assert "-m zipfile -e /tmp/mcpgen/mcpgen-*.whl" in text
+    assert "-m compileall" in text
+    assert "bin/pip install --no-index --no-deps" not in text
 
 
 def test_merge_requirements_rejects_garbage() -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from mcpgen.config import Config, load_config
 from mcpgen.errors import ConfigError
-from mcpgen.runtime.settings import Settings
+from mcpgen.runtime.settings import Settings, settings_from_config
 
 from .conftest import Write
 
@@ -75,15 +75,16 @@ def test_no_config_folder_means_defaults(tmp_path: Path) -> None:
 
 def test_defaults_match_the_runtime_settings() -> None:
     config, settings = Config(), Settings(root=Path("."))
-    assert config.server.host == settings.host == "127.0.0.1"
-    assert config.server.port == settings.port == 8080
-    assert config.server.protocol_mode == settings.protocol_mode == "auto"
-    assert config.server.request_timeout == settings.default_timeout == 30.0
-    assert config.server.max_request_size == settings.max_request_size == 4 * 1024 * 1024
-    assert config.server.graceful_shutdown_timeout == settings.graceful_shutdown_timeout == 10.0
-    assert config.server.thread_pool_size == settings.thread_pool_size
-    assert config.logging.level == settings.log_level
-    assert config.logging.access_log is settings.access_log
+    assert config.server.host == settings.http.host == "127.0.0.1"
+    assert config.server.port == settings.http.port == 8080
+    assert config.server.protocol_mode == settings.http.protocol_mode == "auto"
+    assert config.server.request_timeout == settings.execution.default_timeout == 30.0
+    assert config.server.max_request_size == settings.http.max_request_size == 4 * 1024 * 1024
+    assert config.server.graceful_shutdown_timeout == settings.http.graceful_shutdown_timeout == 10.0
+    assert config.server.thread_pool_size == settings.execution.thread_pool_size
+    assert config.logging.level == settings.logging.level
+    assert config.logging.access_log is settings.logging.access_log
+    assert settings_from_config(config, Path(".")) == settings  # every part, CORS included
 
 
 def test_env_selected_by_mcpgen_env_and_argument_wins(workspace: Path, write: Write) -> None:

@@ -73,6 +73,18 @@ def test_native_default_object_and_tools_array_shapes(tmp_path: Path) -> None:
             1,
         ),
         (f"export const metadata = {{ name: 'nohandler', inputSchema: {OBJECT} }};\n", "definition-error", 1),
+        (
+            f"export const metadata = {{ name: 'c', inputSchema: {OBJECT},\n  credentials: 'API_KEY' }};\n"
+            "export const handler = async () => 1;\n",
+            "definition-error",
+            1,
+        ),
+        (
+            f"export const metadata = {{ name: 'p', inputSchema: {OBJECT},\n  credentials: [{{ name: 'K', pattern: '(' }}] }};\n"
+            "export const handler = async () => 1;\n",
+            "invalid-credential",
+            1,
+        ),
     ],
 )
 def test_broken_file_is_one_diagnostic_and_the_rest_loads(
@@ -179,3 +191,28 @@ def test_imports_and_jsdoc_parsing() -> None:
         ("A_KEY", "secret", False, "first"),
         ("B", "secret", True, ""),
     ]
+
+
+def test_whether_a_native_handler_takes_its_ctx(tmp_path: Path) -> None:
+    """A handler declaring no ``ctx`` cannot log or report progress: the runtime may answer it on the fast path."""
+    from mcpgen.manifest import ServerInfo
+    from mcpgen.runtime import Registry, Settings
+    from mcpgen.validation import build_manifest
+
+    meta = f'{{ name: "NAME", description: "D", inputSchema: {OBJECT} }}'
+    root = _workspace(
+        tmp_path,
+        {
+            "bare.mjs": f"export const metadata = {meta.replace('NAME', 'bare')};\n"
+            "export default async function handler(input) { return 1; }\n",
+            "ctx.mjs": f"export const metadata = {meta.replace('NAME', 'ctx')};\n"
+            "export default async (input, ctx) => { ctx.log('info', 'hi'); return 2; };\n",
+        },
+    )
+    result = discover(root)
+    assert {t.name: t.entrypoint.takes_context for t in result.tools} == {"bare": False, "ctx": True}
+    manifest = build_manifest(result, ServerInfo(name="ctx", version="1"), "0.1.0")
+    registry = Registry.load(manifest, Settings(root=root))
+    params = {"name": "bare", "arguments": {}}
+    assert not registry.may_stream("tools/call", params)
+    assert registry.may_stream("tools/call", {**params, "name": "ctx"})

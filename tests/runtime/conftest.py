@@ -61,7 +61,7 @@ def make_manifest(tmp_path: Path, files: dict[str, str], **settings: Any) -> tup
         capabilities=Capabilities(tools=bool(tools), resources=bool(resources), prompts=bool(prompts)),
     )
     write(manifest, tmp_path / ".mcpgen" / "manifest.json")
-    return manifest, Settings(root=tmp_path, module_namespace=namespace, **settings)
+    return manifest, Settings.of(tmp_path, module_namespace=namespace, **settings)
 
 
 def runtime_env() -> dict[str, str]:

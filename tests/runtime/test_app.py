@@ -13,7 +13,7 @@ import pytest
 from starlette.applications import Starlette
 
 from mcpgen.runtime import Registry, Settings, create_app, runtime_state
-from mcpgen.runtime.transport import transport_security
+from mcpgen.runtime.transport.security import transport_security
 
 from .conftest import fixture_files, make_manifest
 
@@ -135,12 +135,12 @@ async def test_public_bind_without_config_refuses_cross_site_origins(tmp_path: P
 
 
 def test_transport_security_rules(tmp_path: Path) -> None:
-    loop = transport_security(Settings(root=tmp_path, allowed_hosts=("mcp.example",)))
+    loop = transport_security(Settings.of(tmp_path, allowed_hosts=("mcp.example",)))
     assert loop is not None
     assert loop.enable_dns_rebinding_protection
     assert {"127.0.0.1:*", "localhost", "mcp.example"} <= set(loop.allowed_hosts)
-    assert transport_security(Settings(root=tmp_path, host="0.0.0.0")) is None  # never lock a container
-    public = transport_security(Settings(root=tmp_path, host="0.0.0.0", allowed_hosts=("mcp.example:*",)))
+    assert transport_security(Settings.of(tmp_path, host="0.0.0.0")) is None  # never lock a container
+    public = transport_security(Settings.of(tmp_path, host="0.0.0.0", allowed_hosts=("mcp.example:*",)))
     assert public is not None
     assert public.allowed_hosts == ["mcp.example:*"]
 

@@ -1,29 +1,46 @@
-"""PythonExecutor: threads, time limits, freed slots, cancellation."""
+"""Executors and the pipeline's time limit: threads, freed slots, cancellation."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import anyio
 import pytest
 
+from mcpgen.authoring import Context
 from mcpgen.errors import ToolTimeoutError
-from mcpgen.runtime import PythonExecutor
+from mcpgen.runtime import PythonExecutor, ThreadPool
+from mcpgen.runtime.executors import InvalidArguments, Invocation
+from mcpgen.runtime.pipeline import execute
 
 pytestmark = pytest.mark.anyio
 
 
+def _invocation(threads: ThreadPool, name: str = "t", limit: float = 5, **arguments: Any) -> Invocation:
+    return Invocation(name, arguments, Context(), {}, None, 1, limit, threads)
+
+
+def _positional(invocation: Invocation) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    return tuple(invocation.arguments.values()), {}
+
+
+def _executor(fn: Callable[..., Any], is_async: bool) -> PythonExecutor:
+    return PythonExecutor(fn, is_async, _positional)
+
+
 async def test_runs_sync_in_a_thread_and_async_on_the_loop() -> None:
-    executor = PythonExecutor(2)
+    threads = ThreadPool(2)
     loop_thread = threading.get_ident()
 
     async def coro(x: int) -> tuple[int, int]:
         return x, threading.get_ident()
 
-    value, ident = await executor.run(coro, (1,), {}, is_async=True, time_limit=1, name="a")
+    value, ident = await execute(_executor(coro, True), _invocation(threads, x=1))
     assert (value, ident) == (1, loop_thread)
-    value, ident = await executor.run(
-        lambda x: (x, threading.get_ident()), (2,), {}, is_async=False, time_limit=1, name="s"
+    value, ident = await execute(
+        _executor(lambda x: (x, threading.get_ident()), False), _invocation(threads, x=2)
     )
     assert value == 2
     assert ident != loop_thread
@@ -34,7 +51,15 @@ async def test_exceptions_propagate() -> None:
         raise KeyError("x")
 
     with pytest.raises(KeyError):
-        await PythonExecutor(1).run(boom, (), {}, is_async=False, time_limit=1, name="boom")
+        await execute(_executor(boom, False), _invocation(ThreadPool(1)))
+
+
+async def test_binding_errors_are_invalid_arguments() -> None:
+    def bind(invocation: Invocation) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        raise ValueError("x: not a number")
+
+    with pytest.raises(InvalidArguments, match="x: not a number"):
+        await execute(PythonExecutor(lambda: None, False, bind), _invocation(ThreadPool(1)))
 
 
 async def test_async_time_limit() -> None:
@@ -42,24 +67,21 @@ async def test_async_time_limit() -> None:
         await anyio.Event().wait()
 
     with anyio.fail_after(5), pytest.raises(ToolTimeoutError) as info:
-        await PythonExecutor(1).run(forever, (), {}, is_async=True, time_limit=0.05, name="forever")
+        await execute(_executor(forever, True), _invocation(ThreadPool(1), "forever", 0.05))
     assert info.value.timeout == 0.05
     assert info.value.tool == "forever"
 
 
 async def test_timed_out_sync_calls_free_their_slot() -> None:
-    executor = PythonExecutor(1)
+    threads = ThreadPool(1)
     release = threading.Event()
     try:
         for _ in range(3):  # each would hold the only slot forever if the slot were kept
             with anyio.fail_after(5), pytest.raises(ToolTimeoutError):
-                await executor.run(release.wait, (10,), {}, is_async=False, time_limit=0.05, name="stuck")
-        assert executor.abandoned == 3
+                await execute(_executor(release.wait, False), _invocation(threads, "stuck", 0.05, t=10))
+        assert threads.abandoned == 3
         with anyio.fail_after(5):
-            assert (
-                await executor.run(lambda: "free", (), {}, is_async=False, time_limit=5, name="quick")
-                == "free"
-            )
+            assert await execute(_executor(lambda: "free", False), _invocation(threads)) == "free"
     finally:
         release.set()
 
@@ -77,10 +99,9 @@ async def test_caller_cancellation_cancels_the_call() -> None:
 
     with anyio.fail_after(5):
         async with anyio.create_task_group() as tg:
-            executor = PythonExecutor(1)
 
             async def call() -> None:
-                await executor.run(waits, (), {}, is_async=True, time_limit=60, name="waits")
+                await execute(_executor(waits, True), _invocation(ThreadPool(1), limit=60))
 
             tg.start_soon(call)
             await started.wait()

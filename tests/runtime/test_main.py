@@ -40,12 +40,12 @@ def test_config_is_the_base_and_flags_override_it(tmp_path: Path) -> None:
         load_config(tmp_path, env=args.env, environ={}, overrides=args.set).config, tmp_path
     )
     settings = settings_from_args(args, base)
-    assert (settings.port, settings.host) == (9100, "0.0.0.0")  # config + the prod overlay
-    assert settings.allowed_hosts == ("a.example",)
-    assert settings.log_format == "json"
-    assert settings.thread_pool_size == 3  # --set
-    assert settings.protocol_mode == "stateful"  # flag
-    assert settings.default_timeout == 5  # flag beats config's 12
+    assert (settings.http.port, settings.http.host) == (9100, "0.0.0.0")  # config + the prod overlay
+    assert settings.security.allowed_hosts == ("a.example",)
+    assert settings.logging.format == "json"
+    assert settings.execution.thread_pool_size == 3  # --set
+    assert settings.http.protocol_mode == "stateful"  # flag
+    assert settings.execution.default_timeout == 5  # flag beats config's 12
     assert settings.root == tmp_path
 
 
@@ -54,7 +54,7 @@ def test_port_from_the_platform_environment(tmp_path: Path) -> None:
     assert (
         settings_from_args(
             args, settings_from_config(load_config(tmp_path, environ={}).config, tmp_path)
-        ).port
+        ).http.port
         == 7001
     )
 

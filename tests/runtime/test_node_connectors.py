@@ -134,8 +134,8 @@ def manifest(workspace: Path) -> Manifest:
 
 def _settings(workspace: Path, endpoint: str) -> Settings:
     fast = RetryConfig(max_retries=1, initial=0.05, max=0.2)
-    return Settings(
-        root=workspace,
+    return Settings.of(
+        workspace,
         node_workers=2,
         default_timeout=10,
         services={

@@ -25,7 +25,7 @@ def test_loads_every_entry(tmp_path: Path) -> None:
     assert [r.entry.name for r in registry.templates] == ["profile"]
     assert set(registry.prompts) == {"review", "chat"}
     assert registry.tools["hang"].timeout == 0.5
-    assert registry.tools["add"].timeout == settings.default_timeout
+    assert registry.tools["add"].timeout == settings.execution.default_timeout
     assert registry.tools["secret_reader"].credentials == frozenset({"RUNTIME_TEST_KEY"})
     assert registry.tools["work"].wants_context
     assert not registry.tools["add"].wants_context

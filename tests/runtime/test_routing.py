@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mcpgen.runtime.transport import route_of
+from mcpgen.runtime.transport.http import route_of
 
 
 def streams_for(*names: str) -> Any:

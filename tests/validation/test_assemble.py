@@ -26,7 +26,7 @@ def test_manifest_merges_credentials_dependencies_and_capabilities(good: Discove
     assert credential.name == "SUMMARY_API_KEY"
     assert credential.kind == "api_key"
     assert credential.required is False
-    assert credential.declared_by == ["tools/summarize.py", "tools/word_count.py"]
+    assert credential.declared_by == ("tools/summarize.py", "tools/word_count.py")
     assert manifest.dependencies.python == ["httpx<1,>=0.27"]
     assert (manifest.capabilities.tools, manifest.capabilities.resources, manifest.capabilities.prompts) == (
         True,

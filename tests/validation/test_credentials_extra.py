@@ -22,9 +22,9 @@ def test_pattern_choices_and_when_are_kept() -> None:
     merged, problems = merge_credentials([_tool("a", method, secret), _tool("b", secret)])
     assert problems == []
     by_name = {c.name: c for c in merged}
-    assert by_name["AUTH_METHOD"].choices == ["api_key", "oauth2"]
+    assert by_name["AUTH_METHOD"].choices == ("api_key", "oauth2")
     assert (by_name["CLIENT_SECRET"].when, by_name["CLIENT_SECRET"].pattern) == ("AUTH_METHOD=oauth2", "^cs_")
-    assert by_name["CLIENT_SECRET"].declared_by == ["tools/a.py", "tools/b.py"]
+    assert by_name["CLIENT_SECRET"].declared_by == ("tools/a.py", "tools/b.py")
 
 
 def test_conflicting_patterns_name_both_modules() -> None:

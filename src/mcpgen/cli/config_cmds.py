@@ -9,11 +9,10 @@ from typing import Annotated, Any
 import typer
 
 from mcpgen.cli import render
-from mcpgen.cli.app import JsonFlag, Workspace, app, fail, state
-from mcpgen.errors import McpgenError
+from mcpgen.cli._common import JsonFlag, Workspace, state
+from mcpgen.cli.errors import Group
 
-config_app = typer.Typer(help="Inspect the runtime configuration.", no_args_is_help=True)
-app.add_typer(config_app, name="config")
+config_app = typer.Typer(help="Inspect the runtime configuration.", cls=Group, no_args_is_help=True)
 
 EnvOption = Annotated[
     str | None,
@@ -24,7 +23,6 @@ SetOption = Annotated[
 ]
 
 
-@app.command("generate")
 def generate_cmd(
     workspace: Workspace = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing config files.")] = False,
@@ -34,17 +32,14 @@ def generate_cmd(
     from mcpgen.workflows.configure import write_config_files
     from mcpgen.workflows.generate import generate
 
-    try:
-        gen = generate(workspace)
-        render.render_report(gen.report)
-        if gen.manifest is None:
-            render.err.print(
-                f"[red]✗ {render.summary_line(len(gen.discovery.tools), gen.report)}[/red]", markup=True
-            )
-            raise typer.Exit(1)
-        files = write_config_files(gen, force=force)
-    except McpgenError as exc:
-        fail(exc)
+    gen = generate(workspace)
+    render.render_report(gen.report)
+    if gen.manifest is None:
+        render.err.print(
+            f"[red]✗ {render.summary_line(len(gen.discovery.tools), gen.report)}[/red]", markup=True
+        )
+        raise typer.Exit(1)
+    files = write_config_files(gen, force=force)
     if json_out:
         render.print_json(
             {
@@ -92,15 +87,12 @@ def show_cmd(
     """Print the merged configuration (secrets masked), optionally with the source of every value."""
     from mcpgen.workflows.configure import show_config
 
-    try:
-        loaded = show_config(
-            workspace,
-            env=env or os.environ.get("MCPGEN_ENV") or None,
-            environ=os.environ,
-            overrides=set_ or (),
-        )
-    except McpgenError as exc:
-        fail(exc)
+    loaded = show_config(
+        workspace,
+        env=env or os.environ.get("MCPGEN_ENV") or None,
+        environ=os.environ,
+        overrides=set_ or (),
+    )
     data = loaded.to_data()
     if json_out:
         payload: dict[str, Any] = {"env": loaded.env, "files": [str(p) for p in loaded.files], "config": data}

@@ -12,8 +12,7 @@ from rich.status import Status
 from rich.table import Table
 
 from mcpgen.cli import render
-from mcpgen.cli.app import JsonFlag, Workspace, app, fail, state
-from mcpgen.errors import McpgenError
+from mcpgen.cli._common import JsonFlag, Workspace, state
 from mcpgen.workflows.conformance import (
     DEFAULT_READY_TIMEOUT,
     DEFAULT_SCENARIO_TIMEOUT,
@@ -103,7 +102,6 @@ def _render(report: ConformanceReport, verbose: bool) -> None:
     render.out.print(f"{verdict} — raw results in {report.results_dir}", markup=True)
 
 
-@app.command("conformance")
 def conformance_cmd(
     workspace: Workspace = Path("."),
     requirements: Annotated[
@@ -165,9 +163,6 @@ def conformance_cmd(
     try:
         plan = plan_conformance(workspace, options)
         report = run_conformance(plan, progress)
-    except McpgenError as exc:
-        progress.close()
-        fail(exc)
     finally:
         progress.close()
     if json_out:

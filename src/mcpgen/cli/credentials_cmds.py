@@ -21,13 +21,9 @@ from rich.console import Console
 from rich.table import Table
 
 from mcpgen.cli import render
-from mcpgen.cli.app import JsonFlag, app, fail, state
-from mcpgen.errors import McpgenError, ValidationFailed
-from mcpgen.secrets import KeyInfo
+from mcpgen.cli._common import JsonFlag, Workspace, state
+from mcpgen.errors import UsageError
 from mcpgen.workflows.credentials import Outcome, Question, Resolution, configure
-
-CANCELLED = "Cancelled; nothing was saved."
-EXIT_CANCELLED = 130
 
 
 def stdin_is_tty() -> bool:
@@ -43,19 +39,6 @@ def prompts_on_stderr() -> Iterator[None]:
             yield
     else:
         yield
-
-
-def new_store_notice(key: KeyInfo) -> None:
-    """Tell the user where a new store's key is (a generated key file must be backed up)."""
-    if key.generated and key.key_file is not None:
-        render.err.print(
-            f"[yellow]note:[/yellow] created a new key in {key.key_file}; back it up and keep it out of "
-            "version control (without it the secrets cannot be read)",
-            markup=True,
-            highlight=False,
-        )
-    else:
-        render.err.print(f"note: created a new secret store keyed by {key.source}", highlight=False)
 
 
 def _validator(question: Question) -> object:
@@ -144,14 +127,11 @@ def _render(outcome: Outcome, json_out: bool) -> None:
     if outcome.store_path is not None and outcome.saved:
         render.out.print(f"  in {outcome.store_path}", style="dim")
     if outcome.key is not None:
-        new_store_notice(outcome.key)
+        render.new_store_notice(outcome.key)
 
 
-@app.command("credentials")
 def credentials_cmd(
-    workspace: Annotated[Path, typer.Argument(help="Workspace folder (default: current directory).")] = Path(
-        "."
-    ),
+    workspace: Workspace = Path("."),
     no_input: Annotated[
         bool,
         typer.Option("--no-input", help="Never prompt: take values from the environment / --env-file (CI)."),
@@ -166,34 +146,19 @@ def credentials_cmd(
     prompter: QuestionaryPrompter | None = None
     if not no_input:
         if not stdin_is_tty():
-            render.err.print(
-                "[red]error:[/red] stdin is not a terminal, so credentials cannot be prompted for.\n"
-                "hint: pass --no-input to take them from the environment or --env-file FILE",
-                markup=True,
-                highlight=False,
+            raise UsageError(
+                "stdin is not a terminal, so credentials cannot be prompted for",
+                hint="pass --no-input to take them from the environment or --env-file FILE",
             )
-            raise typer.Exit(2)
         prompter = QuestionaryPrompter(render.err)
-    try:
-        with prompts_on_stderr():
-            outcome = configure(
-                workspace,
-                environ=os.environ,
-                prompter=prompter,
-                env_file=env_file,
-                passphrase=prompter.passphrase if prompter is not None else None,
-            )
-    except KeyboardInterrupt:
-        render.err.print(CANCELLED)
-        raise typer.Exit(EXIT_CANCELLED) from None
-    except McpgenError as exc:
-        if isinstance(exc, ValidationFailed):
-            render.render_report(exc.report)
-        fail(exc)
+    with prompts_on_stderr():
+        outcome = configure(
+            workspace,
+            environ=os.environ,
+            prompter=prompter,
+            env_file=env_file,
+            passphrase=prompter.passphrase if prompter is not None else None,
+        )
     _render(outcome, json_out)
     if outcome.declined:
         raise typer.Exit(1)
-
-
-# `mcpgen secrets` lives next door; importing it here registers it (app.py imports only this module).
-from mcpgen.cli import secrets_cmds as _secrets_cmds  # noqa: E402, F401

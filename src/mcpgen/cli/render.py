@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from rich.console import Console
@@ -11,6 +11,9 @@ from rich.table import Table
 
 from mcpgen.manifest import ToolEntry
 from mcpgen.validation import Report
+
+if TYPE_CHECKING:
+    from mcpgen.secrets import KeyInfo
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -84,3 +87,16 @@ def format_value(value: Any) -> str:
     if value is None:
         return "null"
     return str(value)
+
+
+def new_store_notice(key: KeyInfo) -> None:
+    """Tell the user where a new store's key is (a generated key file must be backed up)."""
+    if key.generated and key.key_file is not None:
+        err.print(
+            f"[yellow]note:[/yellow] created a new key in {key.key_file}; back it up and keep it out of "
+            "version control (without it the secrets cannot be read)",
+            markup=True,
+            highlight=False,
+        )
+    else:
+        err.print(f"note: created a new secret store keyed by {key.source}", highlight=False)

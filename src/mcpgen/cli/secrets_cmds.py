@@ -10,31 +10,30 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn
+from typing import Annotated, Literal
 
 import questionary
 import typer
 from rich.table import Table
 
 from mcpgen.cli import render
-from mcpgen.cli.app import JsonFlag, app, fail, state
-from mcpgen.cli.credentials_cmds import new_store_notice
-from mcpgen.errors import McpgenError, UsageError
+from mcpgen.cli._common import JsonFlag, state
+from mcpgen.cli.errors import Group, show_error
+from mcpgen.errors import SecretStoreError, UsageError
 from mcpgen.secrets import SecretStore, mask
 from mcpgen.workflows.credentials import ENV_NAME, key_data, open_store, store_path
 
 secrets_app = typer.Typer(
     name="secrets",
     help="Manage the encrypted secret store (.mcpgen/) of a workspace.",
+    cls=Group,
     no_args_is_help=True,
 )
-app.add_typer(secrets_app, name="secrets")
 
 WorkspaceOpt = Annotated[
     Path, typer.Option("-w", "--workspace", help="Workspace folder (default: current directory).")
 ]
 NameArg = Annotated[str, typer.Argument(help="Secret name (an environment variable name, e.g. API_KEY).")]
-CANCELLED = "Cancelled; nothing was saved."
 
 
 def stdin_is_tty() -> bool:
@@ -64,17 +63,10 @@ def _store(workspace: Path, *, create: bool = True) -> SecretStore:
     )
 
 
-def _cancelled() -> NoReturn:
-    render.err.print(CANCELLED)
-    raise typer.Exit(130)
-
-
 def _check_name(name: str) -> None:
     if not ENV_NAME.match(name):
-        fail(
-            UsageError(
-                f"{name!r} is not a valid secret name (letters, digits and _, not starting with a digit)"
-            )
+        raise UsageError(
+            f"{name!r} is not a valid secret name (letters, digits and _, not starting with a digit)"
         )
 
 
@@ -108,17 +100,12 @@ def set_cmd(
 ) -> None:
     """Store a secret (value from the argument, stdin when piped, or a masked prompt)."""
     _check_name(name)
-    try:
-        secret = _read_value(name, value)
-        if not secret:
-            fail(UsageError(f"empty value for {name}; nothing was saved (use `mcpgen secrets rm {name}`)"))
-        store = _store(workspace)
-        existed = store.get(name) is not None
-        store.set(name, secret)
-    except KeyboardInterrupt:
-        _cancelled()
-    except McpgenError as exc:
-        fail(exc)
+    secret = _read_value(name, value)
+    if not secret:
+        raise UsageError(f"empty value for {name}; nothing was saved (use `mcpgen secrets rm {name}`)")
+    store = _store(workspace)
+    existed = store.get(name) is not None
+    store.set(name, secret)
     created = key_data(store.key_info) if store.created else None
     if json_out:
         render.print_json({"name": name, "store": str(store.path), "replaced": existed, "newStore": created})
@@ -126,7 +113,7 @@ def set_cmd(
     if not state.quiet:
         render.out.print(f"{'replaced' if existed else 'stored'} {name} in {store.path}")
     if store.created:
-        new_store_notice(store.key_info)
+        render.new_store_notice(store.key_info)
 
 
 @secrets_app.command("get")
@@ -138,17 +125,9 @@ def get_cmd(
 ) -> None:
     """Show a secret, masked unless --reveal."""
     _check_name(name)
-    try:
-        secret = _store(workspace, create=False).get(name)
-    except KeyboardInterrupt:
-        _cancelled()
-    except McpgenError as exc:
-        fail(exc)
+    secret = _store(workspace, create=False).get(name)
     if secret is None:
-        render.err.print(
-            f"[red]error:[/red] no secret named {name} in the store", markup=True, highlight=False
-        )
-        raise typer.Exit(1)
+        raise SecretStoreError(f"no secret named {name} in the store", name=name)
     shown = secret if reveal else mask(secret)
     if json_out:
         render.print_json({"name": name, "value": shown, "revealed": reveal})
@@ -160,13 +139,8 @@ def get_cmd(
 @secrets_app.command("list")
 def list_cmd(workspace: WorkspaceOpt = Path("."), json_out: JsonFlag = False) -> None:
     """List secret names with masked values."""
-    try:
-        path = store_path(workspace)
-        items = _store(workspace, create=False).items() if path.exists() else {}
-    except KeyboardInterrupt:
-        _cancelled()
-    except McpgenError as exc:
-        fail(exc)
+    path = store_path(workspace)
+    items = _store(workspace, create=False).items() if path.exists() else {}
     rows = [{"name": name, "value": mask(items[name])} for name in sorted(items)]
     if json_out:
         render.print_json({"store": str(path), "exists": path.exists(), "secrets": rows})
@@ -186,21 +160,14 @@ def list_cmd(workspace: WorkspaceOpt = Path("."), json_out: JsonFlag = False) ->
 def rm_cmd(name: NameArg, workspace: WorkspaceOpt = Path("."), json_out: JsonFlag = False) -> None:
     """Remove a secret (exit 1 when there is none by that name)."""
     _check_name(name)
-    try:
-        store = _store(workspace, create=False)
-        removed = store.remove(name)
-    except KeyboardInterrupt:
-        _cancelled()
-    except McpgenError as exc:
-        fail(exc)
+    store = _store(workspace, create=False)
+    removed = store.remove(name)
     if json_out:
         render.print_json({"name": name, "removed": removed})
     elif removed and not state.quiet:
         render.out.print(f"removed {name}")
-    if not removed:
-        render.err.print(
-            f"[red]error:[/red] no secret named {name} in the store", markup=True, highlight=False
-        )
+    if not removed:  # the JSON above is the answer; the error is for people
+        show_error(SecretStoreError(f"no secret named {name} in the store", name=name))
         raise typer.Exit(1)
 
 
@@ -210,9 +177,9 @@ def _new_passphrase() -> str:
     if first is None or second is None:
         raise KeyboardInterrupt
     if first != second:
-        fail(UsageError("the passphrases do not match; nothing was changed"))
+        raise UsageError("the passphrases do not match; nothing was changed")
     if not first:
-        fail(UsageError("the new passphrase is empty; nothing was changed"))
+        raise UsageError("the new passphrase is empty; nothing was changed")
     return str(first)
 
 
@@ -227,15 +194,9 @@ def rotate_cmd(
 ) -> None:
     """Re-encrypt every secret under a new key (shows the new key once if it came from MCPGEN_SECRET_KEY)."""
     if passphrase and not stdin_is_tty():
-        fail(UsageError("--passphrase needs a terminal to prompt for the new passphrase"))
-    try:
-        store = _store(workspace, create=False)
-        result = store.rotate(new_passphrase=_new_passphrase() if passphrase else None)
-    except KeyboardInterrupt:
-        render.err.print("Cancelled; nothing was changed.")
-        raise typer.Exit(130) from None
-    except McpgenError as exc:
-        fail(exc)
+        raise UsageError("--passphrase needs a terminal to prompt for the new passphrase")
+    store = _store(workspace, create=False)
+    result = store.rotate(new_passphrase=_new_passphrase() if passphrase else None)
     new_key = result.new_key.get_secret_value() if result.new_key is not None else None
     pending = str(result.pending_key_file) if result.pending_key_file else None
     if json_out:
@@ -286,21 +247,13 @@ def export_env_cmd(
 ) -> None:
     """Print every secret as dotenv or shell exports to stdout (redirect it; a terminal needs --force)."""
     if format_ not in ("dotenv", "shell"):
-        fail(UsageError(f"--format must be dotenv or shell, not {format_!r}"))
+        raise UsageError(f"--format must be dotenv or shell, not {format_!r}")
     if stdout_is_tty() and not force:
-        render.err.print(
-            "[red]error:[/red] refusing to print secrets to a terminal; redirect stdout "
-            "(`mcpgen secrets export-env > .env`) or pass --force",
-            markup=True,
-            highlight=False,
+        raise UsageError(
+            "refusing to print secrets to a terminal; redirect stdout "
+            "(`mcpgen secrets export-env > .env`) or pass --force"
         )
-        raise typer.Exit(2)
     fmt: Literal["dotenv", "shell"] = "shell" if format_ == "shell" else "dotenv"
-    try:
-        text = _store(workspace, create=False).export_env(format=fmt)
-    except KeyboardInterrupt:
-        _cancelled()
-    except McpgenError as exc:
-        fail(exc)
+    text = _store(workspace, create=False).export_env(format=fmt)
     sys.stdout.write(text if not text or text.endswith("\n") else text + "\n")
     sys.stdout.flush()

@@ -8,9 +8,7 @@ from typing import Annotated
 
 import typer
 
-from mcpgen.cli import render
-from mcpgen.cli.app import app, fail, server_log_level
-from mcpgen.errors import McpgenError, ValidationFailed
+from mcpgen.cli._common import server_log_level
 
 
 class ProtocolMode(StrEnum):
@@ -36,13 +34,6 @@ Sets = Annotated[
 ]
 
 
-def _fail(exc: McpgenError) -> None:
-    if isinstance(exc, ValidationFailed):
-        render.render_report(exc.report)
-    fail(exc)
-
-
-@app.command("dev")
 def dev_cmd(
     workspace: Annotated[Path, typer.Argument(help="Workspace folder.")] = Path("."),
     host: Host = None,
@@ -56,13 +47,9 @@ def dev_cmd(
     options = ServeOptions(
         host=host, port=port, log_level=server_log_level(), env=env or "dev", overrides=tuple(set_ or ())
     )
-    try:
-        dev(workspace, options)
-    except McpgenError as exc:
-        _fail(exc)
+    dev(workspace, options)
 
 
-@app.command("serve")
 def serve_cmd(
     workspace: Annotated[Path | None, typer.Argument(help="Workspace folder (or use --manifest).")] = None,
     manifest: Annotated[
@@ -94,21 +81,18 @@ def serve_cmd(
     """Serve a workspace (or a manifest) over Streamable HTTP or stdio."""
     from mcpgen.workflows.serve import ServeOptions, serve
 
-    try:
-        serve(
-            workspace if workspace is not None or manifest is not None else Path("."),
-            manifest,  # with a workspace too, entrypoint paths are relative to the workspace
-            ServeOptions(
-                host=host,
-                port=port,
-                transport=transport,
-                protocol_mode=protocol_mode
-                or (None if stateful is None else ("stateful" if stateful else "stateless")),
-                json_response=json_response,
-                log_level=server_log_level(),
-                env=env,
-                overrides=tuple(set_ or ()),
-            ),
-        )
-    except McpgenError as exc:
-        _fail(exc)
+    serve(
+        workspace if workspace is not None or manifest is not None else Path("."),
+        manifest,  # with a workspace too, entrypoint paths are relative to the workspace
+        ServeOptions(
+            host=host,
+            port=port,
+            transport=transport,
+            protocol_mode=protocol_mode
+            or (None if stateful is None else ("stateful" if stateful else "stateless")),
+            json_response=json_response,
+            log_level=server_log_level(),
+            env=env,
+            overrides=tuple(set_ or ()),
+        ),
+    )

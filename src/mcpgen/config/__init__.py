@@ -7,13 +7,13 @@
 - :mod:`~mcpgen.config.load`: :func:`load_config`, the one place files and environment are read;
 - :mod:`~mcpgen.config.reference`: JSON Schema export and the generated docs reference;
 - :mod:`~mcpgen.config.render`: commented ``config.yaml`` / ``config.dev.yaml`` / ``config.prod.yaml``;
-- :mod:`~mcpgen.config.masking`: how secrets are shown.
+- :func:`mask` and :func:`mask_url`: how secrets are shown (the one rule, :mod:`mcpgen.common.masking`).
 """
 
 from __future__ import annotations
 
+from mcpgen.common.masking import mask, mask_url
 from mcpgen.config.load import LoadedConfig, load_config
-from mcpgen.config.masking import mask, mask_url
 from mcpgen.config.models import Config
 from mcpgen.config.reference import config_json_schema
 from mcpgen.config.render import render_config

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from mcpgen.common.masking import mask, mask_url
 from mcpgen.config.layers import (
     KeyPath,
     Layer,
@@ -34,7 +35,6 @@ from mcpgen.config.layers import (
     set_layer,
     source_of,
 )
-from mcpgen.config.masking import mask, mask_url
 from mcpgen.config.models import Config
 from mcpgen.config.reader import read_document
 from mcpgen.config.substitution import substitute

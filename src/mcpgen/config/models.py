@@ -123,6 +123,13 @@ class ServerConfig(_Section):
             "(default: JSON unless the request needs a stream)."
         ),
     )
+    fast_path: bool = Field(
+        True,
+        description=(
+            "Answer plain stateless requests (no session, no stream) in mcpgen's own fast path; "
+            "false: every request goes through the MCP SDK's transport (slower, same answers)."
+        ),
+    )
     session_idle_timeout: Seconds = Field(
         1800.0, description="Seconds an idle 2025-11-25 session is kept before it is closed."
     )

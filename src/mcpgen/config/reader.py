@@ -27,6 +27,9 @@ MAX_ALIASES = 100
 MAX_BYTES = 1024 * 1024
 """Largest config file read (parsing is linear, but a config has no business being this big)."""
 
+CONFIG_TOP = "a map of sections (server, logging, …)"
+"""What the top level of a config file must be (the error for a document that is not a map says so)."""
+
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_CORE}{name}" for name in ("str", "int", "float", "bool", "null")}
 _TIMESTAMP = f"{_CORE}timestamp"
@@ -136,9 +139,17 @@ class _Walker:
 
 
 def parse_yaml(
-    text: str, where: str, *, max_nodes: int = MAX_NODES, max_aliases: int = MAX_ALIASES
+    text: str,
+    where: str,
+    *,
+    max_nodes: int = MAX_NODES,
+    max_aliases: int = MAX_ALIASES,
+    expected: str = CONFIG_TOP,
 ) -> Document:
-    """Parse YAML ``text`` (``where`` names it in errors, e.g. "config/config.yaml") into a :class:`Document`."""
+    """Parse YAML ``text`` (``where`` names it in errors, e.g. "config/config.yaml") into a :class:`Document`.
+
+    ``expected`` describes the top-level map in the error for a document that is not one.
+    """
     try:
         root = YAML(typ="safe", pure=True).compose(text)
     except MarkedYAMLError as exc:
@@ -152,7 +163,7 @@ def parse_yaml(
     walker = _Walker(where, max_nodes, max_aliases)
     data = walker.walk(root, ())
     if not isinstance(data, dict):
-        raise walker.fail(root, "expected a map of sections (server, logging, …) at the top level")
+        raise walker.fail(root, f"expected {expected} at the top level")
     return Document(data, walker.lines)
 
 
@@ -178,12 +189,12 @@ def parse_json(text: str, where: str) -> Document:
     return Document(data)
 
 
-def read_document(path: Path, where: str) -> Document:
-    """Read and parse ``path`` (``.json`` as JSON, anything else as YAML)."""
+def read_document(path: Path, where: str, *, expected: str = CONFIG_TOP) -> Document:
+    """Read and parse ``path`` (``.json`` as JSON, anything else as YAML); ``expected`` as in :func:`parse_yaml`."""
     try:
         if path.stat().st_size > MAX_BYTES:
             raise ConfigError(f"{where}: file too large (more than {MAX_BYTES} bytes)")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{where}: cannot read: {exc}") from exc
-    return parse_json(text, where) if path.suffix == ".json" else parse_yaml(text, where)
+    return parse_json(text, where) if path.suffix == ".json" else parse_yaml(text, where, expected=expected)

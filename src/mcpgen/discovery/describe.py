@@ -1,18 +1,31 @@
-"""Turn authoring definitions into manifest entries (pure)."""
+"""Describe authoring definitions as manifest entries (pure).
+
+A Python tool becomes a manifest entry through the language-neutral spec
+(:func:`tool_spec`) and :func:`mcpgen.discovery.entries.tool_entry`, the
+function the TS/JS loader uses too. The discovery worker sends the spec
+(:func:`describe_json`) and the parent builds the entry
+(:func:`python_tool_entry`), so the checks run in mcpgen's process, not next
+to user code. Resources, prompts and connectors become entries directly.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import Any
+
 from mcpgen.authoring import (
     ConnectorDefinition,
-    Credential,
     ModuleDefinitions,
     PromptDefinition,
     ResourceDefinition,
     ToolDefinition,
 )
+from mcpgen.authoring.schema import DefinitionError
+from mcpgen.discovery.diagnostics import Diagnostic
+from mcpgen.discovery.entries import optional, tool_entry
 from mcpgen.manifest import (
     ConnectorEntry,
-    CredentialRef,
     Entrypoint,
     PromptArgument,
     PromptEntry,
@@ -22,36 +35,27 @@ from mcpgen.manifest import (
 )
 
 
-def _creds(creds: tuple[Credential, ...], *, optional: bool = False) -> list[CredentialRef]:
-    return [
-        CredentialRef(
-            name=c.name,
-            kind=c.kind,
-            required=c.required and not optional,
-            description=c.description,
-            pattern=c.pattern,
-            choices=list(c.choices) if c.choices is not None else None,
-            when=c.when,
-        )
-        for c in creds
-    ]
+def tool_spec(d: ToolDefinition) -> dict[str, Any]:
+    """``{"attribute", "kind", "line", "metadata"}``: a Python tool as JSON, ``metadata`` in mcpgen's tool format."""
+    metadata = {
+        "name": d.name,
+        "title": d.title,
+        "description": d.description,
+        "inputSchema": d.input_schema,
+        "outputSchema": d.output_schema,
+        "annotations": d.annotations,
+        "timeout": d.timeout,
+        "tags": list(d.tags),
+        "credentials": [asdict(c) for c in d.credentials],
+        "connectors": list(d.connectors),
+    }
+    return {"attribute": d.attribute, "kind": d.kind, "line": d.line, "metadata": metadata}
 
 
-def tool_entry(d: ToolDefinition, path: str) -> ToolEntry:
-    return ToolEntry(
-        name=d.name,
-        title=d.title,
-        description=d.description,
-        input_schema=d.input_schema,
-        output_schema=d.output_schema,
-        annotations=d.annotations,
-        timeout=d.timeout,
-        tags=sorted(d.tags),
-        credentials=_creds(d.credentials),
-        connectors=sorted(set(d.connectors)),
-        entrypoint=Entrypoint(path=path, attribute=d.attribute, kind=d.kind),
-        source=SourceRef(path=path, line=d.line),
-    )
+def python_tool_entry(spec: Mapping[str, Any], path: str) -> tuple[ToolEntry | None, list[Diagnostic]]:
+    """The entry of a Python tool's :func:`tool_spec`, or None and the diagnostics saying why."""
+    entrypoint = Entrypoint(path=path, attribute=spec["attribute"], kind=spec["kind"])
+    return tool_entry(spec["metadata"], entrypoint, spec.get("line"))
 
 
 def resource_entry(d: ResourceDefinition, path: str) -> ResourceEntry:
@@ -93,7 +97,7 @@ def connector_entry(d: ConnectorDefinition, path: str) -> ConnectorEntry:
         token_url=d.token_url,
         auth_header=d.auth_header,
         scopes=list(d.scopes),
-        credentials=_creds(d.credentials, optional=not d.required),
+        credentials=optional(d.credentials, d.required),
         entrypoint=Entrypoint(path=path, attribute=d.attribute, kind="seed" if d.seed else "decorated"),
         source=SourceRef(path=path, line=d.line),
     )
@@ -102,9 +106,35 @@ def connector_entry(d: ConnectorDefinition, path: str) -> ConnectorEntry:
 def describe(
     defs: ModuleDefinitions, path: str
 ) -> tuple[list[ToolEntry], list[ResourceEntry], list[PromptEntry], list[ConnectorEntry]]:
-    """Manifest entries for everything one module (at workspace-relative ``path``) defines."""
+    """Manifest entries for everything one module (at workspace-relative ``path``) defines, in-process.
+
+    Raises :class:`DefinitionError` with the first problem of a tool (discovery
+    reports them all as diagnostics instead).
+    """
+    tools = []
+    for d in defs.tools:
+        entry, problems = python_tool_entry(tool_spec(d), path)
+        if entry is None:
+            raise DefinitionError(problems[0].message)
+        tools.append(entry)
+    return tools, *_others(defs, path)
+
+
+def describe_json(defs: ModuleDefinitions, path: str) -> dict[str, list[dict[str, Any]]]:
+    """What the discovery worker sends: tool specs, and the other entries in their manifest form."""
+    resources, prompts, connectors = _others(defs, path)
+    return {
+        "tools": [tool_spec(t) for t in defs.tools],
+        "resources": [r.model_dump(mode="json", by_alias=True) for r in resources],
+        "prompts": [p.model_dump(mode="json", by_alias=True) for p in prompts],
+        "connectors": [c.model_dump(mode="json", by_alias=True) for c in connectors],
+    }
+
+
+def _others(
+    defs: ModuleDefinitions, path: str
+) -> tuple[list[ResourceEntry], list[PromptEntry], list[ConnectorEntry]]:
     return (
-        [tool_entry(t, path) for t in defs.tools],
         [resource_entry(r, path) for r in defs.resources],
         [prompt_entry(p, path) for p in defs.prompts],
         [connector_entry(c, path) for c in defs.connectors],

@@ -14,6 +14,7 @@ missing-package             error    ``import x`` failed: package not installed
 import-error                error    an exception was raised while importing
 system-exit                 error    ``sys.exit()`` was called while importing
 definition-error            error    a decorator or seed ``metadata`` cannot be described
+invalid-credential          error    a credential's ``pattern`` does not compile or its ``when=`` is malformed
 timeout                     error    importing took longer than the per-file timeout
 worker-crash                error    the import worker died (``os._exit``, segfault)
 unsupported-language        warning  TypeScript/JavaScript files (not supported yet)

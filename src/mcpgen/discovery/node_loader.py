@@ -43,12 +43,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mcpgen.authoring import Credential
 from mcpgen.authoring.connectors import AUTH_KINDS, CONNECTOR_NAME
+from mcpgen.common.nodejs import BRIDGE, NodeNotFound, node_command
 from mcpgen.discovery.diagnostics import Diagnostic, error, warning
+from mcpgen.discovery.entries import checked_connectors, credentials, optional, tool_entry
 from mcpgen.discovery.python_loader import ModuleResult
 from mcpgen.discovery.scan import SourceFile
-from mcpgen.manifest import ConnectorEntry, CredentialRef, Entrypoint, SourceRef, ToolEntry
-from mcpgen.nodejs import BRIDGE, NodeNotFound, node_command
+from mcpgen.manifest import ConnectorEntry, Entrypoint, SourceRef, ToolEntry
 
 DETAIL_CHARS = 2000
 SchemaDeriver = Callable[[Path, str, int], tuple[dict[str, Any] | None, str | None]]
@@ -112,15 +114,15 @@ def _name_line(text: str, name: str) -> int | None:
     return _line_of(text, r"\bmetadata\b|export\s+default")
 
 
-def jsdoc_credentials(text: str) -> list[CredentialRef]:
+def jsdoc_credentials(text: str) -> list[Credential]:
     """Credentials declared with ``@requires-credential`` JSDoc tags, in file order."""
-    found: dict[str, CredentialRef] = {}
+    found: dict[str, Credential] = {}
     for block in _JSDOC.finditer(text):
         body = re.sub(r"(?m)^\s*\*[ \t]?", "", block.group("body"))
         for m in _REQUIRES.finditer(body):
             found.setdefault(
                 m.group("name"),
-                CredentialRef(
+                Credential(
                     name=m.group("name"),
                     kind=m.group("kind") or "secret",
                     required=m.group("req") != "optional",
@@ -137,24 +139,6 @@ def jsdoc_tool_description(text: str) -> str:
         if re.search(r"@tool\b", body):
             return re.split(r"(?m)^\s*@", body, maxsplit=1)[0].strip()
     return ""
-
-
-def _credential(raw: Any, where: str) -> CredentialRef:
-    if isinstance(raw, str):
-        return CredentialRef(name=raw)
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
-        raise ValueError(f"{where}: each credential must be a name or an object with a 'name'")
-    validation = raw.get("validation")
-    pattern = validation.get("pattern") if isinstance(validation, Mapping) else None
-    choices = raw.get("choices")
-    return CredentialRef(
-        name=raw["name"],
-        kind=str(raw.get("type") or raw.get("kind") or "secret"),
-        required=bool(raw.get("required", True)),
-        description=str(raw.get("description") or ""),
-        pattern=pattern if isinstance(pattern, str) else None,
-        choices=[str(c) for c in choices] if isinstance(choices, list) else None,
-    )
 
 
 def is_seed(metadata: Mapping[str, Any]) -> bool:
@@ -179,20 +163,16 @@ def _entries(
     jsdoc_desc = jsdoc_tool_description(text)
     for index, tool in enumerate(described):
         meta: dict[str, Any] = tool.get("metadata") or {}
-        name = meta.get("name")
-        line = _name_line(text, str(name)) if isinstance(name, str) else _line_of(text, r"\bmetadata\b")
-        if not isinstance(name, str) or not name:
-            out.diagnostics.append(error("definition-error", "tool metadata has no 'name'", f.path, line))
-            continue
-        if not tool.get("hasHandler"):
+        name = meta["name"] if isinstance(meta.get("name"), str) else ""  # none: tool_entry says so
+        line = _name_line(text, name) if name else _line_of(text, r"\bmetadata\b")
+        if name and not tool.get("hasHandler"):
             message = (
                 f"tool {name!r} has no handler: export `handler` (or a default function) beside `metadata`"
             )
             out.diagnostics.append(error("definition-error", message, f.path, line, name))
             continue
-        seed = is_seed(meta)
         schema = meta.get("inputSchema")
-        if schema is None:
+        if name and schema is None:
             schema, why = derive(f.absolute(root), text, index) if derive is not None else (None, None)
             if schema is None:
                 message = (
@@ -202,34 +182,17 @@ def _entries(
                 )
                 out.diagnostics.append(warning("schema-fallback", message, f.path, line, name))
                 schema = {"type": "object"}
-        try:
-            credentials = [_credential(c, f"{name}.credentials") for c in meta.get("credentials") or []]
-            known = {c.name for c in credentials}
-            credentials += [c for c in file_creds if c.name not in known]
-            timeout = meta.get("timeout")
-            entry = ToolEntry(
-                name=name,
-                title=meta.get("title"),
-                description=str(meta.get("description") or jsdoc_desc or ""),
-                input_schema=schema,
-                output_schema=meta.get("outputSchema"),
-                annotations=meta.get("annotations"),
-                timeout=float(timeout) if isinstance(timeout, int | float) else None,
-                tags=sorted(str(t) for t in meta.get("tags") or []),
-                credentials=credentials,
-                connectors=sorted({str(c) for c in meta.get("connectors") or []}),
-                entrypoint=Entrypoint(
-                    language=f.language,
-                    path=f.path,
-                    attribute=str(tool["attribute"]),
-                    kind="seed" if seed else "native",
-                ),
-                source=SourceRef(path=f.path, line=line),
-            )
-        except (ValidationError, ValueError, TypeError) as exc:
-            out.diagnostics.append(
-                error("definition-error", f"tool {name!r}: invalid metadata: {exc}", f.path, line, name)
-            )
+        entrypoint = Entrypoint(
+            language=f.language,
+            path=f.path,
+            attribute=str(tool["attribute"]),
+            kind="seed" if is_seed(meta) else "native",
+            takes_context=None if is_seed(meta) else tool.get("takesContext"),
+        )
+        spec = {**meta, "inputSchema": schema, "description": meta.get("description") or jsdoc_desc}
+        entry, problems = tool_entry(spec, entrypoint, line, more_credentials=file_creds)
+        out.diagnostics += problems
+        if entry is None:
             continue
         out.tools.append(entry)
         version = meta.get("schemaVersion")
@@ -277,19 +240,16 @@ def _connector_entry(f: SourceFile, found: Mapping[str, Any], text: str) -> Conn
     required = meta.get("required", True)
     if not isinstance(required, bool):
         raise _BadField("metadata.required", f"must be true or false, got {required!r}")
-    raw_creds = meta.get("credentials") or []
-    if not isinstance(raw_creds, list):
+    if not isinstance(meta.get("credentials") or [], list):
         raise _BadField("metadata.credentials", "must be a list of names or {name, description, required}")
     try:
-        credentials = [_credential(c, "metadata.credentials") for c in raw_creds]
+        declared = credentials(meta.get("credentials"), "metadata.credentials")
     except ValueError as exc:
         raise _BadField("metadata.credentials", str(exc).removeprefix("metadata.credentials: ")) from None
-    if auth_type != "none" and not credentials:
+    if auth_type != "none" and not declared:
         raise _BadField(
             "metadata.credentials", f"is empty, but authentication {auth_type!r} needs a credential"
         )
-    if not required:  # an optional connector may run without its credentials
-        credentials = [c.model_copy(update={"required": False}) for c in credentials]
     methods = meta.get("methods")
     if methods is None:
         methods = sorted(functions - _LIFECYCLE)
@@ -320,7 +280,7 @@ def _connector_entry(f: SourceFile, found: Mapping[str, Any], text: str) -> Conn
         rate_limit=float(per_minute) if per_minute is not None else None,
         scopes=list(scopes or []),
         methods=list(methods),
-        credentials=credentials,
+        credentials=optional(declared, required),
         entrypoint=Entrypoint(
             language=f.language, path=f.path, attribute=str(found["attribute"]), kind="seed"
         ),
@@ -338,7 +298,8 @@ def _connectors(
             "`export default { metadata: {name, type, ...}, async initialize(config) {...}, ... }`"
         )
         return [], [error("definition-error", message, f.path, line)]
-    entries, diagnostics = [], []
+    entries: list[ConnectorEntry] = []
+    diagnostics: list[Diagnostic] = []
     for found in described:
         meta = found.get("metadata")
         name = meta.get("name") if isinstance(meta, Mapping) else None
@@ -357,7 +318,8 @@ def _connectors(
             diagnostics.append(
                 error("definition-error", f"connector {name!r}: invalid metadata: {exc}", f.path)
             )
-    return entries, diagnostics
+    entries, problems = checked_connectors(entries)
+    return entries, diagnostics + problems
 
 
 def _failure(f: SourceFile, message: dict[str, Any], detail: str | None) -> Diagnostic:

@@ -29,7 +29,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mcpgen.common.processes import describe_exit
+from mcpgen.discovery.describe import python_tool_entry
 from mcpgen.discovery.diagnostics import Diagnostic, error
+from mcpgen.discovery.entries import checked_connectors
 from mcpgen.manifest import ConnectorEntry, PromptEntry, ResourceEntry, ToolEntry
 
 WORKER_MODULE = "mcpgen.discovery.worker"
@@ -74,17 +77,6 @@ _Answer = _Reply | _Timeout | _Crash
 
 class WorkerStartError(Exception):
     """The worker process could not start (an environment problem, not user code)."""
-
-
-def _describe_status(status: int | None) -> str:
-    if status is None:
-        return "an unknown status"
-    if status < 0:
-        try:
-            return f"signal {signal.Signals(-status).name}"
-        except ValueError:
-            return f"signal {-status}"
-    return f"exit code {status}"
 
 
 class Worker:
@@ -256,7 +248,7 @@ def to_result(rel: str, answer: _Answer, output: str, timeout: float) -> ModuleR
             message = f"os._exit({answer.status}) called while importing ended the worker"
         else:
             message = (
-                f"the import worker died with {_describe_status(answer.status)} while importing this module"
+                f"the import worker died with {describe_exit(answer.status)} while importing this module"
             )
         result.diagnostics.append(error("worker-crash", message, rel, answer.line, detail=_detail(output)))
         return result
@@ -267,16 +259,24 @@ def to_result(rel: str, answer: _Answer, output: str, timeout: float) -> ModuleR
         )
         return result
     try:
-        result.tools = [ToolEntry.model_validate(t) for t in msg.get("tools", [])]
+        for spec in msg.get("tools", []):
+            entry, problems = python_tool_entry(spec, rel)
+            result.tools += [entry] if entry is not None else []
+            result.diagnostics += problems
         result.resources = [ResourceEntry.model_validate(r) for r in msg.get("resources", [])]
         result.prompts = [PromptEntry.model_validate(p) for p in msg.get("prompts", [])]
-        result.connectors = [ConnectorEntry.model_validate(c) for c in msg.get("connectors", [])]
-    except ValidationError as exc:
+        connectors = [ConnectorEntry.model_validate(c) for c in msg.get("connectors", [])]
+    except (ValidationError, KeyError) as exc:
         result.tools, result.resources, result.prompts, result.connectors = [], [], [], []
-        result.diagnostics.append(error("definition-error", f"cannot describe this module: {exc}", rel))
+        result.diagnostics = [error("definition-error", f"cannot describe this module: {exc}", rel)]
+        return result
+    result.connectors, problems = checked_connectors(connectors)
+    result.diagnostics += problems
+    built = {t.name for t in result.tools}
     result.seed_versions = {
         str(name): (str(seed.get("version")), seed.get("line"))
         for name, seed in msg.get("seedVersions", {}).items()
+        if name in built
     }
     return result
 

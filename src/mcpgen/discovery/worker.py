@@ -6,7 +6,9 @@ never imported by the generator itself. Protocol: newline-delimited JSON.
 - worker → parent, once: ``{"ready": true}``
 - parent → worker: ``{"path": "tools/x.py"}`` (workspace-relative)
 - worker → parent: ``{"path", "ok": true, "tools", "resources", "prompts", "connectors", "seedVersions"}``
-  (``seedVersions``: tool name → ``{"version", "line"}`` for seed-format modules)
+  (``tools``: specs ``{"attribute", "kind", "line", "metadata"}`` that the parent turns into entries
+  with :func:`mcpgen.discovery.entries.tool_entry`, like the TS/JS loader; the others: manifest entries;
+  ``seedVersions``: tool name → ``{"version", "line"}`` for seed-format modules)
   or ``{"path", "ok": false, "code", "message", "line"}``
 - worker → parent, just before a module calls ``os._exit``: ``{"path", "event": "exit", "status", "line"}``
 
@@ -32,7 +34,7 @@ from types import FrameType, TracebackType
 from typing import Any, NoReturn, TextIO
 
 from mcpgen.authoring import DefinitionError, collect, import_file
-from mcpgen.discovery.describe import describe
+from mcpgen.discovery.describe import describe_json
 
 Message = dict[str, Any]
 
@@ -166,14 +168,10 @@ def describe_file(root: Path, rel: str) -> Message:
         _current = None
     try:
         defs = collect(module, connectors=rel.startswith("connectors/"))
-        tools, resources, prompts, connectors = describe(defs, rel)
         message: Message = {
             "path": rel,
             "ok": True,
-            "tools": [t.model_dump(mode="json", by_alias=True) for t in tools],
-            "resources": [r.model_dump(mode="json", by_alias=True) for r in resources],
-            "prompts": [p.model_dump(mode="json", by_alias=True) for p in prompts],
-            "connectors": [c.model_dump(mode="json", by_alias=True) for c in connectors],
+            **describe_json(defs, rel),
             "seedVersions": {
                 t.name: {"version": t.schema_version, "line": _line_matching(path, r"schemaVersion")}
                 for t in defs.tools

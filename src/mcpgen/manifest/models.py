@@ -7,10 +7,13 @@ are sorted by name so that an unchanged workspace yields byte-identical output.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from mcpgen.authoring import credentials
 
 MANIFEST_VERSION: Literal[1] = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({"1.0"})
@@ -42,13 +45,21 @@ class Entrypoint(_Model):
     - ``native``: a TS/JS module in mcpgen's format (``handler(input, ctx)``).
 
     For TS/JS, ``attribute`` names the export the Node bridge reads: ``default``,
-    ``handler`` (``metadata`` + ``handler`` exports) or ``tools.N``.
+    ``handler`` (``metadata`` + ``handler`` exports) or ``tools.N``, and
+    ``takes_context`` says whether a ``native`` handler declares its ``ctx``
+    parameter (``handler.length >= 2``; absent: assume it does). A handler that
+    does not cannot log or report progress, so its calls take the fast path.
     """
 
     language: Literal["python", "typescript", "javascript"] = "python"
     path: str
     attribute: str
     kind: Literal["decorated", "seed", "native"] = "decorated"
+    takes_context: bool | None = None
+
+
+CredentialRef = credentials.Credential
+"""A credential as one module declares it: ``mcpgen.Credential`` itself, in the manifest's entries."""
 
 
 def parse_when(when: str | None) -> tuple[str, str] | None:
@@ -57,18 +68,6 @@ def parse_when(when: str | None) -> tuple[str, str] | None:
         return None
     name, _, value = when.partition("=")
     return name.strip(), value.strip()
-
-
-class CredentialRef(_Model):
-    """A credential as one module declares it."""
-
-    name: str
-    kind: str = "secret"
-    required: bool = True
-    description: str = ""
-    pattern: str | None = None
-    choices: list[str] | None = None
-    when: str | None = None
 
 
 class ToolEntry(_Model):
@@ -140,17 +139,19 @@ class ConnectorEntry(_Model):
     source: SourceRef
 
 
-class Credential(_Model):
-    """A credential requirement merged across every module that declares it."""
+@dataclass(frozen=True, slots=True)
+class CredentialRequirement(CredentialRef):
+    """A credential requirement merged across every module that declares it (``manifest.credentials``).
 
-    name: str
-    kind: str = "secret"
-    required: bool = True
-    description: str = ""
-    pattern: str | None = None
-    choices: list[str] | None = None
-    when: str | None = None
-    declared_by: list[str] = Field(default_factory=list)
+    A declared credential (:class:`CredentialRef`, which is ``mcpgen.Credential``)
+    plus ``declared_by``: the paths of the modules that declare it, sorted.
+    """
+
+    declared_by: tuple[str, ...] = field(default_factory=tuple)
+
+
+Credential = CredentialRequirement
+"""The merged requirement's older name (``config/``, ``workflows/`` and the CLI import it)."""
 
 
 class Dependencies(_Model):
@@ -180,6 +181,6 @@ class Manifest(_Model):
     resources: list[ResourceEntry] = Field(default_factory=list)
     prompts: list[PromptEntry] = Field(default_factory=list)
     connectors: list[ConnectorEntry] = Field(default_factory=list)
-    credentials: list[Credential] = Field(default_factory=list)
+    credentials: list[CredentialRequirement] = Field(default_factory=list)
     dependencies: Dependencies = Field(default_factory=Dependencies)
     capabilities: Capabilities = Field(default_factory=Capabilities)

@@ -2,7 +2,7 @@
 
 Public API::
 
-    settings = Settings(root=Path("my-server"))
+    settings = Settings.of(Path("my-server"), host="0.0.0.0")  # nested: settings.http.host, ...
     app = create_app(manifest, settings)          # Starlette app: /mcp, /health*
     runtime_state(app).swap(Registry.load(...))   # reload: build new, then swap
     serve_http(manifest, settings)                # uvicorn; SIGTERM → graceful exit 0
@@ -18,21 +18,28 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mcpgen.runtime.app import create_app, runtime_state
-    from mcpgen.runtime.executor import Executor, PythonExecutor
-    from mcpgen.runtime.protocol import build_server
+    from mcpgen.runtime.executors import Executor, PythonExecutor, ThreadPool
+    from mcpgen.runtime.pipeline import CallContext, CallError, ClientIdentity, Middleware, Pipeline
     from mcpgen.runtime.registry import LoadedPrompt, LoadedResource, LoadedTool, Registry
     from mcpgen.runtime.serve import serve_http, serve_stdio
     from mcpgen.runtime.settings import Settings
     from mcpgen.runtime.state import RuntimeState
+    from mcpgen.runtime.transport.sdk import build_server
 
 # Importing the MCP SDK takes ~0.7 s; the generator commands (validate, manifest, ...) import
 # `mcpgen.runtime.logs` and `mcpgen.runtime.settings` only, so the package resolves names lazily.
 _LOCATIONS = {
     "create_app": "app",
     "runtime_state": "app",
-    "Executor": "executor",
-    "PythonExecutor": "executor",
-    "build_server": "protocol",
+    "CallContext": "pipeline",
+    "CallError": "pipeline",
+    "ClientIdentity": "pipeline",
+    "Executor": "executors",
+    "Middleware": "pipeline",
+    "Pipeline": "pipeline",
+    "PythonExecutor": "executors",
+    "ThreadPool": "executors",
+    "build_server": "transport.sdk",
     "LoadedPrompt": "registry",
     "LoadedResource": "registry",
     "LoadedTool": "registry",
@@ -54,14 +61,20 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CallContext",
+    "CallError",
+    "ClientIdentity",
     "Executor",
     "LoadedPrompt",
     "LoadedResource",
     "LoadedTool",
+    "Middleware",
+    "Pipeline",
     "PythonExecutor",
     "Registry",
     "RuntimeState",
     "Settings",
+    "ThreadPool",
     "build_server",
     "create_app",
     "runtime_state",

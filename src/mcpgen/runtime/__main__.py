@@ -31,7 +31,6 @@ import os
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from mcpgen.config import load_config
@@ -87,7 +86,7 @@ def settings_from_args(args: argparse.Namespace, base: Settings) -> Settings:
         "log_level": args.log_level,
         "access_log": args.access_log,
     }
-    return replace(base, **{k: v for k, v in flags.items() if v is not None})  # type: ignore[arg-type]
+    return base.with_options(**{k: v for k, v in flags.items() if v is not None})  # type: ignore[arg-type]
 
 
 def load_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[Manifest, Settings]:

@@ -1,7 +1,9 @@
 """``create_app(manifest, settings)``: the generated server as a Starlette app.
 
-Routes: ``/mcp`` (MCP Streamable HTTP via the SDK's session manager, entered
-in this app's lifespan), ``/health``, ``/health/live``, ``/health/ready``.
+Routes: ``/mcp`` (MCP Streamable HTTP: the fast path, or the SDK's session
+managers entered in this app's lifespan), ``/health``, ``/health/live``,
+``/health/ready``. Every call runs through one
+:class:`~mcpgen.runtime.pipeline.Pipeline`, whichever path brought it.
 
 The app keeps its state on ``app.state.mcpgen`` (a :class:`RuntimeState`);
 ``mcpgen dev`` reloads with::
@@ -15,24 +17,27 @@ and can listen for swaps with ``state.subscribe(listener)``.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
+from starlette.middleware import Middleware as AsgiMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from mcpgen.errors import ConnectorStartError
 from mcpgen.manifest import Manifest
-from mcpgen.runtime.executor import Executor
+from mcpgen.runtime.executors import ThreadPool
 from mcpgen.runtime.health import health_routes
-from mcpgen.runtime.protocol import build_server
+from mcpgen.runtime.middleware import configured
+from mcpgen.runtime.pipeline import Middleware, Pipeline
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
 from mcpgen.runtime.state import RuntimeState
-from mcpgen.runtime.transport import McpEndpoint
+from mcpgen.runtime.transport.fastpath import FastPath
+from mcpgen.runtime.transport.http import McpEndpoint
+from mcpgen.runtime.transport.sdk import build_server
 
 MCP_PATH = "/mcp"
 logger = logging.getLogger("mcpgen.runtime")
@@ -43,18 +48,23 @@ def create_app(
     settings: Settings,
     *,
     registry: Registry | None = None,
-    executor: Executor | None = None,
+    threads: ThreadPool | None = None,
+    middleware: Sequence[Middleware] | None = None,
 ) -> Starlette:
     """Build the app for ``manifest``; imports the listed modules now (raises ``LoadError``).
 
-    Pass ``registry`` when it is already loaded (``mcpgen dev``), ``executor``
-    to replace the default :class:`~mcpgen.runtime.executor.PythonExecutor`.
+    Pass ``registry`` when it is already loaded (``mcpgen dev``), ``threads``
+    to size the pool sync tools run in yourself, ``middleware`` to set the
+    steps of the call pipeline yourself (default: what ``settings`` configure,
+    :func:`mcpgen.runtime.middleware.configured`; see :mod:`mcpgen.runtime.pipeline`).
     """
     loaded = registry if registry is not None else Registry.load(manifest, settings)
-    state = RuntimeState(loaded, settings, executor)
+    state = RuntimeState(loaded, settings, threads)
     state.subscribe(lambda old, new: old.close_soon() if old is not new else None)  # old Node workers
-    server = build_server(state)
-    endpoint = McpEndpoint(server, settings, lambda method, params: state.registry.may_stream(method, params))
+    pipeline = Pipeline(state, configured(settings) if middleware is None else middleware)
+    server = build_server(state, pipeline)
+    fast = FastPath(pipeline, server.server_info_stamp) if settings.http.fast_path else None
+    endpoint = McpEndpoint(server, settings, lambda: state.registry, fast)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -66,27 +76,35 @@ def create_app(
                     yield
                 finally:
                     state.begin_shutdown()
+                    served = endpoint.served
+                    logger.info(
+                        "answered %d requests on the fast path, %d on the SDK path",
+                        served["fast"],
+                        served["sdk"],
+                    )
         finally:
             await state.stop_connectors()
             await state.registry.aclose()  # Node workers of TS/JS tools, if any
 
     routes = [Route(MCP_PATH, endpoint=endpoint), *health_routes(state)]
-    middleware = []
-    if settings.cors_allow_origins:
-        middleware.append(
-            Middleware(
+    asgi_middleware = []
+    cors = settings.security.cors
+    if cors.allow_origins:
+        asgi_middleware.append(
+            AsgiMiddleware(
                 CORSMiddleware,
-                allow_origins=list(settings.cors_allow_origins),
-                allow_methods=list(settings.cors_allow_methods),
-                allow_headers=list(settings.cors_allow_headers),
-                expose_headers=list(settings.cors_expose_headers),
-                allow_credentials=settings.cors_allow_credentials,
-                max_age=settings.cors_max_age,
+                allow_origins=list(cors.allow_origins),
+                allow_methods=list(cors.allow_methods),
+                allow_headers=list(cors.allow_headers),
+                expose_headers=list(cors.expose_headers),
+                allow_credentials=cors.allow_credentials,
+                max_age=cors.max_age,
             )
         )
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=asgi_middleware)
     app.state.mcpgen = state
     app.state.mcp_server = server
+    app.state.mcp_pipeline = pipeline
     app.state.mcp_endpoint = endpoint
     return app
 

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 import jsonschema_rs
+import orjson
 from mcp.shared.uri_template import UriTemplate
 
 from mcpgen.authoring import (
@@ -32,6 +33,7 @@ from mcpgen.authoring import (
 from mcpgen.errors import LoadError
 from mcpgen.manifest import ConnectorEntry, Entrypoint, Manifest, PromptEntry, ResourceEntry, ToolEntry
 from mcpgen.runtime.connectors import LoadedConnector
+from mcpgen.runtime.executors import Executor, Invocation, NodeExecutor, PythonExecutor
 from mcpgen.runtime.node_connectors import load_node_connector
 from mcpgen.runtime.node_pool import NodeBinding, NodePool
 from mcpgen.runtime.settings import Settings
@@ -56,7 +58,7 @@ def _field_of(error: Any) -> str:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class LoadedTool:
-    """One callable tool: its manifest entry, its definition and its compiled validator."""
+    """One callable tool: its manifest entry, its definition, its compiled validator and its executor."""
 
     entry: ToolEntry
     definition: ToolDefinition
@@ -64,8 +66,12 @@ class LoadedTool:
     timeout: float
     credentials: frozenset[str]
     wants_context: bool
-    node: NodeBinding | None = None
-    """Set for TS/JS tools: they run in the Node worker pool, not in this process."""
+    executor: Executor
+    """Runs the tool: in this process (Python) or in the Node worker pool (TS/JS)."""
+    connectors: tuple[str, ...] = ()
+    """The connectors the tool is handed (by parameter annotation or the manifest entry)."""
+    header_params: bool = False
+    """Whether the input schema routes arguments to ``Mcp-Param-*`` headers (``x-mcp-header``)."""
 
     @property
     def name(self) -> str:
@@ -88,6 +94,7 @@ class LoadedResource:
     entry: ResourceEntry
     definition: ResourceDefinition
     template: UriTemplate | None
+    executor: Executor
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -96,6 +103,7 @@ class LoadedPrompt:
     definition: PromptDefinition
     required: tuple[str, ...]
     known: frozenset[str]
+    executor: Executor
 
 
 class _Importer:
@@ -103,7 +111,7 @@ class _Importer:
 
     def __init__(self, settings: Settings) -> None:
         self._root = settings.root.resolve()
-        self._namespace = settings.module_namespace
+        self._namespace = settings.execution.module_namespace
         self._modules: dict[str, ModuleDefinitions] = {}
 
     def definitions(self, entrypoint: Entrypoint, kind: str, name: str) -> ModuleDefinitions:
@@ -172,12 +180,40 @@ def _runs_in_node(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("TS/JS tools run in the Node worker pool")
 
 
+def _header_params(schema: Mapping[str, Any]) -> bool:
+    return "x-mcp-header" in orjson.dumps(schema).decode()
+
+
+def _bind_tool(definition: ToolDefinition) -> Any:
+    def bind(invocation: Invocation) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        return definition.call_arguments(invocation.arguments, invocation.context, invocation.connectors)
+
+    return bind
+
+
+def _bind_keywords(context_param: str | None, known: frozenset[str] | None = None) -> Any:
+    """Keyword arguments from the invocation's arguments (only ``known`` ones), plus the Context."""
+
+    def bind(invocation: Invocation) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        arguments = invocation.arguments
+        kwargs = dict(arguments) if known is None else {k: v for k, v in arguments.items() if k in known}
+        if context_param is not None:
+            kwargs[context_param] = invocation.context
+        return (), kwargs
+
+    return bind
+
+
 def _load_node_tool(entry: ToolEntry, pool: NodePool, settings: Settings) -> LoadedTool:
     ep = entry.entrypoint
     if not (settings.root / ep.path).is_file():
         message = f"tool '{entry.name}': module file {ep.path} not found under {settings.root}"
         raise LoadError(message, path=ep.path, name=entry.name)
     validator = _validator(entry)
+    credentials = frozenset(c.name for c in entry.credentials)
+    binding = NodeBinding(
+        pool, ep.path, ep.attribute, ep.kind, settings.execution.tool_settings.get(entry.name, {})
+    )
     definition = ToolDefinition(
         name=entry.name,
         description=entry.description,
@@ -191,10 +227,13 @@ def _load_node_tool(entry: ToolEntry, pool: NodePool, settings: Settings) -> Loa
         entry=entry,
         definition=definition,
         validator=validator,
-        timeout=entry.timeout if entry.timeout is not None else settings.default_timeout,
-        credentials=frozenset(c.name for c in entry.credentials),
-        wants_context=True,  # a JS handler always gets a ctx (logs, progress)
-        node=NodeBinding(pool, ep.path, ep.attribute, ep.kind, settings.tool_settings.get(entry.name, {})),
+        timeout=entry.timeout if entry.timeout is not None else settings.execution.default_timeout,
+        credentials=credentials,
+        # a seed handler gets (input, config); a native one (input, ctx), unless it declares no ctx
+        wants_context=ep.kind != "seed" and ep.takes_context is not False,
+        executor=NodeExecutor(binding, credentials, entry.annotations),
+        connectors=tuple(entry.connectors),
+        header_params=_header_params(entry.input_schema),
     )
 
 
@@ -207,9 +246,12 @@ def _load_tool(entry: ToolEntry, importer: _Importer, settings: Settings) -> Loa
         entry=entry,
         definition=definition,
         validator=validator,
-        timeout=entry.timeout if entry.timeout is not None else settings.default_timeout,
+        timeout=entry.timeout if entry.timeout is not None else settings.execution.default_timeout,
         credentials=frozenset(c.name for c in entry.credentials),
         wants_context=signature is not None and signature.context_param is not None,
+        executor=PythonExecutor(definition.fn, definition.is_async, _bind_tool(definition)),
+        connectors=tuple(definition.connectors),
+        header_params=_header_params(entry.input_schema),
     )
 
 
@@ -231,17 +273,22 @@ def _load_resource(entry: ResourceEntry, importer: _Importer) -> LoadedResource:
             raise LoadError(message, path=entry.entrypoint.path, name=entry.name) from exc
     elif entry.uri is None:
         raise LoadError(f"resource '{entry.name}' has neither uri nor uriTemplate", name=entry.name)
-    return LoadedResource(entry=entry, definition=definition, template=template)
+    executor = PythonExecutor(definition.fn, definition.is_async, _bind_keywords(definition.context_param))
+    return LoadedResource(entry=entry, definition=definition, template=template, executor=executor)
 
 
 def _load_prompt(entry: PromptEntry, importer: _Importer) -> LoadedPrompt:
     defs = importer.definitions(entry.entrypoint, "prompt", entry.name)
     definition = _match(defs.prompts, entry.entrypoint, entry.name, "prompt")
+    known = frozenset(a.name for a in entry.arguments)
     return LoadedPrompt(
         entry=entry,
         definition=definition,
         required=tuple(a.name for a in entry.arguments if a.required),
-        known=frozenset(a.name for a in entry.arguments),
+        known=known,
+        executor=PythonExecutor(
+            definition.fn, definition.is_async, _bind_keywords(definition.context_param, known)
+        ),
     )
 
 
@@ -295,7 +342,7 @@ class Registry:
         importer = _Importer(settings)
         node = [e for e in manifest.tools if e.entrypoint.language != "python"]
         node_connectors = [e for e in manifest.connectors if e.entrypoint.language != "python"]
-        pool = NodePool(settings.root, settings.node_workers) if node or node_connectors else None
+        pool = NodePool(settings.root, settings.execution.node_workers) if node or node_connectors else None
         connectors = [
             load_node_connector(e, pool)
             if pool is not None and e in node_connectors

@@ -2,9 +2,10 @@
 
 - :class:`RateLimiter`: a token bucket of ``per_minute`` requests; callers wait for a token.
 - :class:`ServiceGuard`: ``async with guard:`` around one service call = wait for the
-  rate limit, then pass the circuit breaker (``purgatory``; closed → open after
-  ``failure_threshold`` consecutive failures → half-open after ``reset_timeout``
-  → closed on the first success). An open circuit raises
+  rate limit, then pass the circuit breaker (:mod:`mcpgen.runtime.breaker`; closed →
+  open after ``failure_threshold`` consecutive failures → half-open after
+  ``reset_timeout``, one trial call → closed on its success, open again on its
+  failure). An open circuit raises
   :class:`~mcpgen.ConnectorUnavailable` at once, without any I/O. A
   :class:`~mcpgen.ConnectorError` that is not about reachability (a 404 turned
   into a message, a bad query) proves the service answered: it is not a failure.
@@ -18,6 +19,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import email.utils
 import time
 from collections.abc import Callable
@@ -26,11 +28,9 @@ from types import TracebackType
 
 import httpx
 import tenacity
-from purgatory import AsyncCircuitBreakerFactory
-from purgatory.domain.model import OpenedState
-from purgatory.service._async.circuitbreaker import AsyncCircuitBreaker
 
 from mcpgen.authoring import ConnectorAuthError, ConnectorError, ConnectorUnavailable, RateLimited
+from mcpgen.runtime.breaker import CircuitBreaker, CircuitState, Outcome, Ticket
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _RETRY_STATUS = frozenset({502, 503, 504})
@@ -84,6 +84,12 @@ class CircuitOpen(ConnectorUnavailable):
     """Refused without trying: the circuit is open after repeated failures."""
 
 
+_CALLS: contextvars.ContextVar[tuple[tuple[int, Ticket], ...]] = contextvars.ContextVar(
+    "mcpgen_guarded_calls", default=()
+)
+"""The tickets of the guarded calls the current task is inside, innermost last (guards may nest)."""
+
+
 class ServiceGuard:
     """Rate limit plus circuit breaker around one service call (``async with guard: ...``)."""
 
@@ -94,69 +100,64 @@ class ServiceGuard:
         limiter: RateLimiter | None = None,
         failure_threshold: int = 5,
         reset_timeout: float = 30.0,
-        breakers: AsyncCircuitBreakerFactory | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
         self.limiter = limiter
-        self.failure_threshold = failure_threshold
-        self.reset_timeout = reset_timeout
-        self._factory = breakers or AsyncCircuitBreakerFactory()
-        self._breaker: AsyncCircuitBreaker | None = None
+        self.breaker = CircuitBreaker(failure_threshold, reset_timeout, clock=clock)
         self._listeners: list[BreakerListener] = []
+
+    @property
+    def failure_threshold(self) -> int:
+        return self.breaker.failure_threshold
+
+    @property
+    def reset_timeout(self) -> float:
+        return self.breaker.reset_timeout
 
     def listen(self, listener: BreakerListener) -> None:
         self._listeners.append(listener)
 
-    async def _get(self) -> AsyncCircuitBreaker:
-        if self._breaker is None:
-            self._breaker = await self._factory.get_breaker(
-                self.name, threshold=self.failure_threshold, ttl=self.reset_timeout
-            )
-        return self._breaker
-
     @property
-    def state(self) -> str:
+    def state(self) -> CircuitState:
         """``closed``, ``open`` or ``half-open`` (an open circuit past its timeout is ``half-open``)."""
-        if self._breaker is None:
-            return "closed"
-        context = self._breaker.context
-        if context.state == "opened":
-            opened = context.opened_at or 0.0
-            return "half-open" if time.time() > opened + self.reset_timeout else "open"
-        return "half-open" if context.state == "half-opened" else "closed"
+        return self.breaker.state
 
     def retry_in(self) -> float | None:
         """Seconds until an open circuit lets a trial call through (``None`` unless open)."""
-        if self.state != "open" or self._breaker is None:
-            return None
-        context = self._breaker.context
-        return max(0.0, (context.opened_at or 0.0) + self.reset_timeout - time.time())
+        return self.breaker.retry_in()
 
     async def __aenter__(self) -> ServiceGuard:
         if self.limiter is not None:
             await self.limiter.acquire()
-        breaker = await self._get()
-        try:
-            await breaker.__aenter__()
-        except OpenedState:
-            wait = self.retry_in() or 0.0
+        ticket = self.breaker.acquire()
+        if ticket is None:
+            wait = self.breaker.retry_in()
+            when = f"next try in {wait:.0f}s" if wait is not None else "a trial call is under way"
             raise CircuitOpen(
                 f"connector '{self.name}' is cut off after {self.failure_threshold} failures in a row "
-                f"(circuit open); next try in {wait:.0f}s",
+                f"(circuit open); {when}",
                 connector=self.name,
-            ) from None
+            )
+        _CALLS.set((*_CALLS.get(), (id(self), ticket)))
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool | None:
+        calls = _CALLS.get()
+        index = max(i for i, (guard, _) in enumerate(calls) if guard == id(self))
+        ticket = calls[index][1]
+        _CALLS.set(calls[:index] + calls[index + 1 :])
         failed = exc is not None and is_failure(exc)
-        breaker = await self._get()
         if failed:
-            await breaker.__aexit__(exc_type, exc, tb)
+            outcome = Outcome.FAILURE
+        elif isinstance(exc, asyncio.CancelledError):
+            outcome = Outcome.UNKNOWN
         else:
-            await breaker.__aexit__(None, None, None)
-        state = self.state
+            outcome = Outcome.SUCCESS
+        self.breaker.record(ticket, outcome)
+        state = self.breaker.state
         for listener in self._listeners:
             listener(state, exc if failed else None)
         return None

@@ -1,9 +1,9 @@
 """Run the server: Streamable HTTP under uvicorn, or stdio.
 
 ``serve_http`` runs uvicorn (uvloop + httptools when available, access log
-off unless ``settings.access_log``, logs to stderr). On SIGTERM/SIGINT it
+off unless ``settings.logging.access_log``, logs to stderr). On SIGTERM/SIGINT it
 marks the server not ready, stops accepting connections, lets in-flight
-calls finish within ``settings.graceful_shutdown_timeout`` (then cancels
+calls finish within ``settings.http.graceful_shutdown_timeout`` (then cancels
 them), runs the app's shutdown and returns normally, so the process exits 0.
 
 ``serve_stdio`` serves the same registry over stdin/stdout; stdout carries
@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import socket
+from collections.abc import Sequence
 from types import FrameType
 
 import anyio
@@ -28,11 +29,14 @@ from mcpgen.manifest import Manifest
 from mcpgen.runtime.app import create_app, runtime_state
 from mcpgen.runtime.credentials import check_credentials, credential_values, install_redaction
 from mcpgen.runtime.logs import configure_logging
-from mcpgen.runtime.protocol import build_server
+from mcpgen.runtime.middleware import configured
+from mcpgen.runtime.pipeline import Middleware, Pipeline
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
 from mcpgen.runtime.state import RuntimeState
-from mcpgen.runtime.transport import McpEndpoint, hold_sse_streams_on_shutdown, release_sse_streams, run_stdio
+from mcpgen.runtime.transport.http import McpEndpoint, hold_sse_streams_on_shutdown, release_sse_streams
+from mcpgen.runtime.transport.sdk import build_server
+from mcpgen.runtime.transport.stdio import run_stdio
 
 logger = logging.getLogger("mcpgen.runtime")
 
@@ -78,24 +82,23 @@ class _Server(uvicorn.Server):
 def uvicorn_config(app: Starlette, settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
         app,
-        host=settings.host,
-        port=settings.port,
+        host=settings.http.host,
+        port=settings.http.port,
         loop="uvloop" if _have("uvloop") else "asyncio",
         http="httptools" if _have("httptools") else "h11",
         ws="none",
         lifespan="on",
-        access_log=settings.access_log,
+        access_log=settings.logging.access_log,
         log_config=None,
         server_header=False,
-        timeout_graceful_shutdown=math.ceil(settings.graceful_shutdown_timeout),
+        timeout_graceful_shutdown=math.ceil(settings.http.graceful_shutdown_timeout),
     )
 
 
 def _configure_logging(settings: Settings, *, stdio: bool = False) -> None:
-    destination = "stderr" if stdio and settings.log_destination == "stdout" else settings.log_destination
-    configure_logging(
-        settings.log_level, format=settings.log_format, destination=destination, file=settings.log_file
-    )
+    logs = settings.logging
+    destination = "stderr" if stdio and logs.destination == "stdout" else logs.destination
+    configure_logging(logs.level, format=logs.format, destination=destination, file=logs.file)
 
 
 def _guard_credentials(manifest: Manifest, settings: Settings) -> None:
@@ -105,7 +108,7 @@ def _guard_credentials(manifest: Manifest, settings: Settings) -> None:
 
 
 def serve_http(manifest: Manifest, settings: Settings, *, app: Starlette | None = None) -> None:
-    """Serve ``manifest`` over Streamable HTTP on ``settings.host:settings.port`` until signalled.
+    """Serve ``manifest`` over Streamable HTTP on ``settings.http.host:port`` until signalled.
 
     Pass ``app`` (from :func:`create_app`) to keep a handle on it, e.g. to
     swap registries while serving.
@@ -116,7 +119,9 @@ def serve_http(manifest: Manifest, settings: Settings, *, app: Starlette | None 
     endpoint = app.state.mcp_endpoint
     assert isinstance(endpoint, McpEndpoint)
     server = _Server(uvicorn_config(app, settings), runtime_state(app), endpoint)
-    logger.info("serving %s on http://%s:%d/mcp", manifest.server.name, settings.host, settings.port)
+    logger.info(
+        "serving %s on http://%s:%d/mcp", manifest.server.name, settings.http.host, settings.http.port
+    )
     hold_sse_streams_on_shutdown()
     try:
         server.run()
@@ -126,13 +131,19 @@ def serve_http(manifest: Manifest, settings: Settings, *, app: Starlette | None 
         raise SystemExit(1)  # uvicorn already logged why (e.g. the port is taken)
 
 
-def serve_stdio(manifest: Manifest, settings: Settings, *, registry: Registry | None = None) -> None:
-    """Serve ``manifest`` over stdin/stdout until stdin closes."""
+def serve_stdio(
+    manifest: Manifest,
+    settings: Settings,
+    *,
+    registry: Registry | None = None,
+    middleware: Sequence[Middleware] | None = None,
+) -> None:
+    """Serve ``manifest`` over stdin/stdout until stdin closes (every call through the same pipeline)."""
     # stdout carries the protocol: logs meant for stdout go to stderr instead.
     _configure_logging(settings, stdio=True)
     _guard_credentials(manifest, settings)
     state = RuntimeState(registry if registry is not None else Registry.load(manifest, settings), settings)
-    server = build_server(state)
+    server = build_server(state, Pipeline(state, configured(settings) if middleware is None else middleware))
     state.mark_serving()
     logger.info("serving %s over stdio", manifest.server.name)
 

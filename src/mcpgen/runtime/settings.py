@@ -1,8 +1,23 @@
 """Typed runtime settings: what the generated server needs, passed in, never read from the environment.
 
-Only ``python -m mcpgen.runtime`` (``runtime/__main__.py``) turns command-line
-flags and environment variables into a :class:`Settings`; every other runtime
-object takes one as an argument.
+Only ``python -m mcpgen.runtime`` (``runtime/__main__.py``) and the serve workflow turn config files,
+command-line flags and environment variables into a :class:`Settings`; every other runtime object
+takes one as an argument.
+
+A :class:`Settings` is nested by concern, mirroring the config sections::
+
+    Settings(root,
+             http=HttpSettings(host, port, protocol_mode, ...),           # server.*: how it listens
+             security=SecuritySettings(allowed_hosts, allowed_origins,     # server.allowed_*
+                                       cors=CorsSettings(...)),            # server.cors.*
+             execution=ExecutionSettings(default_timeout, ...),            # how tools run
+             logging=LogSettings(level, format, destination, ...),         # logging.*
+             services, database, secret_values)                            # services.*, database.*
+
+Each part is a frozen dataclass that validates itself. :meth:`Settings.of` and
+:meth:`Settings.with_options` take the same values by one flat keyword each
+(``Settings.of(root, port=0, log_level="debug", cors_allow_origins=[...])``), see
+:class:`SettingsOptions`.
 """
 
 from __future__ import annotations
@@ -10,9 +25,9 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, Unpack
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, SecretStr
@@ -23,9 +38,14 @@ from mcpgen.config.models import ServiceConfig, ToolConfig
 from mcpgen.errors import ConfigError
 from mcpgen.manifest import Manifest
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 LogLevelName = Literal["debug", "info", "warning", "error", "critical"]
+ProtocolMode = Literal["auto", "stateless", "stateful"]
 MIB = 1024 * 1024
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
+logger = logging.getLogger("mcpgen.runtime")
 
 
 def is_loopback(host: str) -> bool:
@@ -39,20 +59,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-ProtocolMode = Literal["auto", "stateless", "stateful"]
+def _freeze(obj: object, *names: str) -> None:
+    """Lists are accepted for convenience and frozen into tuples."""
+    for name in names:
+        object.__setattr__(obj, name, tuple(getattr(obj, name)))
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
-    """How the runtime serves one manifest.
+class HttpSettings:
+    """``server.*``: how the HTTP transport listens, answers and shuts down."""
 
-    ``root`` is the workspace directory that manifest entrypoint paths are
-    relative to. ``allowed_hosts``/``allowed_origins`` feed Host/Origin
-    (DNS-rebinding) validation; see :func:`mcpgen.runtime.app.transport_security`
-    for how they combine with ``host``.
-    """
-
-    root: Path
     host: str = "127.0.0.1"
     port: int = 8080
     protocol_mode: ProtocolMode = "auto"
@@ -60,31 +76,161 @@ class Settings:
     ``stateless``: never a session; ``stateful``: every 2025-era request goes through its session."""
     json_response: bool = False
     """Answer every request with plain JSON, even one that would stream notifications (they are dropped)."""
+    fast_path: bool = True
+    """Answer plain stateless requests without the SDK's transport (:mod:`mcpgen.runtime.transport.fastpath`)."""
     session_idle_timeout: float = 1800.0
+    max_request_size: int = 4 * MIB
+    graceful_shutdown_timeout: float = 10.0
     request_state_key: str | None = field(default=None, repr=False, compare=False)
     """Key sealing the 2026-07-28 ``requestState`` (shared by replicas); ``None``: a per-process random key."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"port must be between 0 and 65535, got {self.port}", key="port")
+        if self.protocol_mode not in ("auto", "stateless", "stateful"):
+            raise ConfigError(f"unknown protocol mode {self.protocol_mode!r}", key="protocol_mode")
+        if self.max_request_size <= 0:
+            raise ConfigError("max_request_size must be a positive number of bytes", key="max_request_size")
+        if self.graceful_shutdown_timeout < 0:
+            raise ConfigError("graceful_shutdown_timeout must be >= 0", key="graceful_shutdown_timeout")
+        if self.request_state_key is not None and len(self.request_state_key.encode()) < 32:
+            raise ConfigError(
+                "server.request_state_key must be at least 32 bytes of secret randomness "
+                '(python -c "import secrets; print(secrets.token_hex(32))")',
+                key="server.request_state_key",
+            )
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.host)
+
+
+@dataclass(frozen=True, slots=True)
+class CorsSettings:
+    """``server.cors.*``: which browser origins may call the server (empty ``allow_origins``: CORS off)."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ("GET", "POST", "DELETE", "OPTIONS")
+    allow_headers: tuple[str, ...] = ("*",)
+    expose_headers: tuple[str, ...] = ("Mcp-Session-Id",)
+    allow_credentials: bool = False
+    max_age: int = 600
+
+    def __post_init__(self) -> None:
+        _freeze(self, "allow_origins", "allow_methods", "allow_headers", "expose_headers")
+
+
+@dataclass(frozen=True, slots=True)
+class SecuritySettings:
+    """Host/Origin (DNS-rebinding) validation and CORS.
+
+    See :func:`mcpgen.runtime.transport.security.transport_security` for how the allow lists
+    combine with :attr:`HttpSettings.host`.
+    """
+
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
+    cors: CorsSettings = field(default_factory=CorsSettings)
+
+    def __post_init__(self) -> None:
+        _freeze(self, "allowed_hosts", "allowed_origins")
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionSettings:
+    """How tools run: timeouts, the thread pool, the Node workers, per-tool config, module names."""
+
     default_timeout: float = 30.0
-    max_request_size: int = 4 * MIB
+    """Seconds a call may take when its tool sets no timeout (``server.request_timeout``)."""
     thread_pool_size: int = 32
     node_workers: int = 2
     """Node worker processes for TS/JS tools (started on the first call of such a tool)."""
     tool_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False)
     """Per-tool ``tools.<name>.config`` sections (a seed TS/JS handler's ``config`` argument)."""
-    graceful_shutdown_timeout: float = 10.0
-    allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
-    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
-    log_level: LogLevelName = "info"
-    log_format: Literal["text", "json"] = "text"
-    log_destination: Literal["stderr", "stdout", "file"] = "stderr"
-    log_file: Path | None = None
-    access_log: bool = False
-    cors_allow_origins: tuple[str, ...] = field(default_factory=tuple)
-    cors_allow_methods: tuple[str, ...] = ("GET", "POST", "DELETE", "OPTIONS")
-    cors_allow_headers: tuple[str, ...] = ("*",)
-    cors_expose_headers: tuple[str, ...] = ("Mcp-Session-Id",)
-    cors_allow_credentials: bool = False
-    cors_max_age: int = 600
     module_namespace: str = "mcpgen_workspace"
+    """Package name workspace modules are imported under (a reload uses a fresh one)."""
+
+    def __post_init__(self) -> None:
+        if not self.default_timeout > 0:
+            raise ConfigError("default_timeout must be a positive number of seconds", key="default_timeout")
+        if self.node_workers < 1:
+            raise ConfigError("node_workers must be at least 1", key="node_workers")
+        if self.thread_pool_size < 1:
+            raise ConfigError("thread_pool_size must be at least 1", key="thread_pool_size")
+        if not self.module_namespace.isidentifier():
+            raise ConfigError("module_namespace must be a Python identifier", key="module_namespace")
+
+
+@dataclass(frozen=True, slots=True)
+class LogSettings:
+    """``logging.*``: level, format and where the server's log lines go."""
+
+    level: LogLevelName = "info"
+    format: Literal["text", "json"] = "text"
+    destination: Literal["stderr", "stdout", "file"] = "stderr"
+    file: Path | None = None
+    access_log: bool = False
+
+    def __post_init__(self) -> None:
+        if self.destination == "file" and self.file is None:
+            raise ConfigError("logging.destination is file but logging.file is not set", key="logging.file")
+        if self.level not in ("debug", "info", "warning", "error", "critical"):
+            raise ConfigError(f"unknown log level {self.level!r}", key="log_level")
+
+
+class SettingsOptions(TypedDict, total=False):
+    """Every field of a :class:`Settings` as one flat keyword (:meth:`Settings.of`, :meth:`Settings.with_options`).
+
+    ``cors_<name>`` is ``security.cors.<name>``, ``log_<name>`` is ``logging.<name>``; any other
+    keyword is the field of that name in ``http``, ``security``, ``execution``, ``logging`` or the
+    :class:`Settings` itself.
+    """
+
+    host: str
+    port: int
+    protocol_mode: ProtocolMode
+    json_response: bool
+    fast_path: bool
+    session_idle_timeout: float
+    max_request_size: int
+    graceful_shutdown_timeout: float
+    request_state_key: str | None
+    allowed_hosts: tuple[str, ...] | list[str]
+    allowed_origins: tuple[str, ...] | list[str]
+    cors_allow_origins: tuple[str, ...] | list[str]
+    cors_allow_methods: tuple[str, ...] | list[str]
+    cors_allow_headers: tuple[str, ...] | list[str]
+    cors_expose_headers: tuple[str, ...] | list[str]
+    cors_allow_credentials: bool
+    cors_max_age: int
+    default_timeout: float
+    thread_pool_size: int
+    node_workers: int
+    tool_settings: Mapping[str, Mapping[str, Any]]
+    module_namespace: str
+    log_level: LogLevelName
+    log_format: Literal["text", "json"]
+    log_destination: Literal["stderr", "stdout", "file"]
+    log_file: Path | None
+    access_log: bool
+    services: Mapping[str, ServiceConfig]
+    database: DatabaseSettings
+    secret_values: tuple[str, ...] | list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How the runtime serves one manifest.
+
+    ``root`` is the workspace directory that manifest entrypoint paths are relative to; the
+    other parts are described in the module docstring.
+    """
+
+    root: Path
+    http: HttpSettings = field(default_factory=HttpSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    execution: ExecutionSettings = field(default_factory=ExecutionSettings)
+    logging: LogSettings = field(default_factory=LogSettings)
     services: Mapping[str, ServiceConfig] = field(default_factory=dict, compare=False)
     """``services.<name>``: each connector's endpoint, timeouts, retry and breaker settings."""
     database: DatabaseSettings = field(default_factory=DatabaseSettings, repr=False, compare=False)
@@ -93,49 +239,80 @@ class Settings:
     """Secret values from the config (service API keys, database password, credentials): redacted from logs."""
 
     def __post_init__(self) -> None:
-        # Lists are accepted for convenience and frozen into tuples.
         object.__setattr__(self, "root", Path(self.root))
-        object.__setattr__(self, "allowed_hosts", tuple(self.allowed_hosts))
-        object.__setattr__(self, "allowed_origins", tuple(self.allowed_origins))
-        for name in ("cors_allow_origins", "cors_allow_methods", "cors_allow_headers", "cors_expose_headers"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
-        if self.log_destination == "file" and self.log_file is None:
-            raise ConfigError("logging.destination is file but logging.file is not set", key="logging.file")
-        if not 0 <= self.port <= 65535:
-            raise ConfigError(f"port must be between 0 and 65535, got {self.port}", key="port")
-        if not self.default_timeout > 0:
-            raise ConfigError("default_timeout must be a positive number of seconds", key="default_timeout")
-        if self.max_request_size <= 0:
-            raise ConfigError("max_request_size must be a positive number of bytes", key="max_request_size")
-        if self.node_workers < 1:
-            raise ConfigError("node_workers must be at least 1", key="node_workers")
-        if self.thread_pool_size < 1:
-            raise ConfigError("thread_pool_size must be at least 1", key="thread_pool_size")
-        if self.graceful_shutdown_timeout < 0:
-            raise ConfigError("graceful_shutdown_timeout must be >= 0", key="graceful_shutdown_timeout")
-        if self.log_level not in ("debug", "info", "warning", "error", "critical"):
-            raise ConfigError(f"unknown log level {self.log_level!r}", key="log_level")
-        if self.protocol_mode not in ("auto", "stateless", "stateful"):
-            raise ConfigError(f"unknown protocol mode {self.protocol_mode!r}", key="protocol_mode")
-        if self.request_state_key is not None and len(self.request_state_key.encode()) < 32:
-            raise ConfigError(
-                "server.request_state_key must be at least 32 bytes of secret randomness "
-                '(python -c "import secrets; print(secrets.token_hex(32))")',
-                key="server.request_state_key",
-            )
-        if not self.module_namespace.isidentifier():
-            raise ConfigError("module_namespace must be a Python identifier", key="module_namespace")
+        _freeze(self, "secret_values")
+
+    @classmethod
+    def of(cls, root: Path | str, **options: Unpack[SettingsOptions]) -> Settings:
+        """Settings for ``root`` with ``options`` by flat name, defaults elsewhere.
+
+        ``Settings.of(root, port=0, log_level="debug")`` is
+        ``Settings(root, http=HttpSettings(port=0), logging=LogSettings(level="debug"))``.
+        """
+        return cls(root=Path(root)).with_options(**options)
+
+    def with_options(self, **options: Unpack[SettingsOptions]) -> Settings:
+        """A copy with ``options`` (flat names, see :class:`SettingsOptions`) replaced; each part re-validated."""
+        changes: dict[tuple[str, ...], object] = {}
+        for name, value in options.items():
+            path = OPTION_PATHS.get(name)
+            if path is None:
+                raise TypeError(f"Settings.with_options() got an unexpected keyword argument {name!r}")
+            changes[path] = value
+        return _replaced(self, changes)
 
     @property
     def loopback(self) -> bool:
-        return is_loopback(self.host)
+        """True when the server only listens on this machine (:attr:`HttpSettings.loopback`)."""
+        return self.http.loopback
+
+
+_Part = TypeVar("_Part", bound="DataclassInstance")
+_SECTIONS: dict[str, type[DataclassInstance]] = {
+    "http": HttpSettings,
+    "security": SecuritySettings,
+    "execution": ExecutionSettings,
+    "logging": LogSettings,
+}
+_PREFIXES = {"cors_": ("security", "cors"), "log_": ("logging",)}
+
+
+def _option_path(name: str) -> tuple[str, ...]:
+    """Where the flat option ``name`` lives, as attribute names from a :class:`Settings`."""
+    for prefix, section in _PREFIXES.items():
+        if name.startswith(prefix):
+            return (*section, name.removeprefix(prefix))
+    for section_name, section_type in _SECTIONS.items():
+        if name in {f.name for f in fields(section_type)}:
+            return (section_name, name)
+    return (name,)
+
+
+OPTION_PATHS: dict[str, tuple[str, ...]] = {
+    name: _option_path(name) for name in SettingsOptions.__annotations__
+}
+"""Each :class:`SettingsOptions` keyword and the attribute path it sets, e.g. ``("security", "cors", "max_age")``."""
+
+
+def _replaced(part: _Part, changes: Mapping[tuple[str, ...], object]) -> _Part:
+    """``part`` with each ``path: value`` of ``changes`` set, nested parts rebuilt (and re-validated)."""
+    direct: dict[str, object] = {}
+    nested: dict[str, dict[tuple[str, ...], object]] = {}
+    for (name, *rest), value in changes.items():
+        if rest:
+            nested.setdefault(name, {})[tuple(rest)] = value
+        else:
+            direct[name] = value
+    for name, inner in nested.items():
+        direct[name] = _replaced(getattr(part, name), inner)
+    return replace(part, **direct) if direct else part
 
 
 def settings_from_config(config: Config, root: Path) -> Settings:
     """The runtime settings a loaded :class:`~mcpgen.config.Config` describes, for workspace ``root``."""
     server, logs, cors = config.server, config.logging, config.server.cors
     if server.workers > 1:
-        logging.getLogger("mcpgen.runtime").warning(
+        logger.warning(
             "server.workers=%d is not supported yet: serving with one process (run replicas instead)",
             server.workers,
         )
@@ -144,33 +321,37 @@ def settings_from_config(config: Config, root: Path) -> Settings:
         log_file = root / log_file
     return Settings(
         root=root,
-        host=server.host,
-        port=server.port,
-        protocol_mode=server.protocol_mode,
-        session_idle_timeout=server.session_idle_timeout,
-        request_state_key=(
-            server.request_state_key.get_secret_value() if server.request_state_key is not None else None
+        http=HttpSettings(
+            host=server.host,
+            port=server.port,
+            protocol_mode=server.protocol_mode,
+            json_response=server.json_response,
+            fast_path=server.fast_path,
+            session_idle_timeout=server.session_idle_timeout,
+            max_request_size=int(server.max_request_size),
+            graceful_shutdown_timeout=server.graceful_shutdown_timeout,
+            request_state_key=(
+                server.request_state_key.get_secret_value() if server.request_state_key is not None else None
+            ),
         ),
-        json_response=server.json_response,
-        default_timeout=float(server.request_timeout),
-        max_request_size=int(server.max_request_size),
-        thread_pool_size=server.thread_pool_size,
-        node_workers=server.node_workers,
-        tool_settings={name: dict(t.config) for name, t in config.tools.items() if t.config},
-        graceful_shutdown_timeout=server.graceful_shutdown_timeout,
-        allowed_hosts=tuple(server.allowed_hosts),
-        allowed_origins=tuple(server.allowed_origins),
-        log_level=logs.level,
-        log_format=logs.format,
-        log_destination=logs.destination,
-        log_file=log_file,
-        access_log=logs.access_log,
-        cors_allow_origins=tuple(cors.allow_origins),
-        cors_allow_methods=tuple(cors.allow_methods),
-        cors_allow_headers=tuple(cors.allow_headers),
-        cors_expose_headers=tuple(cors.expose_headers),
-        cors_allow_credentials=cors.allow_credentials,
-        cors_max_age=cors.max_age,
+        security=SecuritySettings(
+            allowed_hosts=tuple(server.allowed_hosts),
+            allowed_origins=tuple(server.allowed_origins),
+            cors=CorsSettings(**cors.model_dump()),  # the same names, lists frozen into tuples
+        ),
+        execution=ExecutionSettings(
+            default_timeout=float(server.request_timeout),
+            thread_pool_size=server.thread_pool_size,
+            node_workers=server.node_workers,
+            tool_settings={name: dict(t.config) for name, t in config.tools.items() if t.config},
+        ),
+        logging=LogSettings(
+            level=logs.level,
+            format=logs.format,
+            destination=logs.destination,
+            file=log_file,
+            access_log=logs.access_log,
+        ),
         services=dict(config.services),
         database=DatabaseSettings(
             url=config.database.url.get_secret_value() if config.database.url is not None else None,

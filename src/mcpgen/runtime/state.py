@@ -1,4 +1,4 @@
-"""What a running server holds: the current registry (swappable), the executor, readiness.
+"""What a running server holds: the current registry (swappable), the thread pool, readiness.
 
 Reload is *build new, then swap*::
 
@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 
 from mcpgen.runtime.connectors import ConnectorHub, fingerprint
-from mcpgen.runtime.executor import Executor, PythonExecutor
+from mcpgen.runtime.executors import ThreadPool
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
 
@@ -33,10 +33,11 @@ ChangeListener = Callable[[Registry, Registry], None]
 class RuntimeState:
     """The swappable registry plus the process-wide pieces the protocol handlers need."""
 
-    def __init__(self, registry: Registry, settings: Settings, executor: Executor | None = None) -> None:
+    def __init__(self, registry: Registry, settings: Settings, threads: ThreadPool | None = None) -> None:
         self._registry = registry
         self.settings = settings
-        self.executor: Executor = executor or PythonExecutor(settings.thread_pool_size)
+        self.threads = threads or ThreadPool(settings.execution.thread_pool_size)
+        """The bounded pool sync Python tools run in."""
         self.started_at = time.monotonic()
         self._listeners: list[ChangeListener] = []
         self._lock = threading.Lock()
@@ -51,7 +52,7 @@ class RuntimeState:
         return ConnectorHub(
             list(registry.connectors.values()),
             s.services,
-            default_timeout=s.default_timeout,
+            default_timeout=s.execution.default_timeout,
             database=s.database,
         )
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from mcpgen.authoring.credentials import CREDENTIAL_NAME
 from mcpgen.discovery import Diagnostic
 from mcpgen.discovery.diagnostics import error, warning
-from mcpgen.manifest import ConnectorEntry, Credential, CredentialRef, ToolEntry
+from mcpgen.manifest import ConnectorEntry, CredentialRef, CredentialRequirement, ToolEntry
 
 GENERIC_KIND = "secret"
 
@@ -46,7 +46,7 @@ def _declarations(
     return groups
 
 
-def _merge_one(name: str, group: Sequence[_Declaration]) -> tuple[Credential, list[Diagnostic]]:
+def _merge_one(name: str, group: Sequence[_Declaration]) -> tuple[CredentialRequirement, list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     specific: dict[str, _Declaration] = {}
     for d in group:
@@ -97,7 +97,7 @@ def _merge_one(name: str, group: Sequence[_Declaration]) -> tuple[Credential, li
         )
         for attribute in ("pattern", "choices", "when")
     }
-    credential = Credential(
+    credential = CredentialRequirement(
         name=name,
         kind=kinds[0].ref.kind if kinds else GENERIC_KIND,
         required=any(d.ref.required for d in group),
@@ -105,16 +105,16 @@ def _merge_one(name: str, group: Sequence[_Declaration]) -> tuple[Credential, li
         pattern=first_of["pattern"],
         choices=first_of["choices"],
         when=first_of["when"],
-        declared_by=sorted({d.path for d in group}),
+        declared_by=tuple(sorted({d.path for d in group})),
     )
     return credential, diagnostics
 
 
 def merge_credentials(
     tools: Iterable[ToolEntry], connectors: Iterable[ConnectorEntry] = ()
-) -> tuple[list[Credential], list[Diagnostic]]:
-    """One :class:`~mcpgen.manifest.Credential` per name (sorted), and the conflicts found."""
-    credentials: list[Credential] = []
+) -> tuple[list[CredentialRequirement], list[Diagnostic]]:
+    """One :class:`~mcpgen.manifest.CredentialRequirement` per name (sorted), and the conflicts found."""
+    credentials: list[CredentialRequirement] = []
     diagnostics: list[Diagnostic] = []
     for name, group in sorted(_declarations(tools, connectors).items()):
         credential, problems = _merge_one(name, group)

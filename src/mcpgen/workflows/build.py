@@ -3,9 +3,17 @@
 Each step reports its name and elapsed time to a :class:`Progress` and to
 ``.mcpgen/build.log`` (timestamped, with the full Docker output). A failure
 names its step, keeps the engine's output and a hint, tags nothing and
-removes the half-written context. Checkpoints (:mod:`mcpgen.build.checkpoint`)
-let ``--resume`` skip finished steps; an unchanged workspace whose image still
-exists is not rebuilt at all.
+removes the half-written context.
+
+The steps are data: :data:`STEPS`, each a :class:`Step` (its name and the
+function that does it, taking and filling in one :class:`BuildState`). To add a step,
+write its function and put it in the list. After each step its name is
+recorded in the checkpoint (:mod:`mcpgen.build.checkpoint`); ``--resume`` with
+unchanged inputs takes, instead of running them again, the results of the
+finished steps that have a ``restore`` (discovery: the manifest on disk), up to
+the first step the checkpoint does not name. A checkpoint naming a step no
+build has (another mcpgen version) is ignored, with a warning. An unchanged
+workspace whose image still exists is not rebuilt at all.
 
 Python version of the base image (what the offline wheelhouse is fetched
 for), in this order: ``build.python_version`` in ``mcpgen.yaml``; a probe
@@ -19,38 +27,43 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, TextIO
-
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from typing import Any, Protocol, TextIO, TypeVar
 
 from mcpgen import manifest as manifest_io
 from mcpgen.build.checkpoint import Checkpoint, inputs_hash, load_checkpoint, save_checkpoint
 from mcpgen.build.context import config_files, context_hash, render_context, source_files, tar_context
 from mcpgen.build.docker_engine import DockerEngine, ImageBuilder
-from mcpgen.build.plan import BuildOptions, BuildPlan, PythonTarget, make_plan, python_from_tag
+from mcpgen.build.plan import (
+    DEFAULT_BASE_IMAGE,
+    BuildOptions,
+    BuildPlan,
+    PythonTarget,
+    make_plan,
+    python_from_tag,
+)
 from mcpgen.build.wheelhouse import build_self_wheel, cache_dir, download_wheels, runtime_requirements
+from mcpgen.config.project import PROJECT_FILE, BuildSettings
 from mcpgen.errors import (
     DockerError,
     ImageBuildError,
     McpgenError,
     UsageError,
     ValidationFailed,
-    WorkspaceError,
 )
 from mcpgen.manifest import Manifest
 from mcpgen.secrets import SecretStore
-from mcpgen.workflows.generate import generate, write_manifest
-from mcpgen.workflows.project import PROJECT_FILE, STATE_DIR, Project, load_project
+from mcpgen.workflows.generate import Generated, generate, write_manifest
+from mcpgen.workflows.project import STATE_DIR, Project, load_project
 
 DEFAULT_PYTHON = "3.12"
 BUILD_DIR = "build"
 LOG_FILE = "build.log"
+WRITE_MANIFEST = "Writing manifest"
 
 
 class Progress(Protocol):
@@ -70,17 +83,6 @@ class NullProgress:
 
     def line(self, text: str) -> None:
         pass
-
-
-@dataclass(frozen=True)
-class BuildSettings:
-    """``mcpgen.yaml``'s ``build:`` section (every key optional)."""
-
-    base_image: str | None = None
-    registry: str | None = None
-    offline: bool = False
-    python_version: str | None = None
-    tags: tuple[str, ...] = ()
 
 
 @dataclass
@@ -109,36 +111,6 @@ class BuildResult:
             "steps": self.steps,
             "log": self.log,
         }
-
-
-def load_build_settings(root: Path) -> BuildSettings:
-    file = root / PROJECT_FILE
-    if not file.is_file():
-        return BuildSettings()
-    try:
-        data = YAML(typ="safe", pure=True).load(file.read_text(encoding="utf-8")) or {}
-    except (YAMLError, OSError) as exc:
-        raise WorkspaceError(f"{file}: cannot read: {exc}", path=file) from exc
-    section = data.get("build") if isinstance(data, dict) else None
-    if section is None:
-        return BuildSettings()
-    if not isinstance(section, dict):
-        raise WorkspaceError(f"{file}: build must be a mapping", path=file)
-    known = {"base_image", "registry", "offline", "python_version", "tags"}
-    unknown = sorted(set(section) - known)
-    if unknown:
-        raise WorkspaceError(
-            f"{file}: unknown build key(s) {', '.join(unknown)}; expected {', '.join(sorted(known))}",
-            path=file,
-        )
-    tags = section.get("tags") or []
-    return BuildSettings(
-        base_image=section.get("base_image"),
-        registry=section.get("registry"),
-        offline=bool(section.get("offline", False)),
-        python_version=str(section["python_version"]) if section.get("python_version") else None,
-        tags=tuple(str(t) for t in tags),
-    )
 
 
 def merge_options(options: BuildOptions, settings: BuildSettings) -> BuildOptions:
@@ -173,7 +145,7 @@ class BuildLog:
             self._fh.close()
 
 
-class _Steps:
+class _StepReporter:
     def __init__(self, names: list[str], progress: Progress, log: BuildLog) -> None:
         self.names = names
         self.progress = progress
@@ -260,8 +232,8 @@ def _plan(
         now=now,
         revision=revision,
         source_url=url,
-        description=project.description,
-        has_project_file=(project.root / PROJECT_FILE).is_file(),
+        description=project.file.description,
+        has_project_file=project.has_project_file,
     )
     return Planned(project, manifest, plan, sources, config)
 
@@ -271,9 +243,9 @@ def dry_run(root: Path, options: BuildOptions, *, now: datetime | None = None) -
     gen = generate(root)
     if not gen.report.ok or gen.manifest is None:
         raise ValidationFailed(f"{len(gen.report.errors)} error(s) in {root}", report=gen.report)
-    settings = load_build_settings(gen.project.root)
+    settings = gen.project.file.build
     merged = merge_options(options, settings)
-    python = choose_python(merged.base_image or "python:3.12-slim", settings, None)
+    python = choose_python(merged.base_image or DEFAULT_BASE_IMAGE, settings, None)
     return _plan(gen.project, gen.manifest, merged, python, now or datetime.now(UTC)).plan
 
 
@@ -309,6 +281,192 @@ def check_platforms(platforms: tuple[str, ...], has_buildx: Callable[[], bool]) 
     )
 
 
+@dataclass(frozen=True)
+class Step:
+    """One step of ``mcpgen build``: its name (shown, logged, recorded in the checkpoint) and what it does.
+
+    ``run`` returns the note shown after the step (e.g. ``3 tool(s)``). ``restore``, for a step whose
+    result survives on disk, takes that result instead of running again on ``--resume`` and returns
+    its note, or ``None`` when there is nothing to take (the step then runs).
+    """
+
+    name: str
+    run: Callable[[BuildState], str]
+    restore: Callable[[BuildState], str | None] | None = None
+
+
+@dataclass
+class BuildState:
+    """One build's inputs and what its steps have produced so far."""
+
+    project: Project
+    options: BuildOptions
+    engine: ImageBuilder
+    environ: Mapping[str, str]
+    now: Callable[[], datetime]
+    steps: _StepReporter
+    previous: Checkpoint
+    checkpoint: Checkpoint
+    generated: Generated | None = None
+    manifest: Manifest | None = None
+    plan: BuildPlan | None = None
+    deps: Path | None = None
+    self_wheel: Path | None = None
+    image_id: str = ""
+    cached: bool = False
+    rendered: bool = False
+    tagged: list[tuple[str, str | None]] = field(default_factory=list)
+    """(ref, the image it named before) for each tag this build moved: put back if the build fails."""
+    pushed: list[str] = field(default_factory=list)
+
+    @property
+    def build_dir(self) -> Path:
+        return self.project.state_dir / BUILD_DIR
+
+
+_T = TypeVar("_T")
+
+
+def _need(value: _T | None, what: str, step: str) -> _T:
+    """A result of an earlier step; a step list in the wrong order fails here, by name."""
+    if value is None:
+        raise ImageBuildError(f"{step} needs {what}, which no earlier step produced", step=step)
+    return value
+
+
+def _check_engine(b: BuildState) -> str:
+    return f"engine {b.engine.ping()}"
+
+
+def _discover(b: BuildState) -> str:
+    gen = generate(b.project.root)
+    if not gen.report.ok or gen.manifest is None:
+        raise ValidationFailed(
+            f"{len(gen.report.errors)} error(s) in {b.project.root}; run `mcpgen validate` for details",
+            report=gen.report,
+        )
+    b.generated, b.manifest = gen, gen.manifest
+    return f"{len(gen.manifest.tools)} tool(s)"
+
+
+def _restore_manifest(b: BuildState) -> str | None:
+    """The manifest the last build wrote, if it got that far with the same inputs."""
+    if WRITE_MANIFEST not in b.previous.completed or not b.project.manifest_path.is_file():
+        return None
+    b.manifest = manifest_io.load(b.project.manifest_path)
+    return "resumed from checkpoint"
+
+
+def _write_manifest(b: BuildState) -> str:
+    write_manifest(_need(b.generated, "the discovered workspace", WRITE_MANIFEST))
+    return ""
+
+
+def _manifest_written(b: BuildState) -> str:
+    return "resumed"
+
+
+def _planning(b: BuildState) -> str:
+    manifest = _need(b.manifest, "the manifest", "Planning")
+    python = choose_python(b.options.base_image or DEFAULT_BASE_IMAGE, b.project.file.build, b.engine)
+    b.plan = _plan(b.project, manifest, b.options, python, b.now()).plan
+    for warning in b.plan.warnings:
+        b.steps.output(f"warning: {warning}")
+    return f"base {b.plan.base_image}, Python {python.version} ({python.source})"
+
+
+def _wheelhouse(b: BuildState) -> str:
+    plan = _need(b.plan, "the plan", "Preparing wheelhouse")
+    b.self_wheel = build_self_wheel(b.build_dir / "wheels")
+    if not plan.offline:
+        return "online build: only the mcpgen wheel"
+    b.deps = download_wheels(
+        plan.requirements, plan.python, cache=cache_dir(b.environ), on_line=b.steps.output
+    )
+    return f"{len(list(b.deps.glob('*.whl')))} wheels"
+
+
+def _render(b: BuildState) -> str:
+    plan = _need(b.plan, "the plan", "Rendering build context")
+    b.rendered = True
+    context_dir = b.build_dir / "context"
+    self_wheel = _need(b.self_wheel, "the mcpgen wheel", "Rendering build context")
+    render_context(plan, b.project.root, context_dir, deps_wheels=b.deps, self_wheel=self_wheel)
+    digest = context_hash(context_dir)
+    b.checkpoint.context = digest
+    if b.previous.context == digest:
+        b.checkpoint.image = b.previous.image  # the same context: the image built from it still counts
+    return f"context {digest[:12]}"
+
+
+def _build_image(b: BuildState) -> str:
+    _need(b.checkpoint.context or None, "a rendered build context", "Building image")
+    previous = b.checkpoint.image
+    existing = b.engine.inspect_image(previous) if previous else None
+    if existing is not None and not b.options.no_cache:
+        b.image_id, b.cached = existing.id, True
+        return "up to date"
+    with tar_context(b.build_dir / "context") as stream:
+        platform = b.options.platforms[0] if b.options.platforms else None
+        b.image_id = b.engine.build(
+            stream, no_cache=b.options.no_cache, platform=platform, on_line=b.steps.output
+        )
+    b.checkpoint.image = b.image_id
+    return ""
+
+
+def _tag(b: BuildState) -> str:
+    plan = _need(b.plan, "the plan", "Tagging")
+    image_id = _need(b.image_id or None, "an image", "Tagging")
+    for ref in plan.tags:
+        before = b.engine.inspect_image(ref)
+        b.tagged.append((ref, before.id if before else None))
+        b.engine.tag(image_id, ref)
+    b.checkpoint.tags = plan.tags
+    b.tagged = []  # every tag is in place: a later failure (a push) keeps the good image's tags
+    return ", ".join(plan.tags)
+
+
+def _push(b: BuildState) -> str:
+    plan = _need(b.plan, "the plan", "Pushing")
+    auth = registry_auth(b.project.root, b.environ)
+    for ref in plan.tags:
+        b.engine.push(ref, auth=auth, on_line=b.steps.output)
+        b.pushed.append(ref)
+    return f"{len(b.pushed)} tag(s)"
+
+
+STEPS: tuple[Step, ...] = (
+    Step("Checking the Docker engine", _check_engine),
+    Step("Discovering and validating", _discover, restore=_restore_manifest),
+    Step(WRITE_MANIFEST, _write_manifest, restore=_manifest_written),
+    Step("Planning", _planning),
+    Step("Preparing wheelhouse", _wheelhouse),
+    Step("Rendering build context", _render),
+    Step("Building image", _build_image),
+    Step("Tagging", _tag),
+)
+"""What ``mcpgen build`` does, in order."""
+PUSH = Step("Pushing", _push)
+"""The last step with ``--push``."""
+
+
+def build_steps(options: BuildOptions) -> list[Step]:
+    return [*STEPS, PUSH] if options.push else list(STEPS)
+
+
+def resume_point(steps: Sequence[Step], previous: Checkpoint) -> int:
+    """Index of the first step the checkpoint does not record as finished: steps before it may be restored."""
+    finished = set(previous.completed)
+    return next((i for i, step in enumerate(steps) if step.name not in finished), len(steps))
+
+
+def unknown_steps(previous: Checkpoint) -> list[str]:
+    """Step names in a checkpoint that no build step has (a checkpoint of another mcpgen version)."""
+    known = {step.name for step in (*STEPS, PUSH)}
+    return [name for name in previous.completed if name not in known]
+
+
 def build(
     root: Path,
     options: BuildOptions,
@@ -323,137 +481,61 @@ def build(
     progress = progress or NullProgress()
     engine = engine or DockerEngine()
     project = load_project(root)
-    settings = load_build_settings(project.root)
-    options = merge_options(options, settings)
+    options = merge_options(options, project.file.build)
     check_platforms(options.platforms, engine.has_buildx)
-    names = [
-        "Checking the Docker engine",
-        "Discovering and validating",
-        "Writing manifest",
-        "Planning",
-        "Preparing wheelhouse",
-        "Rendering build context",
-        "Building image",
-        "Tagging",
-    ]
-    if options.push:
-        names.append("Pushing")
+    steps = build_steps(options)
     state = project.state_dir
     log = BuildLog(state / LOG_FILE)
-    steps = _Steps(names, progress, log)
+    runner = _StepReporter([step.name for step in steps], progress, log)
     checkpoint_path = state / BUILD_DIR / "checkpoint.json"
     previous = load_checkpoint(checkpoint_path)
-    context_dir = state / BUILD_DIR / "context"
+    watched = [*source_files(project.root), *config_files(project.root), PROJECT_FILE]
+    inputs = inputs_hash(project.root, watched, options)
+    b = BuildState(project, options, engine, environ, now, runner, previous, Checkpoint(inputs=inputs))
     started = time.monotonic()
-    rendered = False
-    tagged: list[tuple[str, str | None]] = []
-    """(ref, the image it named before) for each tag this build moved: put back if the build fails."""
     log.write(f"mcpgen build {project.root} options={options!r} resume={resume}")
+    if unknown := unknown_steps(previous):
+        runner.output(
+            f"warning: ignoring {checkpoint_path}: it records step(s) this build does not have "
+            f"({', '.join(repr(n) for n in unknown)}), so every step runs"
+        )
+        b.previous = previous = Checkpoint()
+    restorable = resume_point(steps, previous) if resume and previous.inputs == inputs else 0
     try:
-        with steps.step("Checking the Docker engine") as note:
-            note.append(f"engine {engine.ping()}")
-        watched = [*source_files(project.root), *config_files(project.root), PROJECT_FILE]
-        inputs = inputs_hash(project.root, watched, options)
-        resumable = resume and previous.inputs == inputs and project.manifest_path.is_file()
-        with steps.step("Discovering and validating") as note:
-            if resumable:
-                manifest = manifest_io.load(project.manifest_path)
-                note.append("resumed from checkpoint")
-            else:
-                gen = generate(project.root)
-                if not gen.report.ok or gen.manifest is None:
-                    raise ValidationFailed(
-                        f"{len(gen.report.errors)} error(s) in {project.root}; run `mcpgen validate` for details",
-                        report=gen.report,
-                    )
-                manifest = gen.manifest
-                note.append(f"{len(manifest.tools)} tool(s)")
-        with steps.step("Writing manifest") as note:
-            if resumable:
-                note.append("resumed")
-            else:
-                write_manifest(gen)
-        with steps.step("Planning") as note:
-            python = choose_python(options.base_image or "python:3.12-slim", settings, engine)
-            planned = _plan(project, manifest, options, python, now())
-            plan = planned.plan
-            note.append(f"base {plan.base_image}, Python {python.version} ({python.source})")
-            for warning in plan.warnings:
-                steps.output(f"warning: {warning}")
-        with steps.step("Preparing wheelhouse") as note:
-            wheels_dir = state / BUILD_DIR / "wheels"
-            self_wheel = build_self_wheel(wheels_dir)
-            deps = None
-            if plan.offline:
-                deps = download_wheels(
-                    plan.requirements, plan.python, cache=cache_dir(environ), on_line=steps.output
-                )
-                note.append(f"{len(list(deps.glob('*.whl')))} wheels")
-            else:
-                note.append("online build: only the mcpgen wheel")
-        with steps.step("Rendering build context") as note:
-            rendered = True
-            render_context(plan, project.root, context_dir, deps_wheels=deps, self_wheel=self_wheel)
-            digest = context_hash(context_dir)
-            note.append(f"context {digest[:12]}")
-        checkpoint = Checkpoint(inputs=inputs, context=digest, completed=names[:6])
-        cached = False
-        with steps.step("Building image") as note:
-            existing = engine.inspect_image(previous.image) if previous.image else None
-            if previous.context == digest and existing is not None and not options.no_cache:
-                image_id = existing.id
-                cached = True
-                note.append("up to date")
-            else:
-                with tar_context(context_dir) as stream:
-                    platform = options.platforms[0] if options.platforms else None
-                    image_id = engine.build(
-                        stream, no_cache=options.no_cache, platform=platform, on_line=steps.output
-                    )
-            checkpoint.image = image_id
-        with steps.step("Tagging") as note:
-            for ref in plan.tags:
-                before = engine.inspect_image(ref)
-                tagged.append((ref, before.id if before else None))
-                engine.tag(image_id, ref)
-            note.append(", ".join(plan.tags))
-        checkpoint.tags = plan.tags
-        checkpoint.completed = names[:8]
-        save_checkpoint(checkpoint_path, checkpoint)
-        tagged = []  # a failed push keeps the (good) image's tags
-        pushed: list[str] = []
-        if options.push:
-            with steps.step("Pushing") as note:
-                auth = registry_auth(project.root, environ)
-                for ref in plan.tags:
-                    engine.push(ref, auth=auth, on_line=steps.output)
-                    pushed.append(ref)
-                note.append(f"{len(pushed)} tag(s)")
-        info = engine.inspect_image(image_id)
+        for index, step in enumerate(steps):
+            with runner.step(step.name) as note:
+                restored = step.restore(b) if index < restorable and step.restore is not None else None
+                if restored is None and step.restore is not None:
+                    restorable = min(restorable, index)  # ran again: what follows cannot be taken as is
+                note.append(step.run(b) if restored is None else restored)
+            b.checkpoint.completed.append(step.name)
+            save_checkpoint(checkpoint_path, b.checkpoint)
+        plan = _need(b.plan, "the plan", "the summary")
+        info = engine.inspect_image(b.image_id)
         result = BuildResult(
-            image_id=image_id,
+            image_id=b.image_id,
             tags=plan.tags,
             size=info.size if info else 0,
             tools=plan.tools,
             connectors=plan.connectors,
             duration=time.monotonic() - started,
-            cached=cached,
-            pushed=pushed,
-            steps=steps.done,
+            cached=b.cached,
+            pushed=b.pushed,
+            steps=runner.done,
             log=str(log.path),
         )
-        log.write(f"built {image_id} tags={plan.tags} in {result.duration:.1f}s")
+        log.write(f"built {b.image_id} tags={plan.tags} in {result.duration:.1f}s")
         return result
     except (McpgenError, KeyboardInterrupt) as exc:
         if isinstance(exc, KeyboardInterrupt):
             log.write("interrupted (Ctrl+C): nothing tagged")
         elif isinstance(exc, DockerError | ImageBuildError):
             log.write(f"error: {exc.message}")
-        _untag(engine, tagged, log)
-        if rendered:
-            shutil.rmtree(context_dir, ignore_errors=True)
-            shutil.rmtree(state / BUILD_DIR / "wheels", ignore_errors=True)
-            log.write(f"removed the build context {context_dir}")
+        _untag(engine, b.tagged, log)
+        if b.rendered:
+            shutil.rmtree(b.build_dir / "context", ignore_errors=True)
+            shutil.rmtree(b.build_dir / "wheels", ignore_errors=True)
+            log.write(f"removed the build context {b.build_dir / 'context'}")
         raise
     finally:
         log.close()

@@ -40,7 +40,9 @@ def generate(root: Path, *, timeout: float = 10.0) -> Generated:
     report = validate(result)
     manifest = None
     if report.ok:
-        server = ServerInfo(name=project.name, version=project.version, instructions=project.instructions)
+        server = ServerInfo(
+            name=project.file.name, version=project.file.version, instructions=project.file.instructions
+        )
         manifest = build_manifest(result, server, __version__)
     return Generated(project=project, discovery=result, report=report, manifest=manifest)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from mcpgen.workflows.project import _default_name
+from mcpgen.config.project import default_name
 
 _PROJECT = """\
 # mcpgen project file. `mcpgen dev` serves this workspace; `mcpgen manifest` describes it.
@@ -131,7 +131,7 @@ def _tool_files(lang: Lang, name: str) -> dict[Path, str]:
 
 def plan_init(root: Path, lang: Lang = "python") -> dict[Path, str]:
     """Files (relative paths) and their contents for a new workspace at ``root``."""
-    name = _default_name(root)
+    name = default_name(root)
     return {
         Path("mcpgen.yaml"): _PROJECT.format(name=name),
         **_tool_files(lang, name),

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from mcpgen.build.docker_engine import ContainerSpec, DockerEngine, ImageBuilder
 from mcpgen.build.dockerfile import APP as APP_ROOT
+from mcpgen.build.dockerfile import VENV
 from mcpgen.build.plan import BuildOptions
 from mcpgen.errors import DockerError, McpgenError, UsageError
 from mcpgen.workflows.build import BuildResult, Progress, build
@@ -175,8 +176,9 @@ def start(
         mounts = dev_mounts(project.root)
         inner_port = options.port if options.network == "host" else CONTAINER_PORT
         inner_host = options.host if options.network == "host" else "0.0.0.0"
-        entrypoint = ["mcpgen"]
-        command = ["dev", APP_ROOT, "--host", inner_host, "--port", str(inner_port)]
+        # `mcpgen dev` without the cli extra: the image holds the runtime set only
+        entrypoint = [f"{VENV}/bin/python", "-m", "mcpgen.cli.devserver"]
+        command = [APP_ROOT, "--host", inner_host, "--port", str(inner_port)]
     spec = ContainerSpec(
         image=image,
         name=options.name,
@@ -186,7 +188,7 @@ def start(
         mounts=mounts,
         command=command,
         entrypoint=entrypoint,
-        labels={"io.mcpgen.project": project.name},
+        labels={"io.mcpgen.project": project.file.name},
     )
     if before_start is not None:
         before_start()  # e.g. end the build's live progress before the container's logs stream

@@ -12,10 +12,8 @@ import logging
 import os
 import threading
 from collections.abc import MutableMapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-
-import watchfiles
 
 from mcpgen import manifest as manifest_io
 from mcpgen.config import Config, load_config
@@ -35,6 +33,7 @@ from mcpgen.runtime.settings import LogLevelName, apply_tool_overrides, settings
 from mcpgen.workflows.configure import inject_stored_secrets
 from mcpgen.workflows.generate import Generated, generate, write_manifest
 from mcpgen.workflows.project import STATE_DIR, load_project
+from mcpgen.workflows.watch import changes
 
 logger = logging.getLogger("mcpgen.dev")
 
@@ -85,7 +84,7 @@ def configure(
         "json_response": options.json_response,
         "log_level": options.log_level,
     }
-    settings = replace(base, **{k: v for k, v in flags.items() if v is not None})  # type: ignore[arg-type]
+    settings = base.with_options(**{k: v for k, v in flags.items() if v is not None})  # type: ignore[arg-type]
     return Prepared(
         manifest=apply_tool_overrides(manifest, loaded.config.tools),
         settings=settings,
@@ -158,7 +157,7 @@ class Reloader:
                 logger.error("reload failed, keeping the previous tools: %s", diag)
             return False
         self.generation += 1
-        settings = replace(self.settings, module_namespace=f"mcpgen_workspace_r{self.generation}")
+        settings = self.settings.with_options(module_namespace=f"mcpgen_workspace_r{self.generation}")
         try:
             manifest = apply_tool_overrides(gen.manifest, self.config.tools)
             registry = Registry.load(manifest, settings, purge=True)
@@ -180,8 +179,8 @@ def _relevant(path: str) -> bool:
 
 
 def _watch(reloader: Reloader, paths: list[Path], stop: threading.Event) -> None:
-    for changes in watchfiles.watch(*paths, stop_event=stop, debounce=300, step=100, raise_interrupt=False):
-        relevant = [p for _, p in changes if _relevant(p)]
+    for batch in changes(paths, stop):
+        relevant = [p for p in batch if _relevant(p)]
         if relevant:
             logger.warning("change detected: %s", ", ".join(sorted({Path(p).name for p in relevant})))
             reloader.reload()
@@ -201,8 +200,8 @@ def dev(workspace: Path, options: ServeOptions) -> None:
     logger.warning(
         "dev: %d tool(s) on http://%s:%d/mcp, watching %s",
         len(manifest.tools),
-        settings.host,
-        settings.port,
+        settings.http.host,
+        settings.http.port,
         ", ".join(str(p) for p in paths),
     )
     try:

@@ -1,109 +1,34 @@
-"""The SDK transports: Streamable HTTP (session manager + Host/Origin rules) and stdio.
+"""``/mcp``: the Streamable HTTP endpoint -- read, classify, then the fast path or the SDK.
 
-Together with :mod:`mcpgen.runtime.protocol` this is the only place that
-imports the SDK's server side; the app factory and the serve functions use
-what is defined here.
-
-Host/Origin (DNS-rebinding) protection, decided by :func:`transport_security`:
-
-- bound to a loopback address: on, allowing ``127.0.0.1``, ``localhost`` and
-  ``[::1]`` on any port, plus the configured ``allowed_hosts`` /
-  ``allowed_origins``;
-- bound to anything else (a container, ``0.0.0.0``): the Host check is on
-  only when ``allowed_hosts`` is configured -- a container is never locked
-  to loopback; without it :class:`OriginGuard` still answers 403 to a
-  browser ``Origin`` that is neither same-origin nor on ``allowed_origins``.
+Each POST body is read once (413 over the size limit), parsed with orjson
+and classified (:func:`route_of`). A ``plain`` request that
+:func:`~mcpgen.runtime.transport.fastpath.plain_request` accepts is answered
+by the :class:`~mcpgen.runtime.transport.fastpath.FastPath`; everything else
+is replayed into one of the SDK's session managers. Host/Origin rules are in
+:mod:`mcpgen.runtime.transport.security`.
 """
 
 from __future__ import annotations
 
-import sys
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager, redirect_stdout
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Literal
 
 import anyio
 import orjson
 from mcp.server.lowlevel import Server
-from mcp.server.stdio import stdio_server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from sse_starlette.sse import AppStatus
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
-
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-
-
-def _with_ports(names: Sequence[str], scheme: str = "") -> list[str]:
-    return [f"{scheme}{name}{suffix}" for name in names for suffix in ("", ":*")]
-
-
-def transport_security(settings: Settings) -> TransportSecuritySettings | None:
-    """The SDK's Host/Origin settings for ``settings`` (``None``: no Host check)."""
-    if settings.loopback:
-        return TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=[*_with_ports(LOOPBACK_HOSTS), *settings.allowed_hosts],
-            allowed_origins=[
-                *_with_ports(LOOPBACK_HOSTS, "http://"),
-                *_with_ports(LOOPBACK_HOSTS, "https://"),
-                *settings.allowed_origins,
-            ],
-        )
-    if settings.allowed_hosts:
-        return TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=list(settings.allowed_hosts),
-            allowed_origins=list(settings.allowed_origins),
-        )
-    return None
-
-
-def origin_allowed(origin: str, allowed: Sequence[str]) -> bool:
-    """The SDK's matching rule: exact, or ``scheme://host:*`` for any port."""
-    if origin in allowed:
-        return True
-    return any(a.endswith(":*") and origin.startswith(a[:-1]) for a in allowed)
-
-
-def same_origin(origin: str, host: str | None) -> bool:
-    """Whether a browser ``Origin`` names the host the request was sent to (``Host``)."""
-    _, _, rest = origin.partition("://")
-    return bool(host) and rest.rstrip("/").lower() == str(host).lower()
-
-
-class OriginGuard:
-    """403 for a browser request from another site (used when there is no Host allow-list).
-
-    Allowed: no ``Origin`` (not a browser), an ``Origin`` on ``allowed_origins``,
-    or one naming the very host the request went to (same origin). So a
-    container bound to 0.0.0.0 answers any host name it is reached by, but a
-    page on another site cannot drive it through the visitor's browser.
-    """
-
-    def __init__(self, app: ASGIApp, allowed_origins: Sequence[str]) -> None:
-        self.app = app
-        self.allowed = tuple(allowed_origins)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = Headers(scope=scope)
-            origin = headers.get("origin")
-            if (
-                origin
-                and not origin_allowed(origin, self.allowed)
-                and not same_origin(origin, headers.get("host"))
-            ):
-                await PlainTextResponse("Invalid Origin header", status_code=403)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
+from mcpgen.runtime.transport.fastpath import FastPath, Seen, plain_request, transport_ok
+from mcpgen.runtime.transport.security import HostCheck, OriginGuard, transport_security
 
 Route = Literal["plain", "stream", "session"]
 SESSION_METHODS = frozenset(
@@ -208,12 +133,24 @@ class McpEndpoint:
     requests get 503.
     """
 
-    def __init__(self, server: Server[Any], settings: Settings, may_stream: StreamTest | None = None) -> None:
+    def __init__(
+        self,
+        server: Server[Any],
+        settings: Settings,
+        registry: Callable[[], Registry] | None = None,
+        fast: FastPath | None = None,
+    ) -> None:
         self.server = server
         self.settings = settings
         self.security = transport_security(settings)
-        self.mode = settings.protocol_mode
-        self.may_stream: StreamTest = may_stream or (lambda method, params: True)
+        self.hosts = HostCheck(settings)
+        self.mode = settings.http.protocol_mode
+        self.registry = registry
+        """The current registry (read once per request), for classification; ``None``: everything may stream."""
+        self.fast = fast
+        """Answers plain requests without the SDK (``None``: every request goes to the SDK)."""
+        self.served: dict[str, int] = {"fast": 0, "sdk": 0}
+        """POST requests answered by each path since start (logged at shutdown, read by the bench)."""
         self.in_flight = 0
         """POST requests being answered right now (what a graceful shutdown waits for)."""
         self._idle: anyio.Event | None = None
@@ -237,19 +174,19 @@ class McpEndpoint:
             json_response=json_response,
             stateless=stateless,
             security_settings=self.security,
-            max_request_body_size=settings.max_request_size,
-            session_idle_timeout=None if stateless else settings.session_idle_timeout,
+            max_request_body_size=settings.http.max_request_size,
+            session_idle_timeout=None if stateless else settings.http.session_idle_timeout,
         )
 
     def _guard(self, app: ASGIApp) -> ASGIApp:
         if self.security is None:  # no Host allow-list (a public bind): still refuse cross-site browsers
-            return OriginGuard(app, self.settings.allowed_origins)
+            return OriginGuard(app, self.settings.security.allowed_origins)
         return app
 
     @asynccontextmanager
     async def run(self) -> AsyncIterator[None]:
         """Serve while inside: fresh session managers per run (enter it in the app lifespan)."""
-        json_only = self.settings.json_response
+        json_only = self.settings.http.json_response
         managers: dict[Route, StreamableHTTPSessionManager] = {
             "plain": self._manager(json_response=True, stateless=True),
             "stream": self._manager(json_response=json_only, stateless=True),
@@ -265,13 +202,13 @@ class McpEndpoint:
             finally:
                 self._apps = None
 
-    def _target(self, scope: Scope, route: Route, apps: dict[Route, ASGIApp], initialize: bool) -> ASGIApp:
+    def _target(self, seen: Seen, route: Route, apps: dict[Route, ASGIApp], initialize: bool) -> ASGIApp:
         session_app = apps.get("session")
-        if session_app is None or _header(scope, b"mcp-protocol-version") in MODERN_PROTOCOL_VERSIONS:
+        if session_app is None or seen.version in MODERN_PROTOCOL_VERSIONS:
             return apps["stream"] if route == "stream" else apps["plain"]
         if self.mode == "stateful":
             return session_app
-        has_session = _header(scope, b"mcp-session-id") is not None
+        has_session = seen.session_id is not None
         if route == "plain":
             return apps["plain"]
         if route == "stream":
@@ -280,7 +217,8 @@ class McpEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope.get("method")
-        if method in ("GET", "DELETE") and (self.stateless or _header(scope, b"mcp-session-id") is None):
+        seen = Seen(scope["headers"])
+        if method in ("GET", "DELETE") and (self.stateless or seen.session_id is None):
             text = "Method Not Allowed: without a session this server answers POST only"
             response = PlainTextResponse(text, status_code=405, headers={"Allow": "POST"})
             await response(scope, receive, send)
@@ -289,8 +227,9 @@ class McpEndpoint:
         if apps is None:
             await PlainTextResponse("Service Unavailable", status_code=503)(scope, receive, send)
             return
-        scope = _strip_mcp_headers(scope)
-        session_id = _header(scope, b"mcp-session-id")
+        if seen.untrimmed:
+            scope = _strip_mcp_headers(scope)
+        session_id = seen.session_id
         if session_id is not None and session_id in self._ended:
             await _session_not_found(scope, receive, send)
             return
@@ -312,9 +251,25 @@ class McpEndpoint:
                 parsed = orjson.loads(body)
             except orjson.JSONDecodeError:
                 parsed = None
-            route = route_of(parsed, self.may_stream)
+            registry = self.registry() if self.registry is not None else None
+            route = route_of(parsed, registry.may_stream if registry is not None else _may_always_stream)
             initialize = isinstance(parsed, dict) and parsed.get("method") == "initialize"
-            app = self._target(scope, route, apps, initialize)
+            app = self._target(seen, route, apps, initialize)
+            fast = self.fast
+            if (
+                fast is not None
+                and registry is not None
+                and app is apps["plain"]
+                and not seen.untrimmed
+                and transport_ok(seen, self.hosts)
+                and plain_request(parsed, seen)
+                and not _header_routed(parsed, registry)
+            ):
+                self.served["fast"] += 1
+                assert seen.version is not None
+                await fast.answer(parsed, seen.version, Headers(raw=scope["headers"]), send)
+                return
+            self.served["sdk"] += 1
             await app(scope, _Replay(body, receive), send)
         finally:
             self.in_flight -= 1
@@ -323,7 +278,7 @@ class McpEndpoint:
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         """The whole request body, or ``None`` after answering 413 for one over the size limit."""
-        limit = self.settings.max_request_size
+        limit = self.settings.http.max_request_size
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await PlainTextResponse("Payload Too Large", status_code=413)(scope, receive, send)
@@ -342,6 +297,18 @@ class McpEndpoint:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+def _may_always_stream(method: str, params: Mapping[str, Any]) -> bool:
+    return True
+
+
+def _header_routed(message: dict[str, Any], registry: Registry) -> bool:
+    """Whether a ``tools/call`` names a tool whose schema routes arguments to ``Mcp-Param-*`` headers."""
+    if message["method"] != "tools/call":
+        return False
+    tool = registry.tools.get(message["params"]["name"])
+    return tool is not None and tool.header_params
 
 
 async def _session_not_found(scope: Scope, receive: Receive, send: Send) -> None:
@@ -377,17 +344,3 @@ def hold_sse_streams_on_shutdown() -> None:
 def release_sse_streams() -> None:
     """End the SSE streams still open (standalone GET streams of stateful sessions)."""
     AppStatus.should_exit = True
-
-
-async def run_stdio(server: Server[Any]) -> None:
-    """Serve ``server`` over this process's stdin/stdout until stdin closes.
-
-    Nothing but protocol reaches stdout: the SDK points fd 1 at stderr while
-    serving (keeping a private duplicate for the wire), and ``sys.stdout`` is
-    redirected to ``sys.stderr`` as well, so a tool that prints cannot
-    corrupt the stream.
-    """
-    async with stdio_server() as (read_stream, write_stream):
-        # Redirect only after the transport has claimed the real stdout.
-        with redirect_stdout(sys.stderr):
-            await server.run(read_stream, write_stream, server.create_initialization_options())

@@ -1,0 +1,144 @@
+"""``mcpgen.yaml``, the project file: read once, here, into a typed :class:`ProjectFile`.
+
+Every key is optional, and so is the file (without it the folder name is the
+server name)::
+
+    name: weather                  # 1-64 letters, digits, '_', '.', '-' (default: the folder name)
+    version: 0.1.0
+    description: Forecasts         # the image's description label
+    instructions: ...              # the server's MCP instructions
+    build:                         # `mcpgen build` defaults; the command line wins
+      base_image: python:3.12-slim
+      registry: ghcr.io/my-org
+      offline: true
+      python_version: "3.12"
+      tags: [stable]
+
+The file is read with the safe YAML core schema (:mod:`mcpgen.config.reader`);
+every problem is reported at once, each with the file, the line and the key.
+Image references (``base_image``, ``registry``, ``tags``) are checked against
+Docker's grammar where the build plan uses them, as the same flags are.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator
+
+from mcpgen.config.reader import Document, read_document
+from mcpgen.errors import ConfigError, WorkspaceError
+
+PROJECT_FILE = "mcpgen.yaml"
+"""The project file's name, at the root of a workspace."""
+DEFAULT_VERSION = "0.1.0"
+_TOP = "a map of project keys (name, version, description, instructions, build)"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def _one_or_many(value: Any) -> Any:
+    """``tags: stable`` means one tag, not six one-letter ones."""
+    return [value] if isinstance(value, str) else value
+
+
+class BuildSettings(BaseModel):
+    """The ``build:`` section: defaults for ``mcpgen build`` (its flags win)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    base_image: str | None = None
+    registry: str | None = None
+    offline: bool = False
+    python_version: str | None = None
+    tags: Annotated[tuple[str, ...], BeforeValidator(_one_or_many)] = ()
+
+
+class ProjectFile(BaseModel):
+    """What ``mcpgen.yaml`` says, defaults filled in (``name`` defaults to the workspace folder's name)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    name: str
+    version: str = DEFAULT_VERSION
+    description: str = ""
+    instructions: str | None = None
+    build: BuildSettings = BuildSettings()
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"{value!r} must be 1-64 characters of letters, digits, '_', '.', '-'")
+        return value
+
+
+def default_name(root: Path) -> str:
+    """The server name of a workspace without one: its folder's name, made valid."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "-", root.resolve().name).strip("-.") or "mcp-server"
+    return name[:64]
+
+
+def _given(data: dict[str, Any]) -> dict[str, Any]:
+    """Keys left empty (``version:``, ``description: ""``) take their defaults, as if absent."""
+    return {key: value for key, value in data.items() if value is not None and value != ""}
+
+
+def _allowed(model: type[BaseModel]) -> str:
+    return ", ".join(sorted(model.model_fields))
+
+
+def _line(document: Document, loc: tuple[str, ...]) -> int | None:
+    """The line of the closest key in ``loc`` that the document has (a list item has none of its own)."""
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in document.lines:
+            return document.lines[loc[:end]]
+    return None
+
+
+def _problems(exc: ValidationError, document: Document, where: str) -> list[str]:
+    """One ``file:line: key: problem`` line per error, never the offending value."""
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        loc = tuple(str(part) for part in error["loc"])
+        key = ".".join(loc) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            section = BuildSettings if loc[:1] == ("build",) else ProjectFile
+            message = f"unknown key; expected one of: {_allowed(section)}"
+        elif error["type"] == "model_type":
+            message = "expected a map of keys"
+        else:
+            message = str(error["msg"]).removeprefix("Value error, ")
+            message = message.replace("Input should be ", "expected ", 1)
+        line = _line(document, loc)
+        lines.append(f"{where}{f':{line}' if line else ''}: {key}: {message}")
+    return lines
+
+
+def parse_project_file(document: Document, file: Path, *, name: str) -> ProjectFile:
+    """Validate a parsed project file (pure); ``name`` is the default server name."""
+    data = _given(document.data)
+    if isinstance(data.get("build"), dict):
+        data["build"] = _given(data["build"])
+    data.setdefault("name", name)
+    try:
+        return ProjectFile.model_validate(data)
+    except ValidationError as exc:
+        raise WorkspaceError("\n".join(_problems(exc, document, str(file))), path=file) from None
+
+
+def load_project_file(root: Path) -> ProjectFile:
+    """Read ``root/mcpgen.yaml``; without the file, the defaults (the folder name as the server name).
+
+    Raises :class:`~mcpgen.errors.WorkspaceError` naming the file, the line and the key of
+    every problem.
+    """
+    file = root / PROJECT_FILE
+    if not file.is_file():
+        return ProjectFile(name=default_name(root))
+    try:
+        document = read_document(file, str(file), expected=_TOP)
+    except ConfigError as exc:
+        raise WorkspaceError(exc.message, path=file) from exc
+    return parse_project_file(document, file, name=default_name(root))

@@ -1,0 +1,20 @@
+"""The configured middleware of the call pipeline, one module each, in the chain's order.
+
+:func:`configured` is the chain's list: auth → RBAC → rate limit → cache →
+metrics/tracing/audit, each entry present only when its config section turns it
+on. Adding a middleware means writing its module here (one class, one async
+``__call__(call, call_next)``, its settings taken in the constructor) and
+adding one line to :func:`configured` -- nothing else changes. See "The call
+pipeline" in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+from mcpgen.runtime.pipeline import Middleware
+from mcpgen.runtime.settings import Settings
+
+
+def configured(settings: Settings) -> list[Middleware]:
+    """The middleware ``settings`` switch on, outermost first (none is configurable yet: wave 2 steps 2-3)."""
+    chain: list[Middleware] = []
+    return chain

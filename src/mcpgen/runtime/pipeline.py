@@ -1,0 +1,382 @@
+"""The call pipeline: every MCP request that reaches user code, on any wire, goes through here.
+
+::
+
+    transport (fast path │ SDK handlers │ stdio)
+        ─▶ CallContext (method, name, arguments, request id, wire, path, client, _meta, headers)
+        ─▶ middleware[0] ─▶ middleware[1] ─▶ … (each: ``async (call, call_next) -> result``)
+        ─▶ dispatch: tools/call │ resources/read │ prompts/get │ the four lists
+        ─▶ target.executor.execute(Invocation)   (Python │ Node; one interface)
+        ─▶ result (a wire dict) │ CallError (a JSON-RPC error)
+
+A middleware is any object with one async method ``__call__(call, call_next)``:
+it may look at or change the :class:`CallContext`, answer without calling
+``call_next`` (a guard refusing a call), raise :class:`CallError`, or wrap
+``await call_next(call)`` (timing, tracing, audit). The chain is composed
+once when the pipeline is built; with no middleware a call is one function
+call away from its dispatch.
+
+Failures are mapped to answers here, once, for every language and wire:
+
+- ``tools/call``: unknown tool or invalid arguments → JSON-RPC -32602; a
+  :class:`~mcpgen.authoring.ToolError` → ``isError`` with its message; the
+  time limit → ``isError`` ``Tool 'x' timed out after Ns``; a connector that
+  is not connected → ``isError`` saying why, without running the tool; a
+  service error a connector let escape → ``isError`` explaining it; anything
+  else → ``isError`` with a generic message carrying the request id (the
+  traceback only in the server log).
+- ``resources/read`` and ``prompts/get``: failures are JSON-RPC errors (the
+  protocol has no ``isError`` for them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import mcp_types as types
+from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from mcpgen.authoring import ConnectorError, Context, MissingClientCapability, ToolError
+from mcpgen.errors import ToolTimeoutError
+from mcpgen.runtime.asking import InputRequired, InputRound, run_round
+from mcpgen.runtime.connectors import explain
+from mcpgen.runtime.executors import Executor, InvalidArguments, Invocation, Passthrough, ThreadPool
+from mcpgen.runtime.results import prompt_result, resource_contents, tool_error, tool_result
+
+if TYPE_CHECKING:
+    from mcpgen.authoring import ContextBackend
+    from mcpgen.runtime.registry import Registry
+    from mcpgen.runtime.state import RuntimeState
+
+logger = logging.getLogger("mcpgen.runtime")
+
+Result = dict[str, Any]
+Next = Callable[["CallContext"], Awaitable[Result]]
+Wire = str
+"""The protocol version the request speaks (``2025-11-25``, ``2026-07-28``, ...)."""
+UNCACHED: Mapping[str, Any] = {"ttlMs": 0, "cacheScope": "private", "resultType": "complete"}
+"""2026-07-28 caching directives for listings and reads: immediately stale, not shared."""
+METHODS = frozenset(
+    {"tools/call", "tools/list", "resources/read", "resources/list", "resources/templates/list"}
+    | {"prompts/get", "prompts/list"}
+)
+"""The methods the pipeline answers."""
+
+
+class CallError(Exception):
+    """A JSON-RPC error answer (``code``, ``message``, optional ``data``)."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+    def to_wire(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return error
+
+
+def invalid_params(message: str) -> CallError:
+    return CallError(types.INVALID_PARAMS, message)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientIdentity:
+    """Who is calling, as an auth middleware established it (``CallContext.client``).
+
+    ``via`` says how (``api_key``, ``jwt``, ``oauth``, ``stdio``, ...); ``roles``
+    and ``scopes`` are what authorization decides on; ``claims`` keeps the rest
+    of what the credential said (never the credential itself).
+    """
+
+    id: str
+    via: str
+    roles: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()
+    claims: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Channel(Protocol):
+    """What a request's transport offers user code besides the answer (the SDK path's session).
+
+    Absent on the fast path, which only takes requests whose handler cannot
+    log, report progress or ask the client.
+    """
+
+    @property
+    def input_round(self) -> InputRound | None:
+        """The 2026-07-28 input round (``ctx.elicit`` & co. answered from ``inputResponses``), if any."""
+        ...
+
+    def backend(self, name: str, credentials: frozenset[str]) -> ContextBackend:
+        """The :class:`~mcpgen.authoring.ContextBackend` for a ``Context`` of target ``name``."""
+        ...
+
+
+@dataclass(slots=True)
+class CallContext:
+    """One request on its way through the pipeline.
+
+    ``name`` is the tool or prompt name, or the resource URI (empty for the
+    lists). ``client`` is the caller's identity once an auth middleware has
+    set it; ``state`` is scratch space middleware share within one call.
+    """
+
+    method: str
+    name: str
+    arguments: Mapping[str, Any]
+    request_id: Any
+    wire: Wire
+    transport: Literal["http", "stdio"]
+    path: Literal["fast", "sdk"]
+    registry: Registry
+    meta: Mapping[str, Any] | None = None
+    """``params._meta`` as plain data (trace context, progress token, envelope)."""
+    headers: Mapping[str, str] | None = None
+    """The HTTP request's headers (lower-case names), ``None`` on stdio."""
+    client: ClientIdentity | None = None
+    channel: Channel | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def modern(self) -> bool:
+        return self.wire in MODERN_PROTOCOL_VERSIONS
+
+
+class Middleware(Protocol):
+    """One step of the chain: look, change, refuse, or wrap ``call_next``."""
+
+    async def __call__(self, call: CallContext, call_next: Next) -> Result: ...
+
+
+def compose(middleware: Sequence[Middleware], last: Next) -> Next:
+    """``middleware[0]`` outermost, ``last`` innermost, bound once."""
+    handler = last
+    for step in reversed(middleware):
+        handler = partial(step, call_next=handler)
+    return handler
+
+
+_NO_CONTEXT = Context()
+"""Passed to targets that take no Context (it is never injected)."""
+
+
+def _internal(what: str, request_id: Any) -> CallError:
+    return CallError(types.INTERNAL_ERROR, f"{what} failed with an internal error (request id {request_id})")
+
+
+class Pipeline:
+    """The middleware chain around the dispatch to executors, bound to one :class:`RuntimeState`."""
+
+    def __init__(self, state: RuntimeState, middleware: Sequence[Middleware] = ()) -> None:
+        self._state = state
+        self.middleware: tuple[Middleware, ...] = tuple(middleware)
+        self.handle: Next = compose(self.middleware, self._dispatch)
+        """Run one call through the chain: returns the wire result or raises :class:`CallError`."""
+
+    @property
+    def threads(self) -> ThreadPool:
+        return self._state.threads
+
+    @property
+    def registry(self) -> Registry:
+        """The registry new requests use (read it once per request)."""
+        return self._state.registry
+
+    @property
+    def lists_cacheable(self) -> bool:
+        """Whether a listing is the same for every caller (no middleware that could filter or count it)."""
+        return not self.middleware
+
+    async def _dispatch(self, call: CallContext) -> Result:
+        method = call.method
+        if method == "tools/call":
+            return await self._call_tool(call)
+        registry = call.registry
+        if method == "tools/list":
+            return {**UNCACHED, "tools": list(registry.tool_listing)}
+        if method == "resources/read":
+            return await self._read_resource(call)
+        if method == "prompts/get":
+            return await self._get_prompt(call)
+        if method == "resources/list":
+            return {**UNCACHED, "resources": list(registry.resource_listing)}
+        if method == "resources/templates/list":
+            return {**UNCACHED, "resourceTemplates": list(registry.template_listing)}
+        if method == "prompts/list":
+            return {**UNCACHED, "prompts": list(registry.prompt_listing)}
+        raise CallError(types.METHOD_NOT_FOUND, "Method not found", method)
+
+    def _context(self, call: CallContext, name: str, credentials: frozenset[str]) -> Context:
+        channel = call.channel
+        return Context(channel.backend(name, credentials) if channel is not None else None, tool=name)
+
+    # tools -----------------------------------------------------------------
+
+    async def _call_tool(self, call: CallContext) -> Result:
+        tool = call.registry.tools.get(call.name)
+        if tool is None:
+            raise invalid_params(f"Unknown tool: {call.name}")
+        problems = tool.argument_errors(call.arguments)
+        if problems:
+            detail = "; ".join(f"{field}: {problem}" for field, problem in problems)
+            raise invalid_params(f"Invalid arguments for tool '{tool.name}': {detail}")
+        hub = self._state.connectors
+        try:
+            connectors = {name: hub.get(name) for name in tool.connectors}
+        except ConnectorError as exc:  # not connected: say why without running the tool
+            return tool_error(f"Tool '{tool.name}' cannot run: {exc.message}")
+        wants_context = tool.wants_context
+        context = self._context(call, tool.name, tool.credentials) if wants_context else _NO_CONTEXT
+        channel = call.channel
+        round_ = channel.input_round if channel is not None and wants_context else None
+        invocation = Invocation(
+            tool.name, call.arguments, context, connectors, hub, call.request_id, tool.timeout, self.threads
+        )
+        extra = {"tool": tool.name, "request_id": call.request_id}
+        try:
+            value = await execute(tool.executor, invocation, round_)
+            result = value.result if isinstance(value, Passthrough) else tool_result(tool, value)
+        except InputRequired as exc:
+            result = exc.result
+        except InvalidArguments as exc:
+            raise invalid_params(f"Invalid arguments for tool '{tool.name}': {exc.message}") from None
+        except MissingClientCapability as exc:
+            if call.modern:
+                raise _missing_capability(exc.capability, f"Tool '{tool.name}'") from None
+            result = tool_error(str(exc))
+        except ToolError as exc:
+            logger.debug("tool returned an error", extra=extra)
+            result = tool_error(str(exc))
+        except ToolTimeoutError as exc:
+            logger.warning("tool timed out after %gs", exc.timeout, extra=extra)
+            result = tool_error(f"Tool '{tool.name}' timed out after {exc.timeout:g}s")
+        except MCPError as exc:
+            raise CallError(exc.error.code, exc.error.message, exc.error.data) from None
+        except Exception as exc:
+            explained = explain(exc)
+            if explained is not None:  # a service error a connector let escape
+                logger.warning("tool failed: %s", explained, extra=extra)
+                result = tool_error(f"Tool '{tool.name}' failed: {explained}")
+            else:
+                logger.exception("tool failed", extra=extra)
+                result = tool_error(
+                    f"Tool '{tool.name}' failed with an internal error (request id {call.request_id})"
+                )
+        if context is not _NO_CONTEXT:
+            await context.flush()
+        return result
+
+    # resources and prompts -------------------------------------------------
+
+    async def _read_resource(self, call: CallContext) -> Result:
+        uri = call.name
+        found = call.registry.find_resource(uri)
+        if found is None:
+            raise CallError(types.INVALID_PARAMS, f"Resource not found: {uri}", {"uri": uri})
+        resource, variables = found
+        name = resource.entry.name
+        wants_context = resource.definition.context_param is not None
+        value = await self._run_other(
+            call, resource.executor, variables, name, f"Resource '{name}'", wants_context
+        )
+        if isinstance(value, InputRequired):
+            return value.result
+        return {**UNCACHED, **resource_contents(uri, value, resource.entry.mime_type)}
+
+    async def _get_prompt(self, call: CallContext) -> Result:
+        prompt = call.registry.prompts.get(call.name)
+        if prompt is None:
+            raise invalid_params(f"Unknown prompt: {call.name}")
+        arguments = call.arguments
+        missing = [name for name in prompt.required if name not in arguments]
+        if missing:
+            raise invalid_params(f"Missing required arguments for prompt '{call.name}': {', '.join(missing)}")
+        what = f"Prompt '{call.name}'"
+        wants_context = prompt.definition.context_param is not None
+        value = await self._run_other(call, prompt.executor, arguments, call.name, what, wants_context)
+        if isinstance(value, InputRequired):
+            return value.result
+        try:
+            return prompt_result(value, prompt.entry.description)
+        except TypeError:
+            logger.exception("prompt returned an unusable value", extra={"prompt": call.name})
+            raise _internal(what, call.request_id) from None
+
+    async def _run_other(
+        self,
+        call: CallContext,
+        executor: Executor,
+        arguments: Mapping[str, Any],
+        name: str,
+        what: str,
+        wants_context: bool,
+    ) -> Any:
+        """Run a resource or prompt function; failures become JSON-RPC errors (``InputRequired`` is returned)."""
+        channel = call.channel
+        context = self._context(call, name, frozenset()) if wants_context else _NO_CONTEXT
+        round_ = channel.input_round if channel is not None and wants_context else None
+        limit = self._state.settings.execution.default_timeout
+        invocation = Invocation(what, arguments, context, {}, None, call.request_id, limit, self.threads)
+        extra = {"target": name, "request_id": call.request_id}
+        try:
+            return await execute(executor, invocation, round_)
+        except InputRequired as exc:
+            return exc
+        except MissingClientCapability as exc:
+            if call.modern:
+                raise _missing_capability(exc.capability, what) from None
+            raise CallError(types.INTERNAL_ERROR, str(exc)) from None
+        except (ToolError, InvalidArguments) as exc:
+            raise CallError(types.INTERNAL_ERROR, str(exc)) from None
+        except ToolTimeoutError:
+            logger.warning("timed out after %gs", limit, extra=extra)
+            raise CallError(types.INTERNAL_ERROR, f"{what} timed out after {limit:g}s") from None
+        except MCPError as exc:
+            raise CallError(exc.error.code, exc.error.message, exc.error.data) from None
+        except Exception:
+            logger.exception("%s failed", what, extra=extra)
+            raise _internal(what, call.request_id) from None
+        finally:
+            if context is not _NO_CONTEXT:
+                await context.flush()
+
+
+async def execute(executor: Executor, invocation: Invocation, round_: InputRound | None = None) -> Any:
+    """``executor.execute(invocation)`` under the invocation's time limit (and the 2026-07-28 input round).
+
+    The one place a call's time limit is enforced: past it the call is
+    cancelled (a sync Python function's thread is abandoned, a Node call is
+    cancelled in its worker) and :class:`~mcpgen.errors.ToolTimeoutError` raised.
+    """
+
+    async def call() -> Any:
+        try:
+            async with asyncio.timeout(invocation.time_limit):
+                return await executor.execute(invocation)
+        except TimeoutError:
+            limit = invocation.time_limit
+            message = f"{invocation.name} timed out after {limit:g}s"
+            raise ToolTimeoutError(message, tool=invocation.name, timeout=limit) from None
+
+    if round_ is None:
+        return await call()
+    return await run_round(call, round_)
+
+
+def _missing_capability(capability: str, what: str) -> CallError:
+    """The 2026-07-28 ``MissingRequiredClientCapabilityError`` (-32021)."""
+    return CallError(
+        types.MISSING_REQUIRED_CLIENT_CAPABILITY,
+        f"{what} needs the client capability '{capability}', which the client did not declare",
+        {"requiredCapabilities": {capability: {}}},
+    )
