@@ -111,9 +111,32 @@ def server_command(name: str, mode: str, port: int) -> list[str]:
 
 GUARDED = False
 """``--guarded``: serve mcpgen with the production middleware on (see :data:`GUARDED_SETTINGS`)."""
-GUARDED_SETTINGS: tuple[str, ...] = ()
+GUARDED_SETTINGS: tuple[str, ...] = (
+    # API-key auth (the key is made by guard_key() before serving) and RBAC with an inherited role
+    "server.auth.api_keys=true",
+    "server.auth.roles.tools.allow=tool:*",
+    "server.auth.roles.bench.inherits=tools",
+)
 """Config overrides that switch on the guard (API-key auth, RBAC, rate limits: step 2) and metrics and
-tracing (step 3). Empty until those land: ``--guarded`` refuses to run rather than measure nothing."""
+tracing (step 3); each step adds its own. ``--guarded`` refuses to run while it is empty."""
+GUARD_KEY_NAME = "bench"
+
+
+def guard_key() -> str:
+    """A fresh API key with role ``bench`` in the bench workspace (``mcpgen keys``), for guarded runs."""
+    cli, workspace = str(mcpgen_cli()), str(h.BENCH_WORKSPACE)
+    subprocess.run(
+        [cli, "-q", "keys", "revoke", GUARD_KEY_NAME, "-w", workspace], capture_output=True, check=False
+    )
+    out = subprocess.run(
+        [cli, "keys", "create", GUARD_KEY_NAME, "--role", "bench", "-w", workspace, "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return str(json.loads(out.stdout)["key"])
+
+
 PATHS_LINE = re.compile(r"answered (\d+) requests on the fast path, (\d+) on the SDK path")
 
 
@@ -361,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
             p.error("--guarded: no guard or metrics middleware exists yet (wave 2 steps 2-3 add them)")
         global GUARDED
         GUARDED = True
+        h.AUTH_HEADERS["Authorization"] = f"Bearer {guard_key()}"
     args.servers = [s for s in args.servers.split(",") if s]
     unknown = set(args.servers) - set(SERVER_NAMES)
     if unknown:

@@ -1,6 +1,8 @@
 """The build plan and the Dockerfile it renders (pure: no Docker, no disk)."""
 
 import re
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from build_support import NOW
@@ -18,8 +20,11 @@ from mcpgen.build.plan import (
     needs_node,
     python_from_tag,
 )
+from mcpgen.config import load_config
 from mcpgen.errors import ConfigError, ImageReferenceError, UsageError, WorkspaceError
 from mcpgen.manifest import Entrypoint, Manifest
+from mcpgen.runtime.auth.gate import refuse_unsafe_bind
+from mcpgen.runtime.settings import SecuritySettings, Settings, settings_from_config
 
 SOURCES = ["connectors/db.py", "tools/t.py", "tools/_helper.py"]
 PY311 = PythonTarget("3.11", source="probe")
@@ -207,3 +212,26 @@ def test_push_targets_name_each_ref_and_its_registry(manifest: Manifest) -> None
 def test_more_than_one_platform_is_flagged_in_the_plan(manifest: Manifest) -> None:
     built = plan(manifest, platforms=("linux/amd64", "linux/arm64"))
     assert any("buildx" in w for w in built.warnings)
+
+
+def _image_settings(text: str, tmp_path: Path) -> Settings:
+    (tmp_path / "config").mkdir(exist_ok=True)
+    (tmp_path / "config" / "config.yaml").write_text(text)
+    environ = {"MCPGEN_SERVER__HOST": "0.0.0.0", "API_KEY": "k"}  # what the Dockerfile sets
+    return settings_from_config(load_config(tmp_path, environ=environ).config, tmp_path)
+
+
+def test_the_image_default_config_is_safe_to_bind_publicly(manifest: Manifest, tmp_path: Path) -> None:
+    """The generated config names the hosts an image answers by, so 0.0.0.0 starts (and rebinding fails)."""
+    config = plan(manifest).files["config/config.yaml"]
+    assert isinstance(config, FileFromText)
+    settings = _image_settings(config.text, tmp_path)
+    assert settings.security.allowed_hosts == ("localhost:*", "127.0.0.1:*", "[::1]:*")
+    refuse_unsafe_bind(settings)  # would raise without them
+    custom = plan(manifest, allowed_hosts=("mcp.example.com",), allowed_origins=("https://app.example.com",))
+    assert isinstance(custom.files["config/config.yaml"], FileFromText)
+    settings = _image_settings(custom.files["config/config.yaml"].text, tmp_path)
+    assert settings.security.allowed_hosts == ("mcp.example.com",)
+    assert settings.security.allowed_origins == ("https://app.example.com",)
+    with pytest.raises(ConfigError, match=r"server\.allowed_hosts"):
+        refuse_unsafe_bind(replace(settings, security=SecuritySettings()))

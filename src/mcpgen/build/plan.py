@@ -75,6 +75,16 @@ class BuildOptions:
     registry: str | None = None
     port: int = 8080
     uid: int = 10001
+    allowed_hosts: tuple[str, ...] = ()
+    """``server.allowed_hosts`` of the image's default config (empty: :data:`IMAGE_HOSTS`)."""
+    allowed_origins: tuple[str, ...] = ()
+    """``server.allowed_origins`` of the image's default config (empty: :data:`IMAGE_ORIGINS`)."""
+
+
+IMAGE_HOSTS = ("localhost:*", "127.0.0.1:*", "[::1]:*")
+"""Host names an image answers by default: a container on a laptop, reached through a published port.
+A public deployment sets its own (``build.allowed_hosts`` in mcpgen.yaml, or config) or turns on auth."""
+IMAGE_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*")
 
 
 @dataclass(frozen=True)
@@ -270,8 +280,12 @@ def make_plan(
         for path in sorted(config_texts):
             files[path] = FileFromWorkspace(path)
     else:
+        server = {
+            "allowed_hosts": list(options.allowed_hosts or IMAGE_HOSTS),
+            "allowed_origins": list(options.allowed_origins or IMAGE_ORIGINS),
+        }
         files[f"{CONFIG_DIR}/config.yaml"] = FileFromText(
-            render_config(manifest.credentials, "base", server_name=manifest.server.name)
+            render_config(manifest.credentials, "base", server_name=manifest.server.name, server=server)
         )
     from mcpgen import manifest as manifest_io
 

@@ -53,6 +53,10 @@ class BuildSettings(BaseModel):
     offline: bool = False
     python_version: str | None = None
     tags: Annotated[tuple[str, ...], BeforeValidator(_one_or_many)] = ()
+    allowed_hosts: Annotated[tuple[str, ...], BeforeValidator(_one_or_many)] = ()
+    """Host names the image's default config accepts (``server.allowed_hosts``); empty: loopback names."""
+    allowed_origins: Annotated[tuple[str, ...], BeforeValidator(_one_or_many)] = ()
+    """Browser origins the image's default config accepts (``server.allowed_origins``); empty: loopback."""
 
 
 class ProjectFile(BaseModel):

@@ -28,6 +28,7 @@ from starlette.routing import Route
 
 from mcpgen.errors import ConnectorStartError
 from mcpgen.manifest import Manifest
+from mcpgen.runtime.auth.gate import guarded
 from mcpgen.runtime.executors import ThreadPool
 from mcpgen.runtime.health import health_routes
 from mcpgen.runtime.middleware import configured
@@ -37,6 +38,7 @@ from mcpgen.runtime.settings import Settings
 from mcpgen.runtime.state import RuntimeState
 from mcpgen.runtime.transport.fastpath import FastPath
 from mcpgen.runtime.transport.http import McpEndpoint
+from mcpgen.runtime.transport.resource_metadata import metadata_routes
 from mcpgen.runtime.transport.sdk import build_server
 
 MCP_PATH = "/mcp"
@@ -86,7 +88,11 @@ def create_app(
             await state.stop_connectors()
             await state.registry.aclose()  # Node workers of TS/JS tools, if any
 
-    routes = [Route(MCP_PATH, endpoint=endpoint), *health_routes(state)]
+    routes = [
+        Route(MCP_PATH, endpoint=guarded(endpoint, settings)),
+        *metadata_routes(settings.auth, manifest.server.name),
+        *health_routes(state),
+    ]
     asgi_middleware = []
     cors = settings.security.cors
     if cors.allow_origins:

@@ -89,6 +89,10 @@ def invalid_params(message: str) -> CallError:
     return CallError(types.INVALID_PARAMS, message)
 
 
+CLIENT_SCOPE_KEY = "mcpgen.client"
+"""The ASGI scope key the auth layer puts the caller's :class:`ClientIdentity` under (transports read it)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ClientIdentity:
     """Who is calling, as an auth middleware established it (``CallContext.client``).

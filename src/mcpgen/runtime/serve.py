@@ -27,6 +27,7 @@ from starlette.applications import Starlette
 
 from mcpgen.manifest import Manifest
 from mcpgen.runtime.app import create_app, runtime_state
+from mcpgen.runtime.auth.gate import refuse_unsafe_bind
 from mcpgen.runtime.credentials import check_credentials, credential_values, install_redaction
 from mcpgen.runtime.logs import configure_logging
 from mcpgen.runtime.middleware import configured
@@ -115,6 +116,7 @@ def serve_http(manifest: Manifest, settings: Settings, *, app: Starlette | None 
     """
     _configure_logging(settings)
     _guard_credentials(manifest, settings)
+    refuse_unsafe_bind(settings)
     app = app if app is not None else create_app(manifest, settings)
     endpoint = app.state.mcp_endpoint
     assert isinstance(endpoint, McpEndpoint)

@@ -37,6 +37,7 @@ from mcpgen.config import Config
 from mcpgen.config.models import ServiceConfig, ToolConfig
 from mcpgen.errors import ConfigError
 from mcpgen.manifest import Manifest
+from mcpgen.runtime.auth.settings import AuthSettings, auth_settings
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -216,6 +217,7 @@ class SettingsOptions(TypedDict, total=False):
     services: Mapping[str, ServiceConfig]
     database: DatabaseSettings
     secret_values: tuple[str, ...] | list[str]
+    auth: AuthSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +239,8 @@ class Settings:
     """``config.database`` as connectors see it (URL and pool limits)."""
     secret_values: tuple[str, ...] = field(default_factory=tuple, repr=False, compare=False)
     """Secret values from the config (service API keys, database password, credentials): redacted from logs."""
+    auth: AuthSettings = field(default_factory=AuthSettings, repr=False, compare=False)
+    """``server.auth.*`` and ``server.audit.*``: inbound authentication, roles, the audit log."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
@@ -360,6 +364,7 @@ def settings_from_config(config: Config, root: Path) -> Settings:
             pool_idle_timeout=float(config.database.pool_idle_timeout),
         ),
         secret_values=tuple(config_secrets(config)),
+        auth=auth_settings(server.auth, server.audit, root),
     )
 
 

@@ -1,8 +1,11 @@
 """The configured middleware of the call pipeline, one module each, in the chain's order.
 
 :func:`configured` is the chain's list: auth → RBAC → rate limit → cache →
-metrics/tracing/audit, each entry present only when its config section turns it
-on. Adding a middleware means writing its module here (one class, one async
+metrics/tracing, each entry present only when its config section turns it
+on. Authentication itself happens before the pipeline, in the ASGI layer in
+front of ``/mcp`` (:mod:`mcpgen.runtime.auth.gate`), which sets
+``CallContext.client``; the audit log comes first in the chain so that calls
+the authorization middleware refuses are recorded too. Adding a middleware means writing its module here (one class, one async
 ``__call__(call, call_next)``, its settings taken in the constructor) and
 adding one line to :func:`configured` -- nothing else changes. See "The call
 pipeline" in docs/architecture.md.
@@ -10,11 +13,21 @@ pipeline" in docs/architecture.md.
 
 from __future__ import annotations
 
+from mcpgen.runtime.middleware.audit import Audit, AuditLog
+from mcpgen.runtime.middleware.rbac import Rbac
 from mcpgen.runtime.pipeline import Middleware
 from mcpgen.runtime.settings import Settings
 
 
 def configured(settings: Settings) -> list[Middleware]:
-    """The middleware ``settings`` switch on, outermost first (none is configurable yet: wave 2 steps 2-3)."""
+    """The middleware ``settings`` switch on, outermost first."""
+    auth = settings.auth
     chain: list[Middleware] = []
+    if auth.audit.enabled:
+        log = AuditLog(auth.audit.file)
+        chain.append(
+            Audit(log, include_arguments=auth.audit.include_arguments, secrets=settings.secret_values)
+        )
+    if auth.roles:
+        chain.append(Rbac(auth.roles, auth.default_roles))
     return chain

@@ -48,7 +48,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 from starlette.types import Send
 
-from mcpgen.runtime.pipeline import METHODS, CallContext, CallError, Pipeline
+from mcpgen.runtime.pipeline import METHODS, CallContext, CallError, ClientIdentity, Pipeline
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.transport.security import HostCheck
 
@@ -313,7 +313,12 @@ class FastPath:
         return cached
 
     async def answer(
-        self, message: dict[str, Any], version: str, headers: Mapping[str, str], send: Send
+        self,
+        message: dict[str, Any],
+        version: str,
+        headers: Mapping[str, str],
+        send: Send,
+        client: ClientIdentity | None = None,
     ) -> None:
         """Run ``message`` (already accepted by :func:`plain_request`) and send its JSON-RPC answer."""
         request_id = message["id"]
@@ -324,7 +329,7 @@ class FastPath:
             if method == "ping":
                 body = b'{"jsonrpc":"2.0","id":' + orjson.dumps(request_id) + b',"result":{}}'
             else:
-                call = _call_context(method, params, request_id, version, headers, self._pipeline)
+                call = _call_context(method, params, request_id, version, headers, self._pipeline, client)
                 if method in _LISTS and not params.get("cursor") and self._pipeline.lists_cacheable:
                     result_json = await self.listing(call)
                 else:
@@ -352,6 +357,7 @@ def _call_context(
     version: str,
     headers: Mapping[str, str],
     pipeline: Pipeline,
+    client: ClientIdentity | None,
 ) -> CallContext:
     arguments: Mapping[str, Any]
     if method == "resources/read":
@@ -369,4 +375,5 @@ def _call_context(
         registry=pipeline.registry,
         meta=params.get("_meta"),
         headers=headers,
+        client=client,
     )

@@ -25,6 +25,7 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mcpgen.runtime.pipeline import CLIENT_SCOPE_KEY
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
 from mcpgen.runtime.transport.fastpath import FastPath, Seen, plain_request, transport_ok
@@ -267,7 +268,9 @@ class McpEndpoint:
             ):
                 self.served["fast"] += 1
                 assert seen.version is not None
-                await fast.answer(parsed, seen.version, Headers(raw=scope["headers"]), send)
+                await fast.answer(
+                    parsed, seen.version, Headers(raw=scope["headers"]), send, scope.get(CLIENT_SCOPE_KEY)
+                )
                 return
             self.served["sdk"] += 1
             await app(scope, _Replay(body, receive), send)

@@ -44,7 +44,7 @@ from mcpgen.authoring import ConnectorError, LogLevel, MissingClientCapability
 from mcpgen.authoring.interaction import CAPABILITY_OF
 from mcpgen.runtime.asking import BackChannel, InputRound, client_supports, invalid, no_back_channel
 from mcpgen.runtime.connectors import ConnectorHub
-from mcpgen.runtime.pipeline import CallContext, CallError, Pipeline
+from mcpgen.runtime.pipeline import CLIENT_SCOPE_KEY, CallContext, CallError, Pipeline
 from mcpgen.runtime.state import RuntimeState
 from mcpgen.runtime.transport.events import Events
 
@@ -201,6 +201,7 @@ class Handlers:
             registry=self._state.registry,
             meta=ctx.params.get("_meta") if isinstance(ctx.params, Mapping) else None,
             headers=getattr(request, "headers", None),
+            client=request.scope.get(CLIENT_SCOPE_KEY) if request is not None else None,
             channel=SdkChannel(ctx, params, self.events, self._state.connectors),
         )
         try:
