@@ -24,7 +24,7 @@ from mcpgen.runtime.executors import NodeExecutor
 from mcpgen.runtime.node_pool import CallHooks, NodePool, NodeWorkerError
 from mcpgen.workflows.generate import generate
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.xdist_group("runtime-node-tools")]  # one manifest
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "workspaces" / "node_faults"
 INVALID_PARAMS = -32602
 

@@ -21,7 +21,7 @@ from mcpgen.runtime.middleware.rbac import FORBIDDEN
 
 from .test_auth import both, requests, served, serving
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.xdist_group("runtime-oauth")]  # one issuer process
 
 RESOURCE = "http://127.0.0.1:8080/mcp"
 METADATA = "http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp"
