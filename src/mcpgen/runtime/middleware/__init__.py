@@ -10,11 +10,14 @@ pipeline" in docs/architecture.md.
 
 from __future__ import annotations
 
+from mcpgen.runtime.middleware.ratelimit import RateLimit
 from mcpgen.runtime.pipeline import Middleware
 from mcpgen.runtime.settings import Settings
 
 
 def configured(settings: Settings) -> list[Middleware]:
-    """The middleware ``settings`` switch on, outermost first (none is configurable yet: wave 2 steps 2-3)."""
+    """The middleware ``settings`` switch on, outermost first."""
     chain: list[Middleware] = []
+    if settings.limits.enabled:
+        chain.append(RateLimit(settings.limits))
     return chain

@@ -313,18 +313,24 @@ class FastPath:
         return cached
 
     async def answer(
-        self, message: dict[str, Any], version: str, headers: Mapping[str, str], send: Send
+        self,
+        message: dict[str, Any],
+        version: str,
+        headers: Mapping[str, str],
+        send: Send,
+        peer: str | None = None,
     ) -> None:
         """Run ``message`` (already accepted by :func:`plain_request`) and send its JSON-RPC answer."""
         request_id = message["id"]
         method: str = message["method"]
         params = message.get("params") or {}
         status = 200
+        extra: list[tuple[bytes, bytes]] = []
         try:
             if method == "ping":
                 body = b'{"jsonrpc":"2.0","id":' + orjson.dumps(request_id) + b',"result":{}}'
             else:
-                call = _call_context(method, params, request_id, version, headers, self._pipeline)
+                call = _call_context(method, params, request_id, version, headers, peer, self._pipeline)
                 if method in _LISTS and not params.get("cursor") and self._pipeline.lists_cacheable:
                     result_json = await self.listing(call)
                 else:
@@ -332,14 +338,17 @@ class FastPath:
                 body = b'{"jsonrpc":"2.0","id":%b,"result":%b}' % (orjson.dumps(request_id), result_json)
         except CallError as exc:
             error = {"jsonrpc": "2.0", "id": request_id, "error": exc.to_wire()}
-            if version in MODERN_PROTOCOL_VERSIONS:
+            if exc.http_status is not None:
+                status = exc.http_status
+                extra = exc.raw_headers()
+            elif version in MODERN_PROTOCOL_VERSIONS:
                 status = ERROR_CODE_HTTP_STATUS.get(exc.code, 200)
             body = orjson.dumps(error)
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [*_JSON_HEADERS, (b"content-length", b"%d" % len(body))],
+                "headers": [*_JSON_HEADERS, (b"content-length", b"%d" % len(body)), *extra],
             }
         )
         await send({"type": "http.response.body", "body": body})
@@ -351,6 +360,7 @@ def _call_context(
     request_id: Any,
     version: str,
     headers: Mapping[str, str],
+    peer: str | None,
     pipeline: Pipeline,
 ) -> CallContext:
     arguments: Mapping[str, Any]
@@ -369,4 +379,5 @@ def _call_context(
         registry=pipeline.registry,
         meta=params.get("_meta"),
         headers=headers,
+        peer=peer,
     )

@@ -1,7 +1,9 @@
 """``/mcp``: the Streamable HTTP endpoint -- read, classify, then the fast path or the SDK.
 
-Each POST body is read once (413 over the size limit), parsed with orjson
-and classified (:func:`route_of`). A ``plain`` request that
+Each POST body is read once (413 over the size limit), parsed with orjson,
+checked for its JSON-RPC shape (:func:`~mcpgen.runtime.transport.jsonrpc.shape_error`:
+a malformed message is answered here, the same on both paths) and classified
+(:func:`route_of`). A ``plain`` request that
 :func:`~mcpgen.runtime.transport.fastpath.plain_request` accepts is answered
 by the :class:`~mcpgen.runtime.transport.fastpath.FastPath`; everything else
 is replayed into one of the SDK's session managers. Host/Origin rules are in
@@ -25,9 +27,12 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mcpgen.runtime.pipeline import CallError
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
 from mcpgen.runtime.transport.fastpath import FastPath, Seen, plain_request, transport_ok
+from mcpgen.runtime.transport.jsonrpc import NOT_JSON, shape_error
+from mcpgen.runtime.transport.sdk import HTTP_ANSWER
 from mcpgen.runtime.transport.security import HostCheck, OriginGuard, transport_security
 
 Route = Literal["plain", "stream", "session"]
@@ -156,6 +161,8 @@ class McpEndpoint:
         self._idle: anyio.Event | None = None
         self._apps: dict[Route, ASGIApp] | None = None
         self._ended = _Ended()
+        self._sessions: StreamableHTTPSessionManager | None = None
+        self._max_depth = settings.http.max_json_depth
 
     @property
     def stateless(self) -> bool:
@@ -176,6 +183,7 @@ class McpEndpoint:
             security_settings=self.security,
             max_request_body_size=settings.http.max_request_size,
             session_idle_timeout=None if stateless else settings.http.session_idle_timeout,
+            max_sessions=None if stateless else settings.http.max_sessions,
         )
 
     def _guard(self, app: ASGIApp) -> ASGIApp:
@@ -197,10 +205,17 @@ class McpEndpoint:
             for manager in managers.values():
                 await stack.enter_async_context(manager.run())
             self._apps = {route: self._guard(m.handle_request) for route, m in managers.items()}
+            self._sessions = managers.get("session")
             try:
                 yield
             finally:
-                self._apps = None
+                self._apps = self._sessions = None
+
+    def _unknown_session(self, session_id: str) -> bool:
+        """Whether ``session_id`` names no live session of this process (``auto``: 404 like ``stateful``)."""
+        manager = self._sessions
+        live: Mapping[str, Any] | None = getattr(manager, "_server_instances", None)
+        return live is not None and session_id not in live
 
     def _target(self, seen: Seen, route: Route, apps: dict[Route, ASGIApp], initialize: bool) -> ASGIApp:
         session_app = apps.get("session")
@@ -230,7 +245,10 @@ class McpEndpoint:
         if seen.untrimmed:
             scope = _strip_mcp_headers(scope)
         session_id = seen.session_id
-        if session_id is not None and session_id in self._ended:
+        if session_id is not None and (
+            session_id in self._ended
+            or (seen.version not in MODERN_PROTOCOL_VERSIONS and self._unknown_session(session_id))
+        ):
             await _session_not_found(scope, receive, send)
             return
         if method != "POST":
@@ -250,7 +268,11 @@ class McpEndpoint:
             try:
                 parsed = orjson.loads(body)
             except orjson.JSONDecodeError:
-                parsed = None
+                parsed = NOT_JSON
+            refusal = shape_error(body, parsed, max_depth=self._max_depth)
+            if refusal is not None:
+                await _refuse(*refusal, seen.version, send)
+                return
             registry = self.registry() if self.registry is not None else None
             route = route_of(parsed, registry.may_stream if registry is not None else _may_always_stream)
             initialize = isinstance(parsed, dict) and parsed.get("method") == "initialize"
@@ -267,10 +289,10 @@ class McpEndpoint:
             ):
                 self.served["fast"] += 1
                 assert seen.version is not None
-                await fast.answer(parsed, seen.version, Headers(raw=scope["headers"]), send)
+                await fast.answer(parsed, seen.version, Headers(raw=scope["headers"]), send, _peer(scope))
                 return
             self.served["sdk"] += 1
-            await app(scope, _Replay(body, receive), send)
+            await app(scope, _Replay(body, receive), _answer_as_asked(scope, send))
         finally:
             self.in_flight -= 1
             if not self.in_flight and self._idle is not None:
@@ -297,6 +319,35 @@ class McpEndpoint:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+def _peer(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+def _answer_as_asked(scope: Scope, send: Send) -> Send:
+    """``send``, with the HTTP status and headers a pipeline ``CallError`` asked for on the SDK path."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            asked = scope.get(HTTP_ANSWER)
+            if asked is not None:
+                status, extra = asked
+                message = {**message, "status": status, "headers": [*message.get("headers", ()), *extra]}
+        await send(message)
+
+    return sending
+
+
+async def _refuse(error: CallError, request_id: Any, version: str | None, send: Send) -> None:
+    """Answer a malformed message with its JSON-RPC error (400 unless it names a request on a 2025 wire)."""
+    modern = version in MODERN_PROTOCOL_VERSIONS
+    status = 400 if request_id is None or modern else 200
+    body = orjson.dumps({"jsonrpc": "2.0", "id": request_id, "error": error.to_wire()})
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _may_always_stream(method: str, params: Mapping[str, Any]) -> bool:
