@@ -1,3 +1,3 @@
-"""Plugins every test directory can use: the throwaway PostgreSQL cluster (``postgres``, ``postgres_cluster``)."""
+"""Plugins every test directory can use: throwaway PostgreSQL (``postgres``, ``postgres_cluster``) and Redis (``redis_url``)."""
 
-pytest_plugins = ["postgres_support"]
+pytest_plugins = ["postgres_support", "redis_support"]

@@ -29,7 +29,7 @@ from mcpgen.manifest import Manifest
 from mcpgen.runtime.app import create_app, runtime_state
 from mcpgen.runtime.credentials import check_credentials, credential_values, install_redaction
 from mcpgen.runtime.logs import configure_logging
-from mcpgen.runtime.middleware import configured
+from mcpgen.runtime.middleware import close_all, configured
 from mcpgen.runtime.pipeline import Middleware, Pipeline
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
@@ -143,7 +143,8 @@ def serve_stdio(
     _configure_logging(settings, stdio=True)
     _guard_credentials(manifest, settings)
     state = RuntimeState(registry if registry is not None else Registry.load(manifest, settings), settings)
-    server = build_server(state, Pipeline(state, configured(settings) if middleware is None else middleware))
+    pipeline = Pipeline(state, configured(settings) if middleware is None else middleware)
+    server = build_server(state, pipeline)
     state.mark_serving()
     logger.info("serving %s over stdio", manifest.server.name)
 
@@ -154,5 +155,6 @@ def serve_stdio(
         finally:
             await state.stop_connectors()
             await state.registry.aclose()  # Node workers, if any
+            await close_all(pipeline.middleware)
 
     anyio.run(run, backend_options={"use_uvloop": _have("uvloop")})

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from fnmatch import fnmatchcase
 
 from limits import RateLimitItem, parse_many
@@ -32,6 +32,7 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.storage import storage_from_string
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
+from mcpgen.errors import ConfigError
 from mcpgen.runtime.pipeline import CallContext, CallError, Next, Result
 from mcpgen.runtime.settings import LimitSettings
 
@@ -51,10 +52,21 @@ def client_key(call: CallContext) -> str:
     return "stdio"
 
 
-def redis_storage(url: str) -> Storage:
-    """The ``limits`` async Redis storage for ``redis://``/``rediss://`` ``url`` (redis-py client)."""
+def redis_storage(url: str) -> tuple[Storage, Callable[[], Awaitable[None]]]:
+    """The ``limits`` async Redis storage for ``redis://``/``rediss://`` ``url``, and how to close it.
+
+    The connection pool is ours (redis-py, the ``redis`` extra), so shutdown closes its connections.
+    """
+    try:
+        from redis.asyncio import ConnectionPool
+    except ImportError:  # pragma: no cover - the [redis] extra is missing
+        raise ConfigError(
+            "redis.url is set but the redis package is not installed (pip install 'mcpgen[redis]')",
+            key="redis.url",
+        ) from None
+    pool = ConnectionPool.from_url(url, socket_connect_timeout=2, socket_timeout=2)
     uri = url if url.startswith("async+") else f"async+{url}"
-    return storage_from_string(uri, implementation="redispy")
+    return storage_from_string(uri, implementation="redispy", connection_pool=pool), pool.aclose
 
 
 def _limited(message: str, retry_after: int) -> CallError:
@@ -71,10 +83,11 @@ class RateLimit:
     """The middleware: refuse a call over its client's rate, its tool's rate, or its client's concurrency."""
 
     def __init__(self, settings: LimitSettings, storage: Storage | None = None) -> None:
-        if storage is None:
-            storage = redis_storage(settings.redis_url) if settings.redis_url else MemoryStorage()
-        self.storage = storage
-        self._limiter = SlidingWindowCounterRateLimiter(storage)
+        self._close: Callable[[], Awaitable[None]] | None = None
+        if storage is None and settings.redis_url:
+            storage, self._close = redis_storage(settings.redis_url)
+        self.storage = storage if storage is not None else MemoryStorage()
+        self._limiter = SlidingWindowCounterRateLimiter(self.storage)
         self._client_rates: Sequence[RateLimitItem] = (
             parse_many(settings.rate_limit) if settings.rate_limit else ()
         )
@@ -116,6 +129,11 @@ class RateLimit:
                     f"{item.multiples} {item.GRANULARITY.name}; retry in {retry}s",
                     retry,
                 )
+
+    async def aclose(self) -> None:
+        """Close the connections to Redis, if any (at shutdown)."""
+        if self._close is not None:
+            await self._close()
 
     async def __call__(self, call: CallContext, call_next: Next) -> Result:
         client = client_key(call)
