@@ -182,11 +182,7 @@ class ServerConfig(_Section):
 
 
 class RateLimitsConfig(_Section):
-    """How often and how much at once each client may call (off while every field is unset).
-
-    A client is the authenticated identity when auth is on, else the peer address.
-    Over a rate: HTTP 429 with Retry-After and a JSON-RPC error (-32000); on stdio the error alone.
-    """
+    """Per-client call limits, off while unset; over one: HTTP 429 + Retry-After (stdio: JSON-RPC -32000)."""
 
     per_client: str | None = Field(
         None, description='Calls per client, e.g. "100/minute" or "10/second;1000/hour" (any method).'
