@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -16,6 +18,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from mcpgen.runtime import CallContext, create_app
+from mcpgen.runtime.logs import configure_logging
 from mcpgen.runtime.middleware.ratelimit import RATE_LIMITED, RateLimit, client_key
 from mcpgen.runtime.pipeline import ClientIdentity, Result
 from mcpgen.runtime.settings import LimitSettings
@@ -289,3 +292,29 @@ async def test_security_headers_on_every_response_and_no_cors_unless_configured(
     ) as c:
         response = await post(c, add_call("legacy")[0], {**legacy(), "origin": "https://app.example"})
         assert response.headers["access-control-allow-origin"] == "https://app.example"
+
+
+# logs ------------------------------------------------------------------------
+
+
+async def test_debug_logs_carry_sizes_and_ids_not_payloads(tmp_path: Path) -> None:
+    """``-vv`` once logged every SSE chunk: whole tool results in the log."""
+    log = io.StringIO()
+    configure_logging("debug", stream=log)
+    try:
+        async with serving(tmp_path, fixture_files("basic")) as client:
+            # a progress token makes it a stream: the answer goes out as an SSE chunk
+            content = body(
+                "tools/call",
+                {**call("shout", {"text": "payload-marker"}), "_meta": {"progressToken": "p"}},
+                id=4242,
+            )
+            response = await post(client, content, legacy())
+        assert "PAYLOAD-MARKER" in response.text
+        logging.getLogger("mcp.server.sse").debug(f"Received JSON: {{'secret': 'payload-marker'}}")
+    finally:
+        configure_logging("warning", stream=io.StringIO())
+    text = log.getvalue()
+    assert "chunk: " in text and "bytes (ids 4242)" in text
+    assert "PAYLOAD-MARKER" not in text and "payload-marker" not in text
+    assert "Received JSON: 28 characters (payload not logged)" in text
