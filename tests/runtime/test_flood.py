@@ -1,4 +1,4 @@
-"""Floods against a real server process: memory stays bounded (RSS read from /proc).
+"""Against a real server process: memory stays bounded under floods (RSS from /proc), shutdown answers.
 
 - A tool returning 200 MB: before the result cap the server's RSS went to
   ~980 MB (the result serialized twice, then copied); now the result is
@@ -6,11 +6,14 @@
   allocated.
 - 2,500 sessions opened at once (the cap set to 2,500): they all open, the
   next one gets 503, RSS stays bounded, and the server still answers.
+- A call still running when the shutdown grace ends gets 503 and a JSON-RPC
+  error (it used to get uvicorn's plain-text 500).
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from pathlib import Path
 
@@ -105,3 +108,31 @@ async def flood(url: str, pid: int) -> tuple[int, int, int]:
         extra = await http.post("/mcp", content=INITIALIZE)
         statuses.append(extra.status_code)
     return statuses.count(200), statuses.count(503), memory(pid)["VmRSS"]
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_a_call_still_running_past_the_grace_gets_a_json_rpc_error(tmp_path: Path, fast_path: bool) -> None:
+    """Not uvicorn's plain-text 500: 503 and a JSON-RPC error under the call's id; the server exits 0."""
+    make_manifest(tmp_path, fixture_files("basic"))
+    extra = [] if fast_path else ["--set", "server.fast_path=false"]
+    server = start_server(tmp_path, "--json-response", "--graceful-shutdown-timeout", "1", *extra)
+    try:
+        slow = message("tools/call", {"name": "slow", "arguments": {"seconds": 20}}, id=31)
+
+        async def call_then_stop() -> httpx2.Response:
+            async with httpx2.AsyncClient(base_url=server.url, headers=HEADERS, timeout=30) as http:
+                pending = asyncio.ensure_future(http.post("/mcp", content=slow))
+                await asyncio.sleep(0.5)  # the call is running (a subprocess: nothing to await on)
+                server.proc.send_signal(signal.SIGTERM)
+                return await pending
+
+        response = asyncio.run(call_then_stop())
+        assert response.status_code == 503, response.text
+        assert response.headers["content-type"] == "application/json"
+        answer = response.json()
+        assert answer["id"] == 31
+        assert answer["error"]["code"] == -32603
+        assert "shut down before the call finished" in answer["error"]["message"]
+        assert server.proc.wait(timeout=20) == 0, server.log()[-3000:]
+    finally:
+        server.stop()

@@ -75,6 +75,7 @@ class _Server(uvicorn.Server):
         if not self._runtime_state.shutting_down:
             logger.info("signal %d received: finishing in-flight requests, then exiting", sig)
         self._runtime_state.begin_shutdown()
+        self._endpoint.draining = True
         super().handle_exit(sig, frame)
         self._captured_signals.clear()
 
@@ -91,7 +92,7 @@ def uvicorn_config(app: Starlette, settings: Settings) -> uvicorn.Config:
         access_log=settings.logging.access_log,
         log_config=None,
         server_header=False,
-        timeout_graceful_shutdown=math.ceil(settings.http.graceful_shutdown_timeout),
+        timeout_graceful_shutdown=math.ceil(settings.http.graceful_shutdown_timeout),  # then: 503 + JSON-RPC error
     )
 
 

@@ -18,6 +18,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Literal
 
 import anyio
+import mcp_types as types
 import orjson
 from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
@@ -35,6 +36,8 @@ from mcpgen.runtime.transport.jsonrpc import NOT_JSON, shape_error
 from mcpgen.runtime.transport.sdk import HTTP_ANSWER
 from mcpgen.runtime.transport.security import HostCheck, OriginGuard, transport_security
 
+_STARTED = "mcpgen.response_started"
+_REQUEST_ID = "mcpgen.request_id"
 Route = Literal["plain", "stream", "session"]
 SESSION_METHODS = frozenset(
     {"initialize", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
@@ -163,6 +166,8 @@ class McpEndpoint:
         self._ended = _Ended()
         self._sessions: StreamableHTTPSessionManager | None = None
         self._max_depth = settings.http.max_json_depth
+        self.draining = False
+        """Set when shutdown begins: a call cancelled past the grace period is answered, not dropped."""
 
     @property
     def stateless(self) -> bool:
@@ -261,42 +266,52 @@ class McpEndpoint:
             return
         self.in_flight += 1
         try:
-            body = await self._read_body(scope, receive, send)
-            if body is None:
-                return
-            parsed: Any
-            try:
-                parsed = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                parsed = NOT_JSON
-            refusal = shape_error(body, parsed, max_depth=self._max_depth)
-            if refusal is not None:
-                await _refuse(*refusal, seen.version, send)
-                return
-            registry = self.registry() if self.registry is not None else None
-            route = route_of(parsed, registry.may_stream if registry is not None else _may_always_stream)
-            initialize = isinstance(parsed, dict) and parsed.get("method") == "initialize"
-            app = self._target(seen, route, apps, initialize)
-            fast = self.fast
-            if (
-                fast is not None
-                and registry is not None
-                and app is apps["plain"]
-                and not seen.untrimmed
-                and transport_ok(seen, self.hosts)
-                and plain_request(parsed, seen)
-                and not _header_routed(parsed, registry)
-            ):
-                self.served["fast"] += 1
-                assert seen.version is not None
-                await fast.answer(parsed, seen.version, Headers(raw=scope["headers"]), send, _peer(scope))
-                return
-            self.served["sdk"] += 1
-            await app(scope, _Replay(body, receive), _answer_as_asked(scope, send))
+            await self._post(scope, receive, send, seen, apps)
+        except anyio.get_cancelled_exc_class():
+            # Past the shutdown grace uvicorn cancels what still runs: answer with a JSON-RPC error
+            # (not uvicorn's plain 500), then let the request end.
+            if not self.draining or scope.get(_STARTED):
+                raise
+            await _too_late(scope, seen.version, send)
         finally:
             self.in_flight -= 1
             if not self.in_flight and self._idle is not None:
                 self._idle.set()
+
+    async def _post(self, scope: Scope, receive: Receive, send: Send, seen: Seen, apps: dict[Route, ASGIApp]) -> None:
+        body = await self._read_body(scope, receive, send)
+        if body is None:
+            return
+        parsed: Any
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            parsed = NOT_JSON
+        refusal = shape_error(body, parsed, max_depth=self._max_depth)
+        if refusal is not None:
+            await _refuse(*refusal, seen.version, send)
+            return
+        scope[_REQUEST_ID] = parsed.get("id")
+        registry = self.registry() if self.registry is not None else None
+        route = route_of(parsed, registry.may_stream if registry is not None else _may_always_stream)
+        initialize = parsed.get("method") == "initialize"
+        app = self._target(seen, route, apps, initialize)
+        fast = self.fast
+        if (
+            fast is not None
+            and registry is not None
+            and app is apps["plain"]
+            and not seen.untrimmed
+            and transport_ok(seen, self.hosts)
+            and plain_request(parsed, seen)
+            and not _header_routed(parsed, registry)
+        ):
+            self.served["fast"] += 1
+            assert seen.version is not None
+            await fast.answer(parsed, seen.version, Headers(raw=scope["headers"]), send, _peer(scope))
+            return
+        self.served["sdk"] += 1
+        await app(scope, _Replay(body, receive), _answer_as_asked(scope, send))
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         """The whole request body, or ``None`` after answering 413 for one over the size limit."""
@@ -331,6 +346,7 @@ def _answer_as_asked(scope: Scope, send: Send) -> Send:
 
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
+            scope[_STARTED] = True
             asked = scope.get(HTTP_ANSWER)
             if asked is not None:
                 status, extra = asked
@@ -340,10 +356,23 @@ def _answer_as_asked(scope: Scope, send: Send) -> Send:
     return sending
 
 
-async def _refuse(error: CallError, request_id: Any, version: str | None, send: Send) -> None:
-    """Answer a malformed message with its JSON-RPC error (400 unless it names a request on a 2025 wire)."""
+async def _too_late(scope: Scope, version: str | None, send: Send) -> None:
+    """The answer to a call cut off at shutdown: 503 and a JSON-RPC error naming its id."""
+    error = CallError(types.INTERNAL_ERROR, "The server shut down before the call finished; retry it")
+    with anyio.CancelScope(shield=True):
+        try:
+            await _refuse(error, scope.get(_REQUEST_ID), version, send, status=503)
+        except (OSError, RuntimeError):  # the connection is gone, or the fast path had begun its answer
+            pass
+
+
+async def _refuse(
+    error: CallError, request_id: Any, version: str | None, send: Send, status: int | None = None
+) -> None:
+    """Answer with a JSON-RPC error (a malformed message: 400 unless it names a request on a 2025 wire)."""
     modern = version in MODERN_PROTOCOL_VERSIONS
-    status = 400 if request_id is None or modern else 200
+    if status is None:
+        status = 400 if request_id is None or modern else 200
     body = orjson.dumps({"jsonrpc": "2.0", "id": request_id, "error": error.to_wire()})
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": status, "headers": headers})
