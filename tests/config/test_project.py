@@ -125,5 +125,7 @@ def test_values_reaching_the_dockerfile_cannot_carry_control_characters(tmp_path
     assert any(line.startswith(f"{where}:5: build.base_image: must be one word") for line in lines)
     assert any(line.startswith(f"{where}:6: build.tags") for line in lines)
     assert "evil" not in "\n".join(lines)  # the value itself is never echoed
-    ok = load_project_file(write(tmp_path, 'name: ok\nversion: 1.0.0+local.2\ndescription: "two\\nlines"\n').parent)
+    ok = load_project_file(
+        write(tmp_path, 'name: ok\nversion: 1.0.0+local.2\ndescription: "two\\nlines"\n').parent
+    )
     assert ok.version == "1.0.0+local.2"

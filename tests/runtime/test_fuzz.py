@@ -99,7 +99,11 @@ def seeds() -> list[tuple[dict[str, Any], bool]]:
         modern = {**message, "params": {**(params or {}), "_meta": dict(ENVELOPE)}}
         found.append((modern, True))
     found.append(({"jsonrpc": "2.0", "id": 1, "method": "ping"}, False))
-    initialize = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "f", "version": "1"}}
+    initialize = {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "f", "version": "1"},
+    }
     found.append(({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize}, False))
     found.append(({"jsonrpc": "2.0", "method": "notifications/initialized"}, False))
     found.append(({"jsonrpc": "2.0", "id": 9, "result": {}}, False))
@@ -108,7 +112,9 @@ def seeds() -> list[tuple[dict[str, Any], bool]]:
 
 def headers_for(message: Any, modern: bool, rng: random.Random) -> list[tuple[bytes, bytes]]:
     headers = [(b"host", b"127.0.0.1:8080"), (b"content-type", b"application/json")]
-    headers.append((b"accept", rng.choice([b"application/json, text/event-stream", b"application/json", b"*/*"])))
+    headers.append(
+        (b"accept", rng.choice([b"application/json, text/event-stream", b"application/json", b"*/*"]))
+    )
     if modern:
         headers.append((b"mcp-protocol-version", b"2026-07-28"))
         if isinstance(message, dict) and isinstance(message.get("method"), str):
@@ -150,7 +156,9 @@ def mutate(message: dict[str, Any], rng: random.Random) -> bytes:
         body = rng.choice([body[:cut], body[:cut] + bytes([rng.randrange(256)]) + body[cut + 1 :]])
     elif op == 9:  # deep nesting, or a batch
         depth = rng.choice([10, 65, 200, 900])
-        body = rng.choice([b"[" * depth + b"]" * depth, b"[" + body + b"]", b'{"a":' * depth + b"1" + b"}" * depth])
+        body = rng.choice(
+            [b"[" * depth + b"]" * depth, b"[" + body + b"]", b'{"a":' * depth + b"1" + b"}" * depth]
+        )
     return body
 
 
@@ -166,7 +174,9 @@ async def apps(tmp_path: Path) -> AsyncIterator[list[Starlette]]:
         yield made
 
 
-async def request(app: Starlette, body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes, bytes]:
+async def request(
+    app: Starlette, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> tuple[int, bytes, bytes]:
     """POST ``body`` to ``/mcp`` straight through ASGI: ``(status, content type, body)``."""
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
@@ -224,8 +234,8 @@ async def test_fuzzed_bodies_never_get_a_5xx(tmp_path: Path) -> None:
         for app in (fast, sdk):  # still alive and right
             ok = orjson.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
                                "params": {"name": "add", "arguments": {"a": 2, "b": 3}}})  # fmt: skip
-            status, _, content = await request(app, ok, headers_for(None, False, random.Random(0))[:3]
-                                               + [(b"mcp-protocol-version", b"2025-11-25")])  # fmt: skip
-            assert status == 200 and orjson.loads(content)["result"]["content"][0]["text"] == "5"
+            status, _, content = await request(app, ok, [*headers_for(None, False, random.Random(0))[:3], (b"mcp-protocol-version", b"2025-11-25")])  # fmt: skip
+            assert status == 200
+            assert orjson.loads(content)["result"]["content"][0]["text"] == "5"
     assert not failures, f"{len(failures)} of {BODIES} bodies got a 5xx, e.g.:\n" + "\n".join(failures[:10])
     print(f"{BODIES} fuzzed bodies in {elapsed:.1f}s")  # bounded by count; about 10-20 s here

@@ -76,7 +76,8 @@ async def test_malformed_messages_get_a_short_json_rpc_error_on_both_paths(
             error = answer["error"]
             assert error["code"] == code
             assert words in error["message"]
-            assert len(error["message"]) < 120 and "validation error" not in error["message"].lower()
+            assert len(error["message"]) < 120
+            assert "validation error" not in error["message"].lower()
             assert "data" not in error
             assert status == (400 if request_id is None or is_modern else 200)
         assert served(fast) == {"fast": 0, "sdk": 0}  # answered before either path
@@ -95,14 +96,15 @@ async def test_a_repeated_key_never_runs_a_tool(tmp_path: Path) -> None:
 
 async def test_colons_in_strings_are_not_duplicates(tmp_path: Path) -> None:
     """A body with more ``:`` than keys takes the careful look, and passes it."""
-    arguments = {"text": "a:b:c  http://x.example:80/ {\"k\": 1}"}
+    arguments = {"text": 'a:b:c  http://x.example:80/ {"k": 1}'}
     async with pair(tmp_path, fixture_files("basic")) as (fast, sdk):
         for content, headers in (
             (body("tools/call", call("shout", arguments)), legacy()),
             (body("resources/read", {"uri": "data://greeting"}), legacy()),
         ):
             status, _, answer = await compare(fast, sdk, content, headers)
-            assert status == 200 and "result" in answer
+            assert status == 200
+            assert "result" in answer
         assert served(fast)["fast"] == 2
 
 
@@ -121,4 +123,5 @@ def test_shape_checks_pass_plain_messages_and_responses() -> None:
     message = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"x": deep}}
     assert shape_error(orjson.dumps(message), message, max_depth=12) is None
     refused = shape_error(orjson.dumps(message), message, max_depth=11)
-    assert refused is not None and refused[0].code == -32600
+    assert refused is not None
+    assert refused[0].code == -32600

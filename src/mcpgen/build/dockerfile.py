@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-
-import re
 
 import jinja2
 
@@ -78,13 +77,14 @@ def render_dockerfile(spec: DockerfileSpec) -> str:
     say, the version could start a new instruction. Such values are refused.
     """
     template = _environment().get_template("Dockerfile.j2")
-    context = dict(
+    labels = sorted(spec.labels.items())
+    context: dict[str, object] = dict(
         base_image=spec.base_image,
         python=spec.python,
         offline=spec.offline,
         needs_node=spec.needs_node,
         source_dirs=list(spec.source_dirs),
-        labels=sorted(spec.labels.items()),
+        labels=labels,
         port=spec.port,
         uid=spec.uid,
         server_name=spec.server_name,
@@ -97,6 +97,6 @@ def render_dockerfile(spec: DockerfileSpec) -> str:
     for name, value in context.items():
         if name != "labels":
             _checked(name, value)
-    for key, _ in context["labels"]:
+    for key, _ in labels:
         _checked("label name", key)
     return template.render(**context)

@@ -39,8 +39,8 @@ from mcpgen.runtime.settings import Settings
 from mcpgen.runtime.state import RuntimeState
 from mcpgen.runtime.transport.fastpath import FastPath
 from mcpgen.runtime.transport.http import McpEndpoint
-from mcpgen.runtime.transport.security import SecurityHeaders
 from mcpgen.runtime.transport.sdk import build_server
+from mcpgen.runtime.transport.security import SecurityHeaders
 
 MCP_PATH = "/mcp"
 logger = logging.getLogger("mcpgen.runtime")

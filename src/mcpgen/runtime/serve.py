@@ -92,7 +92,9 @@ def uvicorn_config(app: Starlette, settings: Settings) -> uvicorn.Config:
         access_log=settings.logging.access_log,
         log_config=None,
         server_header=False,
-        timeout_graceful_shutdown=math.ceil(settings.http.graceful_shutdown_timeout),  # then: 503 + JSON-RPC error
+        timeout_graceful_shutdown=math.ceil(
+            settings.http.graceful_shutdown_timeout
+        ),  # then: 503 + JSON-RPC error
     )
 
 

@@ -164,7 +164,9 @@ class ExecutionSettings:
 
     def __post_init__(self) -> None:
         if self.max_result_size < 1:
-            raise ConfigError("max_result_size must be a positive number of bytes", key="server.max_result_size")
+            raise ConfigError(
+                "max_result_size must be a positive number of bytes", key="server.max_result_size"
+            )
         if not self.default_timeout > 0:
             raise ConfigError("default_timeout must be a positive number of seconds", key="default_timeout")
         if self.node_workers < 1:
@@ -219,7 +221,7 @@ class LimitSettings:
                     parse_many(rate)
                 except ValueError:
                     raise ConfigError(
-                        f"{key}: {rate!r} is not a rate (write e.g. \"100/minute\" or \"5/second;200/hour\")",
+                        f'{key}: {rate!r} is not a rate (write e.g. "100/minute" or "5/second;200/hour")',
                         key=key,
                     ) from None
         if self.max_concurrent_calls is not None and self.max_concurrent_calls < 1:

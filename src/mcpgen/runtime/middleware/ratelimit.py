@@ -26,10 +26,10 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from fnmatch import fnmatchcase
+from typing import Any
 
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, Storage
-from limits.storage import storage_from_string
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 from mcpgen.errors import ConfigError
@@ -66,7 +66,8 @@ def redis_storage(url: str) -> tuple[Storage, Callable[[], Awaitable[None]]]:
         ) from None
     pool = ConnectionPool.from_url(url, socket_connect_timeout=2, socket_timeout=2)
     uri = url if url.startswith("async+") else f"async+{url}"
-    return storage_from_string(uri, implementation="redispy", connection_pool=pool), pool.aclose
+    options: dict[str, Any] = {"connection_pool": pool}
+    return RedisStorage(uri, implementation="redispy", **options), pool.aclose
 
 
 def _limited(message: str, retry_after: int) -> CallError:

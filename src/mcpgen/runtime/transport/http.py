@@ -12,6 +12,7 @@ is replayed into one of the SDK's session managers. Host/Origin rules are in
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -278,7 +279,9 @@ class McpEndpoint:
             if not self.in_flight and self._idle is not None:
                 self._idle.set()
 
-    async def _post(self, scope: Scope, receive: Receive, send: Send, seen: Seen, apps: dict[Route, ASGIApp]) -> None:
+    async def _post(
+        self, scope: Scope, receive: Receive, send: Send, seen: Seen, apps: dict[Route, ASGIApp]
+    ) -> None:
         body = await self._read_body(scope, receive, send)
         if body is None:
             return
@@ -359,11 +362,9 @@ def _answer_as_asked(scope: Scope, send: Send) -> Send:
 async def _too_late(scope: Scope, version: str | None, send: Send) -> None:
     """The answer to a call cut off at shutdown: 503 and a JSON-RPC error naming its id."""
     error = CallError(types.INTERNAL_ERROR, "The server shut down before the call finished; retry it")
-    with anyio.CancelScope(shield=True):
-        try:
-            await _refuse(error, scope.get(_REQUEST_ID), version, send, status=503)
-        except (OSError, RuntimeError):  # the connection is gone, or the fast path had begun its answer
-            pass
+    # OSError/RuntimeError: the connection is gone, or the fast path had begun its answer
+    with anyio.CancelScope(shield=True), contextlib.suppress(OSError, RuntimeError):
+        await _refuse(error, scope.get(_REQUEST_ID), version, send, status=503)
 
 
 async def _refuse(
