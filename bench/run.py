@@ -111,9 +111,14 @@ def server_command(name: str, mode: str, port: int) -> list[str]:
 
 GUARDED = False
 """``--guarded``: serve mcpgen with the production middleware on (see :data:`GUARDED_SETTINGS`)."""
-GUARDED_SETTINGS: tuple[str, ...] = ()
+GUARDED_SETTINGS: tuple[str, ...] = (
+    # rate limits (step 2): high enough never to refuse the bench's load, so it measures their cost
+    "rate_limits.per_client=100000000/minute",
+    "rate_limits.per_tool={add: 100000000/minute}",
+    "rate_limits.max_concurrent=100000",
+)
 """Config overrides that switch on the guard (API-key auth, RBAC, rate limits: step 2) and metrics and
-tracing (step 3). Empty until those land: ``--guarded`` refuses to run rather than measure nothing."""
+tracing (step 3)."""
 PATHS_LINE = re.compile(r"answered (\d+) requests on the fast path, (\d+) on the SDK path")
 
 
