@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from server_support import free_port
+from server_support import free_port, stop_process
 
 REQUIRED = os.environ.get("MCPGEN_REQUIRE_REDIS", "") not in ("", "0")
 
@@ -61,9 +61,4 @@ def redis_url() -> Iterator[str]:
                 time.sleep(0.05)
             yield f"redis://127.0.0.1:{port}/0"
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
