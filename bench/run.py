@@ -116,6 +116,10 @@ GUARDED_SETTINGS: tuple[str, ...] = (
     "server.auth.api_keys=true",
     "server.auth.roles.tools.allow=tool:*",
     "server.auth.roles.bench.inherits=tools",
+    # rate limits (step 2): high enough never to refuse the bench's load, so it measures their cost
+    "rate_limits.per_client=100000000/minute",
+    "rate_limits.per_tool={add: 100000000/minute}",
+    "rate_limits.max_concurrent=100000",
 )
 """Config overrides that switch on the guard (API-key auth, RBAC, rate limits: step 2) and metrics and
 tracing (step 3); each step adds its own. ``--guarded`` refuses to run while it is empty."""

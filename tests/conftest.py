@@ -1,4 +1,4 @@
-"""Plugins every test directory can use: the throwaway PostgreSQL cluster (``postgres``, ``postgres_cluster``).
+"""Plugins every test directory can use: throwaway PostgreSQL (``postgres``, ``postgres_cluster``) and Redis (``redis_url``).
 
 Under pytest-xdist (``scripts/test.sh`` runs 4 workers), the one-time installs into shared places happen once:
 see ``_typescript_schema_generator``.
@@ -13,7 +13,7 @@ from filelock import FileLock
 
 from mcpgen.discovery import ts_schema
 
-pytest_plugins = ["postgres_support"]
+pytest_plugins = ["postgres_support", "redis_support"]
 
 
 @pytest.fixture(scope="session", autouse=True)

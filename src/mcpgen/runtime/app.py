@@ -2,7 +2,9 @@
 
 Routes: ``/mcp`` (MCP Streamable HTTP: the fast path, or the SDK's session
 managers entered in this app's lifespan), ``/health``, ``/health/live``,
-``/health/ready``. Every call runs through one
+``/health/ready``, every response with security headers
+(:class:`~mcpgen.runtime.transport.security.SecurityHeaders`; CORS only when
+``server.cors.allow_origins`` is set). Every call runs through one
 :class:`~mcpgen.runtime.pipeline.Pipeline`, whichever path brought it.
 
 The app keeps its state on ``app.state.mcpgen`` (a :class:`RuntimeState`);
@@ -31,7 +33,7 @@ from mcpgen.manifest import Manifest
 from mcpgen.runtime.auth.gate import guarded
 from mcpgen.runtime.executors import ThreadPool
 from mcpgen.runtime.health import health_routes
-from mcpgen.runtime.middleware import configured
+from mcpgen.runtime.middleware import close_all, configured
 from mcpgen.runtime.pipeline import Middleware, Pipeline
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
@@ -40,6 +42,7 @@ from mcpgen.runtime.transport.fastpath import FastPath
 from mcpgen.runtime.transport.http import McpEndpoint
 from mcpgen.runtime.transport.resource_metadata import metadata_routes
 from mcpgen.runtime.transport.sdk import build_server
+from mcpgen.runtime.transport.security import SecurityHeaders
 
 MCP_PATH = "/mcp"
 logger = logging.getLogger("mcpgen.runtime")
@@ -87,13 +90,14 @@ def create_app(
         finally:
             await state.stop_connectors()
             await state.registry.aclose()  # Node workers of TS/JS tools, if any
+            await close_all(pipeline.middleware)
 
     routes = [
         Route(MCP_PATH, endpoint=guarded(endpoint, settings)),
         *metadata_routes(settings.auth, manifest.server.name),
         *health_routes(state),
     ]
-    asgi_middleware = []
+    asgi_middleware = [AsgiMiddleware(SecurityHeaders, mcp_path=MCP_PATH)]
     cors = settings.security.cors
     if cors.allow_origins:
         asgi_middleware.append(

@@ -47,7 +47,7 @@ from mcpgen.errors import ToolTimeoutError
 from mcpgen.runtime.asking import InputRequired, InputRound, run_round
 from mcpgen.runtime.connectors import explain
 from mcpgen.runtime.executors import Executor, InvalidArguments, Invocation, Passthrough, ThreadPool
-from mcpgen.runtime.results import prompt_result, resource_contents, tool_error, tool_result
+from mcpgen.runtime.results import prompt_result, resource_contents, text_size, tool_error, tool_result
 
 if TYPE_CHECKING:
     from mcpgen.authoring import ContextBackend
@@ -70,13 +70,34 @@ METHODS = frozenset(
 
 
 class CallError(Exception):
-    """A JSON-RPC error answer (``code``, ``message``, optional ``data``)."""
+    """A JSON-RPC error answer (``code``, ``message``, optional ``data``).
 
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
+    ``http_status`` and ``http_headers`` ask the HTTP transports to answer
+    with that status and those headers (a rate limit's 429 and
+    ``Retry-After``), on the fast path and the SDK path alike; stdio and SSE
+    answers carry only the JSON-RPC error.
+    """
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        data: Any = None,
+        *,
+        http_status: int | None = None,
+        http_headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.data = data
+        self.http_status = http_status
+        self.http_headers = http_headers
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """``http_headers`` as ASGI header pairs."""
+        headers = self.http_headers or {}
+        return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
     def to_wire(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -147,6 +168,8 @@ class CallContext:
     """``params._meta`` as plain data (trace context, progress token, envelope)."""
     headers: Mapping[str, str] | None = None
     """The HTTP request's headers (lower-case names), ``None`` on stdio."""
+    peer: str | None = None
+    """The network address the request came from (HTTP), ``None`` on stdio."""
     client: ClientIdentity | None = None
     channel: Channel | None = None
     state: dict[str, Any] = field(default_factory=dict)
@@ -186,6 +209,17 @@ class Pipeline:
         self.middleware: tuple[Middleware, ...] = tuple(middleware)
         self.handle: Next = compose(self.middleware, self._dispatch)
         """Run one call through the chain: returns the wire result or raises :class:`CallError`."""
+
+    @property
+    def _max_result(self) -> int:
+        return self._state.settings.execution.max_result_size
+
+    def _oversized(self, what: str, size: int) -> str:
+        limit = self._max_result
+        return (
+            f"{what} returned more than {limit} bytes (at least {size}), over the server's limit "
+            "(server.max_result_size); return less, or page through it"
+        )
 
     @property
     def threads(self) -> ThreadPool:
@@ -249,7 +283,14 @@ class Pipeline:
         extra = {"tool": tool.name, "request_id": call.request_id}
         try:
             value = await execute(tool.executor, invocation, round_)
-            result = value.result if isinstance(value, Passthrough) else tool_result(tool, value)
+            raw = value.result if isinstance(value, Passthrough) else value
+            size = text_size(raw, self._max_result)
+            if size > self._max_result:
+                del value, raw  # let the oversized result go before answering
+                logger.warning("tool result refused: over %d bytes", self._max_result, extra=extra)
+                result = tool_error(self._oversized(f"Tool '{tool.name}'", size))
+            else:
+                result = raw if isinstance(value, Passthrough) else tool_result(tool, value)
         except InputRequired as exc:
             result = exc.result
         except InvalidArguments as exc:
@@ -295,6 +336,10 @@ class Pipeline:
         )
         if isinstance(value, InputRequired):
             return value.result
+        size = text_size(value, self._max_result)
+        if size > self._max_result:
+            del value
+            raise CallError(types.INTERNAL_ERROR, self._oversized(f"Resource '{name}'", size))
         return {**UNCACHED, **resource_contents(uri, value, resource.entry.mime_type)}
 
     async def _get_prompt(self, call: CallContext) -> Result:

@@ -30,7 +30,7 @@ from mcpgen.runtime.app import create_app, runtime_state
 from mcpgen.runtime.auth.gate import refuse_unsafe_bind
 from mcpgen.runtime.credentials import check_credentials, credential_values, install_redaction
 from mcpgen.runtime.logs import configure_logging
-from mcpgen.runtime.middleware import configured
+from mcpgen.runtime.middleware import close_all, configured
 from mcpgen.runtime.pipeline import Middleware, Pipeline
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
@@ -76,6 +76,7 @@ class _Server(uvicorn.Server):
         if not self._runtime_state.shutting_down:
             logger.info("signal %d received: finishing in-flight requests, then exiting", sig)
         self._runtime_state.begin_shutdown()
+        self._endpoint.draining = True
         super().handle_exit(sig, frame)
         self._captured_signals.clear()
 
@@ -92,7 +93,9 @@ def uvicorn_config(app: Starlette, settings: Settings) -> uvicorn.Config:
         access_log=settings.logging.access_log,
         log_config=None,
         server_header=False,
-        timeout_graceful_shutdown=math.ceil(settings.http.graceful_shutdown_timeout),
+        timeout_graceful_shutdown=math.ceil(
+            settings.http.graceful_shutdown_timeout
+        ),  # then: 503 + JSON-RPC error
     )
 
 
@@ -145,7 +148,8 @@ def serve_stdio(
     _configure_logging(settings, stdio=True)
     _guard_credentials(manifest, settings)
     state = RuntimeState(registry if registry is not None else Registry.load(manifest, settings), settings)
-    server = build_server(state, Pipeline(state, configured(settings) if middleware is None else middleware))
+    pipeline = Pipeline(state, configured(settings) if middleware is None else middleware)
+    server = build_server(state, pipeline)
     state.mark_serving()
     logger.info("serving %s over stdio", manifest.server.name)
 
@@ -156,5 +160,6 @@ def serve_stdio(
         finally:
             await state.stop_connectors()
             await state.registry.aclose()  # Node workers, if any
+            await close_all(pipeline.middleware)
 
     anyio.run(run, backend_options={"use_uvloop": _have("uvloop")})

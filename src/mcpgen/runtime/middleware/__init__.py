@@ -5,15 +5,20 @@ metrics/tracing, each entry present only when its config section turns it
 on. Authentication itself happens before the pipeline, in the ASGI layer in
 front of ``/mcp`` (:mod:`mcpgen.runtime.auth.gate`), which sets
 ``CallContext.client``; the audit log comes first in the chain so that calls
-the authorization middleware refuses are recorded too. Adding a middleware means writing its module here (one class, one async
-``__call__(call, call_next)``, its settings taken in the constructor) and
-adding one line to :func:`configured` -- nothing else changes. See "The call
+the authorization middleware refuses are recorded too. Adding a middleware
+means writing its module here (one class, one async ``__call__(call,
+call_next)``, its settings taken in the constructor, and an ``aclose()`` if it
+holds connections) and adding one line to :func:`configured` -- nothing else
+changes. See "The call
 pipeline" in docs/architecture.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mcpgen.runtime.middleware.audit import Audit, AuditLog
+from mcpgen.runtime.middleware.ratelimit import RateLimit
 from mcpgen.runtime.middleware.rbac import Rbac
 from mcpgen.runtime.pipeline import Middleware
 from mcpgen.runtime.settings import Settings
@@ -30,4 +35,14 @@ def configured(settings: Settings) -> list[Middleware]:
         )
     if auth.roles:
         chain.append(Rbac(auth.roles, auth.default_roles))
+    if settings.limits.enabled:
+        chain.append(RateLimit(settings.limits))
     return chain
+
+
+async def close_all(chain: Sequence[Middleware]) -> None:
+    """Let each middleware that holds connections (an ``aclose()`` method) close them, at shutdown."""
+    for step in chain:
+        close = getattr(step, "aclose", None)
+        if close is not None:
+            await close()

@@ -319,17 +319,21 @@ class FastPath:
         headers: Mapping[str, str],
         send: Send,
         client: ClientIdentity | None = None,
+        peer: str | None = None,
     ) -> None:
         """Run ``message`` (already accepted by :func:`plain_request`) and send its JSON-RPC answer."""
         request_id = message["id"]
         method: str = message["method"]
         params = message.get("params") or {}
         status = 200
+        extra: list[tuple[bytes, bytes]] = []
         try:
             if method == "ping":
                 body = b'{"jsonrpc":"2.0","id":' + orjson.dumps(request_id) + b',"result":{}}'
             else:
-                call = _call_context(method, params, request_id, version, headers, self._pipeline, client)
+                call = _call_context(
+                    method, params, request_id, version, headers, peer, self._pipeline, client
+                )
                 if method in _LISTS and not params.get("cursor") and self._pipeline.lists_cacheable:
                     result_json = await self.listing(call)
                 else:
@@ -337,14 +341,17 @@ class FastPath:
                 body = b'{"jsonrpc":"2.0","id":%b,"result":%b}' % (orjson.dumps(request_id), result_json)
         except CallError as exc:
             error = {"jsonrpc": "2.0", "id": request_id, "error": exc.to_wire()}
-            if version in MODERN_PROTOCOL_VERSIONS:
+            if exc.http_status is not None:
+                status = exc.http_status
+                extra = exc.raw_headers()
+            elif version in MODERN_PROTOCOL_VERSIONS:
                 status = ERROR_CODE_HTTP_STATUS.get(exc.code, 200)
             body = orjson.dumps(error)
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [*_JSON_HEADERS, (b"content-length", b"%d" % len(body))],
+                "headers": [*_JSON_HEADERS, (b"content-length", b"%d" % len(body)), *extra],
             }
         )
         await send({"type": "http.response.body", "body": body})
@@ -356,6 +363,7 @@ def _call_context(
     request_id: Any,
     version: str,
     headers: Mapping[str, str],
+    peer: str | None,
     pipeline: Pipeline,
     client: ClientIdentity | None,
 ) -> CallContext:
@@ -376,4 +384,5 @@ def _call_context(
         meta=params.get("_meta"),
         headers=headers,
         client=client,
+        peer=peer,
     )

@@ -49,6 +49,8 @@ from mcpgen.runtime.state import RuntimeState
 from mcpgen.runtime.transport.events import Events
 
 logger = logging.getLogger("mcpgen.runtime")
+HTTP_ANSWER = "mcpgen.http_answer"
+"""Scope key where a :class:`CallError`'s HTTP status and headers wait for the endpoint (the SDK path)."""
 Ctx = ServerRequestContext[Any, Any]
 MAX_COMPLETIONS = 100
 """``completion/complete`` returns at most this many values (the spec's cap)."""
@@ -202,11 +204,14 @@ class Handlers:
             meta=ctx.params.get("_meta") if isinstance(ctx.params, Mapping) else None,
             headers=getattr(request, "headers", None),
             client=request.scope.get(CLIENT_SCOPE_KEY) if request is not None else None,
+            peer=request.client.host if request is not None and request.client is not None else None,
             channel=SdkChannel(ctx, params, self.events, self._state.connectors),
         )
         try:
             return await self._pipeline.handle(call)
         except CallError as exc:
+            if exc.http_status is not None and request is not None:
+                request.scope[HTTP_ANSWER] = (exc.http_status, exc.raw_headers())
             raise MCPError(code=exc.code, message=exc.message, data=exc.data) from None
 
     async def listing(self, ctx: Ctx, params: types.PaginatedRequestParams) -> dict[str, Any]:
