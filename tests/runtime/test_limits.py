@@ -308,6 +308,7 @@ async def test_security_headers_on_every_response_and_no_cors_unless_configured(
 async def test_debug_logs_carry_sizes_and_ids_not_payloads(tmp_path: Path) -> None:
     """``-vv`` once logged every SSE chunk: whole tool results in the log."""
     log = io.StringIO()
+    configure_logging("info", stream=io.StringIO())  # an earlier, quieter configuration must not stick
     configure_logging("debug", stream=log)
     try:
         async with serving(tmp_path, fixture_files("basic")) as client:

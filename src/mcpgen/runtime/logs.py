@@ -151,6 +151,6 @@ def configure_logging(
             payloads.addFilter(_PAYLOAD_FILTER)
     # The SDK logs every session start/stop, and httpx every connector request, at info;
     # keep them quieter unless debugging.
-    if root.level > logging.DEBUG:
-        for noisy in ("mcp", "httpx", "httpcore"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    # (set again on every call: a later debug configuration lets them through again)
+    for noisy in ("mcp", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if root.level > logging.DEBUG else logging.NOTSET)
