@@ -16,12 +16,13 @@ from mcpgen.runtime.settings import (
     ExecutionSettings,
     HttpSettings,
     LogSettings,
+    MonitoringSettings,
     SecuritySettings,
     Settings,
     settings_from_config,
 )
 
-PARTS = (HttpSettings, SecuritySettings, CorsSettings, ExecutionSettings, LogSettings)
+PARTS = (HttpSettings, SecuritySettings, CorsSettings, ExecutionSettings, LogSettings, MonitoringSettings)
 
 
 def leaf_paths(obj: object, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:

@@ -26,7 +26,8 @@ import uvicorn
 from starlette.applications import Starlette
 
 from mcpgen.manifest import Manifest
-from mcpgen.runtime.app import create_app, runtime_state
+from mcpgen.runtime.admin.reload import Rebuild
+from mcpgen.runtime.app import close_middleware, create_app, runtime_state
 from mcpgen.runtime.credentials import check_credentials, credential_values, install_redaction
 from mcpgen.runtime.logs import configure_logging
 from mcpgen.runtime.middleware import configured
@@ -107,15 +108,18 @@ def _guard_credentials(manifest: Manifest, settings: Settings) -> None:
     install_redaction([*credential_values(manifest, os.environ), *settings.secret_values])
 
 
-def serve_http(manifest: Manifest, settings: Settings, *, app: Starlette | None = None) -> None:
+def serve_http(
+    manifest: Manifest, settings: Settings, *, app: Starlette | None = None, rebuild: Rebuild | None = None
+) -> None:
     """Serve ``manifest`` over Streamable HTTP on ``settings.http.host:port`` until signalled.
 
     Pass ``app`` (from :func:`create_app`) to keep a handle on it, e.g. to
-    swap registries while serving.
+    swap registries while serving; ``rebuild`` to say what a reload
+    (``SIGHUP``, ``POST /admin/reload``) builds from.
     """
     _configure_logging(settings)
     _guard_credentials(manifest, settings)
-    app = app if app is not None else create_app(manifest, settings)
+    app = app if app is not None else create_app(manifest, settings, rebuild=rebuild)
     endpoint = app.state.mcp_endpoint
     assert isinstance(endpoint, McpEndpoint)
     server = _Server(uvicorn_config(app, settings), runtime_state(app), endpoint)
@@ -143,7 +147,8 @@ def serve_stdio(
     _configure_logging(settings, stdio=True)
     _guard_credentials(manifest, settings)
     state = RuntimeState(registry if registry is not None else Registry.load(manifest, settings), settings)
-    server = build_server(state, Pipeline(state, configured(settings) if middleware is None else middleware))
+    pipeline = Pipeline(state, configured(settings) if middleware is None else middleware)
+    server = build_server(state, pipeline)
     state.mark_serving()
     logger.info("serving %s over stdio", manifest.server.name)
 
@@ -154,5 +159,6 @@ def serve_stdio(
         finally:
             await state.stop_connectors()
             await state.registry.aclose()  # Node workers, if any
+            close_middleware(pipeline.middleware)
 
     anyio.run(run, backend_options={"use_uvloop": _have("uvloop")})

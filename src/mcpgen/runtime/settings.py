@@ -12,6 +12,7 @@ A :class:`Settings` is nested by concern, mirroring the config sections::
                                        cors=CorsSettings(...)),            # server.cors.*
              execution=ExecutionSettings(default_timeout, ...),            # how tools run
              logging=LogSettings(level, format, destination, ...),         # logging.*
+             monitoring=MonitoringSettings(metrics, tracing, admin_token), # monitoring.*
              services, database, secret_values)                            # services.*, database.*
 
 Each part is a frozen dataclass that validates itself. :meth:`Settings.of` and
@@ -178,6 +179,34 @@ class LogSettings:
             raise ConfigError(f"unknown log level {self.level!r}", key="log_level")
 
 
+@dataclass(frozen=True, slots=True)
+class MonitoringSettings:
+    """``monitoring.*``: Prometheus metrics, OpenTelemetry tracing, the admin API."""
+
+    metrics: bool = True
+    metrics_path: str = "/metrics"
+    tracing: bool = False
+    tracing_endpoint: str | None = None
+    """OTLP/HTTP endpoint (``http://collector:4318``); ``None``: the ``OTEL_EXPORTER_OTLP_*`` variables."""
+    sample_ratio: float = 1.0
+    service_name: str | None = None
+    admin_token: str | None = field(default=None, repr=False, compare=False)
+    """Bearer token of the admin API under ``/admin/``; ``None``: no admin API."""
+
+    def __post_init__(self) -> None:
+        if not self.metrics_path.startswith("/"):
+            raise ConfigError("monitoring.metrics.path must start with /", key="monitoring.metrics.path")
+        if not 0 <= self.sample_ratio <= 1:
+            raise ConfigError(
+                "monitoring.tracing.sample_ratio must be between 0 and 1",
+                key="monitoring.tracing.sample_ratio",
+            )
+        if self.admin_token is not None and len(self.admin_token) < 16:
+            raise ConfigError(
+                "monitoring.admin.token must be at least 16 characters", key="monitoring.admin.token"
+            )
+
+
 class SettingsOptions(TypedDict, total=False):
     """Every field of a :class:`Settings` as one flat keyword (:meth:`Settings.of`, :meth:`Settings.with_options`).
 
@@ -213,6 +242,13 @@ class SettingsOptions(TypedDict, total=False):
     log_destination: Literal["stderr", "stdout", "file"]
     log_file: Path | None
     access_log: bool
+    metrics: bool
+    metrics_path: str
+    tracing: bool
+    tracing_endpoint: str | None
+    sample_ratio: float
+    service_name: str | None
+    admin_token: str | None
     services: Mapping[str, ServiceConfig]
     database: DatabaseSettings
     secret_values: tuple[str, ...] | list[str]
@@ -231,6 +267,7 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)
     execution: ExecutionSettings = field(default_factory=ExecutionSettings)
     logging: LogSettings = field(default_factory=LogSettings)
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
     services: Mapping[str, ServiceConfig] = field(default_factory=dict, compare=False)
     """``services.<name>``: each connector's endpoint, timeouts, retry and breaker settings."""
     database: DatabaseSettings = field(default_factory=DatabaseSettings, repr=False, compare=False)
@@ -273,6 +310,7 @@ _SECTIONS: dict[str, type[DataclassInstance]] = {
     "security": SecuritySettings,
     "execution": ExecutionSettings,
     "logging": LogSettings,
+    "monitoring": MonitoringSettings,
 }
 _PREFIXES = {"cors_": ("security", "cors"), "log_": ("logging",)}
 
@@ -352,6 +390,7 @@ def settings_from_config(config: Config, root: Path) -> Settings:
             file=log_file,
             access_log=logs.access_log,
         ),
+        monitoring=monitoring_settings(config),
         services=dict(config.services),
         database=DatabaseSettings(
             url=config.database.url.get_secret_value() if config.database.url is not None else None,
@@ -360,6 +399,21 @@ def settings_from_config(config: Config, root: Path) -> Settings:
             pool_idle_timeout=float(config.database.pool_idle_timeout),
         ),
         secret_values=tuple(config_secrets(config)),
+    )
+
+
+def monitoring_settings(config: Config) -> MonitoringSettings:
+    """``monitoring.*`` of ``config`` as runtime settings."""
+    metrics, tracing, admin = config.monitoring.metrics, config.monitoring.tracing, config.monitoring.admin
+    token = admin.token.get_secret_value() if admin.token is not None else ""
+    return MonitoringSettings(
+        metrics=metrics.enabled,
+        metrics_path=metrics.path,
+        tracing=tracing.enabled,
+        tracing_endpoint=tracing.endpoint,
+        sample_ratio=tracing.sample_ratio,
+        service_name=tracing.service_name,
+        admin_token=token or None,
     )
 
 

@@ -15,6 +15,15 @@ from mcpgen.runtime.settings import Settings
 
 
 def configured(settings: Settings) -> list[Middleware]:
-    """The middleware ``settings`` switch on, outermost first (none is configurable yet: wave 2 steps 2-3)."""
+    """The middleware ``settings`` switch on, outermost first."""
     chain: list[Middleware] = []
+    monitoring = settings.monitoring
+    if monitoring.tracing:
+        from mcpgen.runtime.middleware.tracing import Tracing  # the OpenTelemetry SDK loads only when on
+
+        chain.append(Tracing.configured(settings))
+    if monitoring.metrics or monitoring.admin_token or settings.logging.access_log:
+        from mcpgen.runtime.middleware.metrics import Metrics
+
+        chain.append(Metrics.configured(settings))
     return chain

@@ -152,6 +152,9 @@ class McpEndpoint:
         self.served: dict[str, int] = {"fast": 0, "sdk": 0}
         """POST requests answered by each path since start (logged at shutdown, read by the bench)."""
         self.in_flight = 0
+        self.observe_size: Callable[[int], None] | None = None
+        """Told the size of every POST body read (the request-size metric), when set."""
+        self._sessions: StreamableHTTPSessionManager | None = None
         """POST requests being answered right now (what a graceful shutdown waits for)."""
         self._idle: anyio.Event | None = None
         self._apps: dict[Route, ASGIApp] | None = None
@@ -197,10 +200,17 @@ class McpEndpoint:
             for manager in managers.values():
                 await stack.enter_async_context(manager.run())
             self._apps = {route: self._guard(m.handle_request) for route, m in managers.items()}
+            self._sessions = managers.get("session")
             try:
                 yield
             finally:
-                self._apps = None
+                self._apps = self._sessions = None
+
+    @property
+    def sessions(self) -> int:
+        """Open 2025-era sessions (0 when stateless or not running)."""
+        manager = self._sessions
+        return len(manager._server_instances) if manager is not None else 0
 
     def _target(self, seen: Seen, route: Route, apps: dict[Route, ASGIApp], initialize: bool) -> ASGIApp:
         session_app = apps.get("session")
@@ -246,6 +256,8 @@ class McpEndpoint:
             body = await self._read_body(scope, receive, send)
             if body is None:
                 return
+            if self.observe_size is not None:
+                self.observe_size(len(body))
             parsed: Any
             try:
                 parsed = orjson.loads(body)
