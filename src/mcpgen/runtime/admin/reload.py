@@ -106,11 +106,12 @@ class Reloads:
             try:
                 new = self.rebuild(base.with_options(module_namespace=namespace))
             except Exception as exc:
+                ours = isinstance(exc, McpgenError)
                 why = exc.message if isinstance(exc, McpgenError) else f"{type(exc).__name__}: {exc}"
-                if not isinstance(exc, McpgenError):
-                    logger.error("reload (%s) failed", trigger, exc_info=True)
                 outcome = ReloadOutcome(False, trigger, time.time(), time.monotonic() - started, error=why)
-                logger.error("reload (%s) failed, keeping the previous tools: %s", trigger, why)
+                logger.error(  # a traceback only for what is not a known kind of failure
+                    "reload (%s) failed, keeping the previous tools: %s", trigger, why, exc_info=not ours
+                )
             else:
                 old = self.state.swap(new)
                 found = changes(old, new)
