@@ -228,3 +228,13 @@ async def test_spans_reach_a_real_otlp_receiver(tmp_path: Path, receiver: Receiv
     # the lifespan's end shut the provider down, which exports what was queued
     assert receiver.got.wait(10)
     assert sorted(receiver.names) == ["execute add"] * 3 + ["tools/call add"] * 3
+
+
+async def test_a_parent_that_was_not_sampled_is_followed(tmp_path: Path) -> None:
+    exporter = InMemorySpanExporter()
+    async with traced(tmp_path, exporter, ratio=1.0) as client:
+        unsampled = f"00-{TRACE}-{PARENT}-00"
+        await send(client, "legacy", "add", {"a": 1, "b": 2}, meta={"traceparent": unsampled})
+        assert exporter.get_finished_spans() == ()
+        await send(client, "legacy", "add", {"a": 1, "b": 2})
+    assert len(exporter.get_finished_spans()) == 2  # ratio 1: every request without a parent

@@ -10,6 +10,11 @@ no low-cardinality target), of kind SERVER, child of the W3C trace context the c
 ``error.type`` (``tool_error``, ``timeout``, or the JSON-RPC code) and ``rpc.response.status_code``
 for JSON-RPC errors, with the span status ERROR.
 
+Sampling is decided before any span exists: a request that carries a trace context follows its
+``sampled`` flag, any other is traced with probability ``monitoring.tracing.sample_ratio``. A request
+not sampled costs one random draw (its log lines still carry the client's trace id, and Node tools
+still get the client's ``traceparent``).
+
 While the span records, its tracer is in :data:`~mcpgen.runtime.telemetry.tracing.ACTIVE` so the
 executors add child spans (``execute <tool>``, ``node <tool>``) and pass ``traceparent`` on to Node
 tools.
@@ -17,8 +22,10 @@ tools.
 
 from __future__ import annotations
 
+import random
+
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer, get_current_span
 
 from mcpgen._version import __version__
 from mcpgen.runtime.pipeline import CallContext, CallError, Next, Result
@@ -31,19 +38,29 @@ _LOW_CARDINALITY = {"tools/call": "gen_ai.tool.name", "prompts/get": "gen_ai.pro
 class Tracing:
     """Opens the server span of each call (see the module docstring)."""
 
-    def __init__(self, provider: TracerProvider) -> None:
+    def __init__(self, provider: TracerProvider, sample_ratio: float = 1.0) -> None:
         self.provider = provider
         self.tracer: Tracer = provider.get_tracer(SCOPE, __version__)
+        self.sample_ratio = sample_ratio
 
     @classmethod
     def configured(cls, settings: Settings, processor: SpanProcessor | None = None) -> Tracing:
-        return cls(tracer_provider(settings.monitoring, "mcpgen", processor))
+        monitoring = settings.monitoring
+        return cls(tracer_provider(monitoring, "mcpgen", processor), monitoring.sample_ratio)
 
     def close(self) -> None:
         """Export what is still queued, then stop (at server shutdown)."""
         self.provider.shutdown()
 
     async def __call__(self, call: CallContext, call_next: Next) -> Result:
+        headers = call.headers
+        parent = incoming_context(call.meta, headers)
+        if parent is None:
+            ratio = self.sample_ratio
+            if ratio < 1.0 and random.random() >= ratio:
+                return await call_next(call)
+        elif not get_current_span(parent).get_span_context().trace_flags.sampled:
+            return await call_next(call)
         method = call.method
         attributes: dict[str, str] = {"mcp.method.name": method, "mcp.protocol.version": call.wire}
         attributes["network.transport"] = "tcp" if call.transport == "http" else "pipe"
@@ -59,13 +76,11 @@ class Tracing:
                 attributes["gen_ai.operation.name"] = "execute_tool"
         elif method == "resources/read":
             attributes["mcp.resource.uri"] = call.name
-        headers = call.headers
         if headers is not None:
             attributes["network.protocol.name"] = "http"
             session = headers.get("mcp-session-id")
             if session:
                 attributes["mcp.session.id"] = session
-        parent = incoming_context(call.meta, headers)
         with self.tracer.start_as_current_span(
             name,
             context=parent,
@@ -74,8 +89,6 @@ class Tracing:
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
-            if not span.is_recording():
-                return await call_next(call)
             token = ACTIVE.set(self.tracer)
             try:
                 result = await call_next(call)

@@ -1,8 +1,10 @@
 """OpenTelemetry tracing: the tracer provider, W3C trace context in and out, child spans.
 
 Tracing is off unless ``monitoring.tracing.enabled``; then :func:`tracer_provider` builds a provider
-of our own (never the process-global one) with a parent-based ratio sampler
-(``monitoring.tracing.sample_ratio``) and a batching OTLP/HTTP exporter (the ``[otlp]`` extra;
+of our own (never the process-global one) that records every span it is asked for (the
+:class:`~mcpgen.runtime.middleware.tracing.Tracing` middleware decides per request, after
+``monitoring.tracing.sample_ratio`` or the client's ``sampled`` flag, whether to open one at all) and
+a batching OTLP/HTTP exporter (the ``[otlp]`` extra;
 endpoint from ``monitoring.tracing.endpoint`` or the ``OTEL_EXPORTER_OTLP_*`` variables).
 
 The :class:`~mcpgen.runtime.middleware.tracing.Tracing` middleware opens the server span of each
@@ -22,7 +24,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from mcpgen._version import __version__
@@ -42,9 +44,7 @@ def tracer_provider(
     """A provider for ``settings`` (``processor`` default: batching OTLP/HTTP export)."""
     name = settings.service_name or os.environ.get("OTEL_SERVICE_NAME") or server_name
     resource = Resource.create({"service.name": name, "service.version": __version__})
-    provider = TracerProvider(
-        resource=resource, sampler=ParentBased(TraceIdRatioBased(settings.sample_ratio))
-    )
+    provider = TracerProvider(resource=resource, sampler=ParentBased(ALWAYS_ON))
     provider.add_span_processor(
         processor if processor is not None else BatchSpanProcessor(_exporter(settings))
     )
