@@ -110,7 +110,7 @@ class Reloads:
                 why = exc.message if isinstance(exc, McpgenError) else f"{type(exc).__name__}: {exc}"
                 outcome = ReloadOutcome(False, trigger, time.time(), time.monotonic() - started, error=why)
                 logger.error(  # a traceback only for what is not a known kind of failure
-                    "reload (%s) failed, keeping the previous tools: %s", trigger, why, exc_info=not ours
+                    "reload failed, keeping the previous tools (%s): %s", trigger, why, exc_info=not ours
                 )
             else:
                 old = self.state.swap(new)
@@ -122,7 +122,8 @@ class Reloads:
                     for what, names in diff.items()
                     if names
                 )
-                logger.warning("reloaded (%s): %s", trigger, summary or "nothing changed")
+                count = len(new.tools)
+                logger.warning("reloaded %d tool(s) (%s): %s", count, trigger, summary or "nothing changed")
             self._note(outcome)
             return outcome
 
