@@ -23,6 +23,7 @@ import pytest
 from mcpgen.config.models import ServiceConfig
 from mcpgen.errors import LoadError
 from mcpgen.manifest import load
+from mcpgen.masking import HIDDEN
 from mcpgen.runtime import Registry, Settings, create_app
 from mcpgen.runtime.logs import configure_logging
 
@@ -104,9 +105,9 @@ async def test_config_masks_every_secret(tmp_path: Path) -> None:
     for secret in (TOKEN, key, "service-api-key-123456", "hunter2-hunter2"):
         assert secret not in text
     config = response.json()
-    assert config["monitoring"]["admin_token"] == "**********"
-    assert config["http"]["request_state_key"] == "**********"
-    assert config["services"]["crm"]["api_key"] == "**********"
+    assert config["monitoring"]["admin_token"] == HIDDEN
+    assert config["http"]["request_state_key"] == HIDDEN
+    assert config["services"]["crm"]["api_key"] == HIDDEN
     assert config["http"]["port"] == 8080  # the rest is shown
 
 

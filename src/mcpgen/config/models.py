@@ -303,7 +303,7 @@ class TracingConfig(_Section):
     )
     sample_ratio: float = Field(1.0, ge=0, le=1, description="Fraction of requests traced (0 to 1).")
     service_name: str | None = Field(
-        None, description="service.name of the spans; empty: OTEL_SERVICE_NAME, else the server's name."
+        None, description="service.name of the spans; empty: OTEL_SERVICE_NAME, else mcpgen."
     )
 
 

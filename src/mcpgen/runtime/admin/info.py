@@ -2,7 +2,7 @@
 
 Nothing here may show a secret: :func:`sanitized` masks every field kept out of ``repr``, every
 pydantic ``SecretStr``, every free-form value under a secret-looking key, and any string that contains
-one of the configured secret values; :class:`RecentErrors` keeps error records as the (redacting) log
+one of the configured secret values (shown as :data:`mcpgen.masking.HIDDEN`); :class:`RecentErrors` keeps error records as the (redacting) log
 handler formatted them.
 """
 
@@ -21,13 +21,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from mcpgen._version import __version__
+from mcpgen.masking import HIDDEN
 from mcpgen.runtime.credentials import RedactingFilter
 from mcpgen.runtime.settings import Settings
 
-MASK = "**********"
+MASK = HIDDEN
 _SECRET_KEY = re.compile(r"(?i)(token|secret|password|passwd|api[_-]?key|credential|private)")
 _PACKAGES = ("mcp", "starlette", "uvicorn", "pydantic", "prometheus-client", "opentelemetry-sdk")
 
@@ -43,8 +44,10 @@ def _plain(value: Any, secrets: tuple[str, ...], key: str = "") -> Any:
             inner = getattr(value, f.name)
             out[f.name] = (MASK if inner else inner) if not f.repr else _plain(inner, secrets, f.name)
         return out
+    if isinstance(value, SecretStr):
+        return MASK
     if isinstance(value, BaseModel):
-        return _plain(value.model_dump(mode="json"), secrets)  # SecretStr dumps as its mask
+        return _plain(value.model_dump(), secrets)
     if isinstance(value, Mapping):
         return {str(k): _plain(v, secrets, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
