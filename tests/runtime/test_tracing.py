@@ -20,6 +20,7 @@ from typing import Any
 import httpx2
 import orjson
 import pytest
+from mcp import Client
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -29,13 +30,16 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from mcpgen.runtime import Settings, create_app
+from mcpgen.runtime import Registry, RuntimeState, Settings, build_server, create_app
 from mcpgen.runtime.middleware import configured
 from mcpgen.runtime.middleware.metrics import Metrics
 from mcpgen.runtime.middleware.tracing import Tracing
+from mcpgen.runtime.pipeline import Pipeline
+from mcpgen.runtime.telemetry.metrics import Instruments, exposition
 
 from .conftest import SRC, fixture_files, make_manifest
 from .test_fastpath import ENVELOPE, legacy, modern
+from .test_metrics import samples, value
 
 pytestmark = pytest.mark.anyio
 TRACE = "0af7651916cd43dd8448eb211c80319c"
@@ -238,3 +242,21 @@ async def test_a_parent_that_was_not_sampled_is_followed(tmp_path: Path) -> None
         assert exporter.get_finished_spans() == ()
         await send(client, "legacy", "add", {"a": 1, "b": 2})
     assert len(exporter.get_finished_spans()) == 2  # ratio 1: every request without a parent
+
+
+async def test_stdio_calls_are_traced_and_counted(tmp_path: Path) -> None:
+    """Without HTTP (the SDK's in-memory transport, as on stdio): same span, transport ``pipe``."""
+    manifest, s = make_manifest(tmp_path, fixture_files("basic"))
+    exporter = InMemorySpanExporter()
+    state = RuntimeState(Registry.load(manifest, s), s)
+    instruments = Instruments()
+    tracing = Tracing.configured(s.with_options(tracing=True), SimpleSpanProcessor(exporter))
+    server = build_server(state, Pipeline(state, [tracing, Metrics(instruments)]))
+    async with Client(server, mode="legacy") as client:
+        result = await client.call_tool("add", {"a": 2, "b": 5}, meta={"traceparent": TRACEPARENT})
+        assert result.structured_content == {"result": 7}
+    span = by_name(exporter.get_finished_spans())["tools/call add"]
+    assert (span.attributes or {})["network.transport"] == "pipe"
+    assert format(span.context.trace_id, "032x") == TRACE
+    found = samples(exposition(instruments, None).decode())
+    assert value(found, "mcpgen_calls_total", method="tools/call", target="add", outcome="ok") == 1
