@@ -21,7 +21,7 @@ import httpx2
 import pytest
 
 from mcpgen.config.models import ServiceConfig
-from mcpgen.errors import LoadError
+from mcpgen.errors import ConfigError, LoadError
 from mcpgen.manifest import load
 from mcpgen.masking import HIDDEN
 from mcpgen.runtime import Registry, Settings, create_app
@@ -221,3 +221,10 @@ def test_sighup_reloads_the_manifest_file(tmp_path: Path) -> None:
         assert server.proc.poll() is None  # SIGHUP did not end it
     finally:
         assert server.stop() == 0
+
+
+def test_monitoring_settings_name_the_bad_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"monitoring\.admin\.token must be at least 16"):
+        Settings.of(tmp_path, admin_token="short")
+    with pytest.raises(ConfigError, match=r"monitoring\.metrics\.path must start with /"):
+        Settings.of(tmp_path, metrics_path="metrics")
