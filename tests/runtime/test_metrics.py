@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import anyio
@@ -23,7 +24,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from mcpgen.runtime import create_app
-from mcpgen.runtime.telemetry.metrics import Instruments, exposition
+from mcpgen.runtime.telemetry.metrics import Instruments, StateCollector, exposition
 
 from .conftest import SRC, fixture_files, make_manifest
 from .test_fastpath import body, call, legacy, modern
@@ -187,3 +188,52 @@ def test_multiprocess_mode_merges_every_process(tmp_path: Path, monkeypatch: pyt
     assert value(found, "mcpgen_request_size_bytes_count") == 2
     # livesum: summed over processes not marked dead (prometheus_client.multiprocess.mark_process_dead)
     assert value(found, "mcpgen_calls_in_flight", method="tools/call") == 2
+
+
+class _Hub:
+    def __init__(self, snapshot: dict[str, dict[str, Any]]) -> None:
+        self._snapshot = snapshot
+
+    def __bool__(self) -> bool:
+        return bool(self._snapshot)
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        return self._snapshot
+
+
+def test_connector_and_circuit_state_are_read_when_scraped(tmp_path: Path) -> None:
+    manifest, _ = make_manifest(tmp_path, {})
+    hub = _Hub(
+        {
+            "crm": {"state": "connected", "circuit": "closed"},
+            "mail": {"state": "degraded", "circuit": "open"},
+        }
+    )
+    registry = SimpleNamespace(manifest=manifest, tools={}, node_pool=None)
+    state = SimpleNamespace(registry=registry, connectors=hub, uptime=1.5)
+    instruments = Instruments()
+    instruments.registry.register(StateCollector(lambda: state, lambda: 3))  # type: ignore[arg-type,return-value]
+    found = samples(exposition(instruments, None).decode())
+    assert value(found, "mcpgen_connector_up", connector="crm") == 1
+    assert value(found, "mcpgen_connector_up", connector="mail") == 0
+    assert value(found, "mcpgen_connector_state", connector="mail", state="degraded") == 1
+    assert value(found, "mcpgen_connector_state", connector="mail", state="connected") == 0
+    assert value(found, "mcpgen_connector_circuit_state", connector="mail", state="open") == 1
+    assert value(found, "mcpgen_connector_circuit_state", connector="crm", state="closed") == 1
+    assert value(found, "mcpgen_sessions_active") == 3
+    assert value(found, "mcpgen_uptime_seconds") == 1.5
+
+
+async def test_sessions_are_counted(tmp_path: Path) -> None:
+    initialize = {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    }
+    async with serving(tmp_path, protocol_mode="stateful", json_response=True) as client:
+        before = samples((await client.get("/metrics")).text)
+        response = await client.post("/mcp", content=body("initialize", initialize), headers=legacy())
+        assert response.headers.get("mcp-session-id"), response.text
+        after = samples((await client.get("/metrics")).text)
+    assert value(before, "mcpgen_sessions_active") == 0
+    assert value(after, "mcpgen_sessions_active") == 1
