@@ -157,13 +157,24 @@ async def test_sampling_ratio_zero_records_nothing_unless_the_parent_was_sampled
 
 
 def test_tracing_off_loads_no_sdk(tmp_path: Path) -> None:
-    """Off by default: the chain has no tracing step and the OpenTelemetry SDK is never imported."""
+    """Off by default: the chain has no tracing step and the OpenTelemetry SDK is never imported,
+    not even by a log line written during a call (it reads the client's trace id instead)."""
     assert not any(isinstance(m, Tracing) for m in configured(Settings.of(tmp_path)))
-    make_manifest(tmp_path, {"calc.py": fixture_files("basic")["calc.py"]})
+    make_manifest(tmp_path, {"failing.py": fixture_files("basic")["failing.py"]})
     script = (
         "import sys; from pathlib import Path; from mcpgen.manifest import load; "
         "from mcpgen.runtime import Settings, create_app; "
-        f"root = Path({str(tmp_path)!r}); create_app(load(root / '.mcpgen/manifest.json'), Settings.of(root)); "
+        f"root = Path({str(tmp_path)!r}); app = create_app(load(root / '.mcpgen/manifest.json'), Settings.of(root)); "
+        "import logging, asyncio; from mcpgen.runtime.telemetry.context import CallContextFilter; "
+        "logging.getLogger().handlers[:] = [logging.StreamHandler(sys.stderr)]; "
+        "logging.getLogger().handlers[0].addFilter(CallContextFilter()); "
+        "from starlette.testclient import TestClient; "
+        "c = TestClient(app, base_url='http://127.0.0.1:8080').__enter__(); "
+        "r = c.post('/mcp', json={'jsonrpc': '2.0', 'id': 1, 'method': 'tools/call', "
+        "'params': {'name': 'crash', 'arguments': {}, '_meta': {'traceparent': '00-' + '1' * 32 + '-' + '2' * 16 + '-01'}}}, "
+        "headers={'mcp-protocol-version': '2025-11-25', 'accept': 'application/json'}); "
+        "assert 'internal error' in r.text, r.text; "
+        "logging.getLogger('mcpgen.runtime').error('outside a call'); "
         "print(sorted(m for m in sys.modules if m.startswith('opentelemetry.sdk')))"
     )
     env = {**os.environ, "PYTHONPATH": str(SRC)}

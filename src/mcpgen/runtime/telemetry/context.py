@@ -63,11 +63,12 @@ def trace_id_of(traceparent: str | None) -> str | None:
 
 def current_trace_id() -> str | None:
     """The trace id of the current call: the recording span's (tracing on), else the client's."""
-    from mcpgen.runtime.telemetry import tracing  # only when a record is written
+    if TRACER.get() is not None:  # a span records: tracing is on, its SDK already loaded
+        from mcpgen.runtime.telemetry import tracing
 
-    found = tracing.current_trace_id()
-    if found is not None:
-        return found
+        found = tracing.current_trace_id()
+        if found is not None:
+            return found
     call = CURRENT.get()
     if call is None:
         return None
