@@ -18,9 +18,9 @@ COPY . /src/
 # build/wheelhouse/ (written by scripts/build-mcpgen-image.py) holds mcpgen's wheel and every dependency's
 # wheel for this image's Python: then nothing is fetched. Without it, pip builds /src from the index.
 RUN if ls /src/build/wheelhouse/*.whl >/dev/null 2>&1; then \
-      pip install --no-index --find-links /src/build/wheelhouse mcpgen; \
+      pip install --no-index --find-links /src/build/wheelhouse "mcpgen[cli]"; \
     else \
-      pip install /src; \
+      pip install "/src[cli]"; \
     fi \
  && rm -rf /src
 WORKDIR /work

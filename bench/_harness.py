@@ -101,6 +101,9 @@ def venv_python() -> Path:
 
 # ---------------------------------------------------------------------------- wire
 
+AUTH_HEADERS: dict[str, str] = {}
+"""Sent with every request (``--guarded`` puts ``Authorization: Bearer <key>`` here)."""
+
 
 def tools_call(
     tool: str, arguments: dict[str, Any], wire: str, request_id: int = 1
@@ -119,6 +122,7 @@ def tools_call(
         "Content-Type": "application/json",
         "Accept": "application/json, text/event-stream",
         "MCP-Protocol-Version": wire,
+        **AUTH_HEADERS,
     }
     if wire == MODERN:
         params["_meta"] = {

@@ -121,9 +121,37 @@ OBSERVED_SETTINGS: tuple[str, ...] = (
     "monitoring.tracing.endpoint={otlp}",  # the batching OTLP/HTTP exporter, to otlp_sink()
 )
 """Step 3's production observability: Prometheus metrics, and 10% of calls traced and exported."""
-GUARDED_SETTINGS: tuple[str, ...] = (*OBSERVED_SETTINGS,)
+GUARDED_SETTINGS: tuple[str, ...] = (
+    # API-key auth (the key is made by guard_key() before serving) and RBAC with an inherited role
+    "server.auth.api_keys=true",
+    "server.auth.roles.tools.allow=tool:*",
+    "server.auth.roles.bench.inherits=tools",
+    # rate limits (step 2): high enough never to refuse the bench's load, so it measures their cost
+    "rate_limits.per_client=100000000/minute",
+    "rate_limits.per_tool={add: 100000000/minute}",
+    "rate_limits.max_concurrent=100000",
+    *OBSERVED_SETTINGS,  # metrics and tracing (step 3)
+)
 """Config overrides that switch on the guard (API-key auth, RBAC, rate limits: step 2) and metrics and
-tracing (step 3); each step adds its own."""
+tracing (step 3); each step adds its own. ``--guarded`` refuses to run while it is empty."""
+GUARD_KEY_NAME = "bench"
+
+
+def guard_key() -> str:
+    """A fresh API key with role ``bench`` in the bench workspace (``mcpgen keys``), for guarded runs."""
+    cli, workspace = str(mcpgen_cli()), str(h.BENCH_WORKSPACE)
+    subprocess.run(
+        [cli, "-q", "keys", "revoke", GUARD_KEY_NAME, "-w", workspace], capture_output=True, check=False
+    )
+    out = subprocess.run(
+        [cli, "keys", "create", GUARD_KEY_NAME, "--role", "bench", "-w", workspace, "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return str(json.loads(out.stdout)["key"])
+
+
 _SINK: list[Any] = []
 
 
@@ -405,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
             p.error("--guarded: no guard or metrics middleware exists yet (wave 2 steps 2-3 add them)")
         global GUARDED
         GUARDED = True
+        h.AUTH_HEADERS["Authorization"] = f"Bearer {guard_key()}"
     if args.observed:
         global OBSERVED
         OBSERVED = True

@@ -44,7 +44,9 @@ def context_files(root: Path, wheelhouse: Path) -> Iterator[tuple[Path, str]]:
 
 def prepare_wheelhouse(engine: DockerEngine, base_image: str, wheelhouse: Path) -> None:
     python = engine.probe_python(base_image)
-    requires = merge_requirements(importlib.metadata.distribution("mcpgen").requires or [])
+    requires = merge_requirements(
+        importlib.metadata.distribution("mcpgen").requires or [], extras=("cli",)
+    )  # the image of mcpgen itself is the generator: its command line too
     shutil.rmtree(wheelhouse, ignore_errors=True)
     wheelhouse.mkdir(parents=True)
     build_self_wheel(wheelhouse)

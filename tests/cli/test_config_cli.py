@@ -145,3 +145,30 @@ def test_config_show_resolves_placeholders_from_the_secret_store(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["config"]["credentials"]["PAYMENTS_KEY"] == "pk…89"
     assert "pk-stored-0123456789" not in result.stdout
+
+
+def test_a_stored_secret_is_masked_whatever_field_it_lands_in(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``${NAME}`` of a stored secret in fields not declared secret: masked in text, --json and --sources."""
+    from mcpgen.secrets import SecretStore
+
+    monkeypatch.delenv("NOTION_TOKEN", raising=False)
+    monkeypatch.setenv("PAYMENTS_KEY", "pk-env-0123456789")
+    (workspace / "config").mkdir()
+    (workspace / "config" / "config.yaml").write_text(
+        "services:\n  payments:\n    api_key: ${PAYMENTS_KEY}\n"
+        "    endpoint: https://api.example/${NOTION_TOKEN}/v1\n"
+        "    extras:\n      header: Bearer ${NOTION_TOKEN}\n      copy: ${PAYMENTS_KEY}\n"
+    )
+    SecretStore.open(workspace / ".mcpgen", environ={}).set("NOTION_TOKEN", "ntn-stored-abcdef123")
+    for flags in (["--json"], ["--json", "--sources"], [], ["--sources"]):
+        result = runner.invoke(app, ["config", "show", str(workspace), *flags])
+        assert result.exit_code == 0, result.output
+        assert "ntn-stored-abcdef123" not in result.stdout
+        assert "pk-env-0123456789" not in result.stdout  # a secret field's value, copied elsewhere
+        assert "Bearer nt…23" in result.stdout
+    data = json.loads(runner.invoke(app, ["config", "show", str(workspace), "--json"]).stdout)
+    service = data["config"]["services"]["payments"]
+    assert service["endpoint"] == "https://api.example/nt…23/v1"
+    assert service["extras"] == {"header": "Bearer nt…23", "copy": "pk…89"}

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from mcpgen.cli.app import app
 from mcpgen.workflows.conformance import SUITE_VERSION
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("conformance-suite")]  # one suite install
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 KNOWN = {

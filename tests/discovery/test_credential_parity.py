@@ -19,6 +19,7 @@ from mcpgen.validation import build_manifest
 from .conftest import WORKSPACES
 
 PARITY = WORKSPACES / "credential_parity"
+pytestmark = pytest.mark.xdist_group("credential-parity")  # one discovery of both workspaces
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,9 @@ import pytest
 from mcp import Client
 
 from postgres_support import WRITER, PostgresCluster
-from server_support import free_port, stop_process
+from server_support import free_port, stop_process, wait_ready
 
-pytestmark = [pytest.mark.anyio, pytest.mark.integration]
+pytestmark = [pytest.mark.anyio, pytest.mark.integration, pytest.mark.xdist_group("postgres")]  # one cluster
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "connectors-demo"
 POSTGRES_FILES = [
     "mcpgen.yaml",
@@ -130,14 +130,8 @@ def serve(workspace: Path, tmp_path: Path) -> Iterator[Callable[..., Served]]:
             )
         served = Served(proc, port, log_path)
         started.append(served)
-
-        def live() -> bool:
-            try:
-                return httpx2.get(f"http://127.0.0.1:{port}/health/live", timeout=0.5).status_code == 200
-            except httpx2.TransportError:
-                return False
-
-        served.wait_until(live, "/health/live answering", timeout=60)
+        live = wait_ready(proc, port, served.log, timeout=60, path="/health/live")
+        assert live, f"/health/live not answering within 60s:\n{served.log()}"
         return served
 
     yield start

@@ -20,10 +20,10 @@ from typing import Any
 import httpx2
 import pytest
 
+from mcpgen.common.masking import HIDDEN
 from mcpgen.config.models import ServiceConfig
 from mcpgen.errors import ConfigError, LoadError
 from mcpgen.manifest import load
-from mcpgen.masking import HIDDEN
 from mcpgen.runtime import Registry, Settings, create_app
 from mcpgen.runtime.logs import configure_logging
 

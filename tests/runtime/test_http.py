@@ -14,7 +14,11 @@ from mcp import Client
 
 from .conftest import RunningServer, fixture_files, make_manifest, start_server
 
-pytestmark = [pytest.mark.anyio, pytest.mark.integration]
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.integration,
+    pytest.mark.xdist_group("runtime-http"),  # one server (http_server) for the module
+]
 
 HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
 

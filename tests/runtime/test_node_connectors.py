@@ -34,7 +34,7 @@ from mcpgen.runtime import Registry, Settings, create_app, runtime_state
 from mcpgen.workflows.generate import generate
 from server_support import free_port
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.xdist_group("runtime-node-connectors")]  # one manifest
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "workspaces" / "node_connectors"
 TOKEN = "secret-token-123"
 

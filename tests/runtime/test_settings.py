@@ -15,6 +15,7 @@ from mcpgen.runtime.settings import (
     CorsSettings,
     ExecutionSettings,
     HttpSettings,
+    LimitSettings,
     LogSettings,
     MonitoringSettings,
     SecuritySettings,
@@ -22,7 +23,15 @@ from mcpgen.runtime.settings import (
     settings_from_config,
 )
 
-PARTS = (HttpSettings, SecuritySettings, CorsSettings, ExecutionSettings, LogSettings, MonitoringSettings)
+PARTS = (
+    HttpSettings,
+    SecuritySettings,
+    CorsSettings,
+    ExecutionSettings,
+    LogSettings,
+    LimitSettings,
+    MonitoringSettings,
+)
 
 
 def leaf_paths(obj: object, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:

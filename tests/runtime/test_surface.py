@@ -21,7 +21,11 @@ from mcp.shared.exceptions import MCPError
 
 from .conftest import RunningServer, fixture_files, make_manifest, start_server
 
-pytestmark = [pytest.mark.anyio, pytest.mark.integration]
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.integration,
+    pytest.mark.xdist_group("runtime-surface"),  # the module's three servers, started once
+]
 WIRES = ["auto", "legacy"]
 HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
 import jinja2
+
+from mcpgen.errors import UsageError
 
 VENV = "/opt/mcpgen/venv"
 APP = "/app"
@@ -32,10 +35,24 @@ class DockerfileSpec:
     """Copy ``mcpgen.yaml`` to ``/app`` (name, version: what ``mcpgen dev`` in the container reads)."""
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
 def dquote(value: object) -> str:
-    """A double-quoted Dockerfile string: backslash, quote and ``$`` escaped, newlines as spaces."""
+    """A double-quoted Dockerfile string: backslash, quote and ``$`` escaped, control characters as spaces."""
     text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
-    return '"' + " ".join(text.splitlines()) + '"'
+    return '"' + _CONTROL.sub(" ", text) + '"'
+
+
+def _checked(name: str, value: object) -> None:
+    """Refuse a value that would break out of its Dockerfile line (every value but the quoted labels)."""
+    values = value if isinstance(value, list | tuple) else [value]
+    for item in values:
+        if isinstance(item, str) and _CONTROL.search(item):
+            raise UsageError(
+                f"cannot render the Dockerfile: {name} {item[:60]!r} contains a newline or another "
+                "control character (check mcpgen.yaml, the manifest and the build options)"
+            )
 
 
 @cache
@@ -53,14 +70,21 @@ def _environment() -> jinja2.Environment:
 
 
 def render_dockerfile(spec: DockerfileSpec) -> str:
+    """The Dockerfile for ``spec``; raises :class:`~mcpgen.errors.UsageError` for a value with a control character.
+
+    Every value is placed unquoted on a line of its own (``FROM``, ``RUN``, a
+    comment) except the labels, which :func:`dquote` escapes: so a newline in,
+    say, the version could start a new instruction. Such values are refused.
+    """
     template = _environment().get_template("Dockerfile.j2")
-    return template.render(
+    labels = sorted(spec.labels.items())
+    context: dict[str, object] = dict(
         base_image=spec.base_image,
         python=spec.python,
         offline=spec.offline,
         needs_node=spec.needs_node,
         source_dirs=list(spec.source_dirs),
-        labels=sorted(spec.labels.items()),
+        labels=labels,
         port=spec.port,
         uid=spec.uid,
         server_name=spec.server_name,
@@ -70,3 +94,9 @@ def render_dockerfile(spec: DockerfileSpec) -> str:
         app=spec.app,
         project_file=spec.project_file,
     )
+    for name, value in context.items():
+        if name != "labels":
+            _checked(name, value)
+    for key, _ in labels:
+        _checked("label name", key)
+    return template.render(**context)

@@ -75,6 +75,16 @@ class BuildOptions:
     registry: str | None = None
     port: int = 8080
     uid: int = 10001
+    allowed_hosts: tuple[str, ...] = ()
+    """``server.allowed_hosts`` of the image's default config (empty: :data:`IMAGE_HOSTS`)."""
+    allowed_origins: tuple[str, ...] = ()
+    """``server.allowed_origins`` of the image's default config (empty: :data:`IMAGE_ORIGINS`)."""
+
+
+IMAGE_HOSTS = ("localhost:*", "127.0.0.1:*", "[::1]:*")
+"""Host names an image answers by default: a container on a laptop, reached through a published port.
+A public deployment sets its own (``build.allowed_hosts`` in mcpgen.yaml, or config) or turns on auth."""
+IMAGE_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*")
 
 
 @dataclass(frozen=True)
@@ -165,8 +175,12 @@ def python_from_tag(image: str) -> str | None:
     return match.group(1) if match else None
 
 
-def merge_requirements(*groups: Sequence[str]) -> list[str]:
-    """One requirement per project (first one wins), sorted by normalized name; extras kept."""
+def merge_requirements(*groups: Sequence[str], extras: Sequence[str] = ()) -> list[str]:
+    """One requirement per project (first one wins), sorted by normalized name; extras kept.
+
+    A requirement with a marker is kept when the marker holds here, with no extra
+    or one of ``extras`` (``typer; extra == "cli"`` only with ``extras=("cli",)``).
+    """
     merged: dict[str, str] = {}
     for group in groups:
         for text in group:
@@ -174,7 +188,8 @@ def merge_requirements(*groups: Sequence[str]) -> list[str]:
                 req = Requirement(text)
             except InvalidRequirement as exc:
                 raise UsageError(f"invalid requirement {text!r}: {exc}") from exc
-            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            marker = req.marker
+            if marker is not None and not any(marker.evaluate({"extra": e}) for e in ("", *extras)):
                 continue
             req.marker = None
             key = re.sub(r"[-_.]+", "-", req.name).lower()
@@ -265,8 +280,12 @@ def make_plan(
         for path in sorted(config_texts):
             files[path] = FileFromWorkspace(path)
     else:
+        server = {
+            "allowed_hosts": list(options.allowed_hosts or IMAGE_HOSTS),
+            "allowed_origins": list(options.allowed_origins or IMAGE_ORIGINS),
+        }
         files[f"{CONFIG_DIR}/config.yaml"] = FileFromText(
-            render_config(manifest.credentials, "base", server_name=manifest.server.name)
+            render_config(manifest.credentials, "base", server_name=manifest.server.name, server=server)
         )
     from mcpgen import manifest as manifest_io
 

@@ -31,8 +31,6 @@ from pathlib import Path
 from mcpgen.build.plan import PythonTarget, merge_requirements
 from mcpgen.errors import ImageBuildError
 
-GENERATOR_ONLY = frozenset({"docker"})
-"""mcpgen's own requirements the image does not need (the runtime never builds images)."""
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _COMPLETE = ".complete"
 
@@ -45,14 +43,8 @@ def cache_dir(environ: Mapping[str, str]) -> Path:
 
 
 def runtime_requirements() -> list[str]:
-    """mcpgen's own install requirements (no extras), minus generator-only ones."""
-    requires = importlib.metadata.distribution("mcpgen").requires or []
-    merged = merge_requirements(requires)
-    return [
-        r
-        for r in merged
-        if r.split("[")[0].split("<")[0].split(">")[0].split("=")[0].strip() not in GENERATOR_ONLY
-    ]
+    """mcpgen's runtime set: its install requirements without any extra (the CLI is the ``cli`` extra)."""
+    return merge_requirements(importlib.metadata.distribution("mcpgen").requires or [])
 
 
 def _record_hash(data: bytes) -> str:

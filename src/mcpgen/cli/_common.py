@@ -33,6 +33,9 @@ def _remember_json(ctx: typer.Context, value: bool) -> bool:
 
 
 Workspace = Annotated[Path, typer.Argument(help="Workspace folder (default: current directory).")]
+WorkspaceOpt = Annotated[
+    Path, typer.Option("-w", "--workspace", help="Workspace folder (default: current directory).")
+]
 JsonFlag = Annotated[
     bool,
     typer.Option("--json", help="Print machine-readable JSON instead of text.", callback=_remember_json),

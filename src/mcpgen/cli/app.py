@@ -20,6 +20,7 @@ from mcpgen.cli import (
     config_cmds,
     conformance_cmds,
     credentials_cmds,
+    keys_cmds,
     secrets_cmds,
     serve_cmds,
     workspace_cmds,
@@ -76,6 +77,7 @@ app.command("dev")(serve_cmds.dev_cmd)
 app.command("serve")(serve_cmds.serve_cmd)
 app.add_typer(config_cmds.config_app, name="config")
 app.add_typer(secrets_cmds.secrets_app, name="secrets")
+app.add_typer(keys_cmds.keys_app, name="keys")
 
 
 def main() -> None:

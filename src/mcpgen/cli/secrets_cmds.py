@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from mcpgen.cli import render
-from mcpgen.cli._common import JsonFlag, state
+from mcpgen.cli._common import JsonFlag, WorkspaceOpt, state
 from mcpgen.cli.errors import Group, show_error
 from mcpgen.errors import SecretStoreError, UsageError
 from mcpgen.secrets import SecretStore, mask
@@ -30,9 +30,6 @@ secrets_app = typer.Typer(
     no_args_is_help=True,
 )
 
-WorkspaceOpt = Annotated[
-    Path, typer.Option("-w", "--workspace", help="Workspace folder (default: current directory).")
-]
 NameArg = Annotated[str, typer.Argument(help="Secret name (an environment variable name, e.g. API_KEY).")]
 
 

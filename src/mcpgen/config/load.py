@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from mcpgen.common.masking import mask, mask_url
 from mcpgen.config.layers import (
     KeyPath,
     Layer,
@@ -34,7 +35,6 @@ from mcpgen.config.layers import (
     set_layer,
     source_of,
 )
-from mcpgen.config.masking import mask, mask_url
 from mcpgen.config.models import Config
 from mcpgen.config.reader import read_document
 from mcpgen.config.substitution import substitute
@@ -57,23 +57,61 @@ class LoadedConfig:
     sources: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     env: str | None = None
+    sensitive: tuple[str, ...] = field(default=(), repr=False)
+    """Values that came from the secret store (or the environment standing in for it): masked
+    wherever they land, also in fields not declared secret."""
 
     def to_data(self, *, reveal: bool = False) -> dict[str, Any]:
-        """The config as plain JSON-able data; secrets are masked unless ``reveal``."""
-        data: dict[str, Any] = _plain(self.config.model_dump(mode="python"), (), reveal)
+        """The config as plain JSON-able data; secrets are masked unless ``reveal``.
+
+        Masked: every secret field, and every occurrence of a secret value (a
+        secret field's value, or one of :attr:`sensitive`) in any other string,
+        as when ``${API_KEY}`` feeds a free-form field.
+        """
+        dumped = self.config.model_dump(mode="python")
+        found: list[str] = list(self.sensitive)
+        _collect_secrets(dumped, found)
+        secrets = sorted({value for value in found if value}, key=len, reverse=True)
+        data: dict[str, Any] = _plain(dumped, (), reveal, () if reveal else tuple(secrets))
         return data
 
 
-def _plain(value: Any, path: KeyPath, reveal: bool) -> Any:
+def _collect_secrets(value: Any, into: list[str]) -> None:
     if isinstance(value, dict):
-        return {key: _plain(item, (*path, key), reveal) for key, item in value.items()}
+        for item in value.values():
+            _collect_secrets(item, into)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_secrets(item, into)
+    elif isinstance(value, SecretStr):
+        into.append(value.get_secret_value())
+
+
+_SHORT = 4
+"""Secrets shorter than this are masked only where they are the whole value (not inside other text)."""
+
+
+def _hide(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        if text == secret:
+            return mask(secret)
+        if len(secret) >= _SHORT and secret in text:
+            text = text.replace(secret, mask(secret))
+    return text
+
+
+def _plain(value: Any, path: KeyPath, reveal: bool, secrets: Sequence[str]) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item, (*path, key), reveal, secrets) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item, path, reveal) for item in value]
+        return [_plain(item, path, reveal, secrets) for item in value]
     if isinstance(value, SecretStr):
         secret = value.get_secret_value()
         if reveal:
             return secret
         return mask_url(secret) if path in _URL_SECRETS else mask(secret)
+    if isinstance(value, str) and secrets:
+        return _hide(value, secrets)
     if isinstance(value, int) and not isinstance(value, bool):
         return int(value)  # ByteSize and friends become plain ints
     return value

@@ -102,6 +102,141 @@ class CorsConfig(_Section):
     max_age: int = Field(600, ge=0, description="Seconds a browser may cache a preflight answer.")
 
 
+class JwtConfig(_Section):
+    """JWT bearer tokens, verified locally (on when `jwks_url` or `public_key` is set)."""
+
+    jwks_url: str | None = Field(
+        None,
+        description="URL of the issuer's JWKS; keys are cached and refetched when a token names an unknown kid.",
+        json_schema_extra={"pattern": _HTTP_URL.pattern},
+    )
+    public_key: SecretStr | None = Field(
+        None, description="A PEM public key (or HS256 shared secret) instead of a JWKS URL, usually ${VAR}."
+    )
+    algorithms: StrList = Field(
+        default_factory=lambda: ["RS256", "ES256"], description="Accepted signing algorithms."
+    )
+    issuer: str | None = Field(None, description="Required iss claim; empty: not checked.")
+    audience: StrList = Field(
+        default_factory=list,
+        description="Accepted aud values; empty: server.auth.oauth.resource when set, else not checked.",
+    )
+    leeway: float = Field(30.0, ge=0, description="Seconds of clock skew allowed on exp/nbf/iat.")
+    roles_claim: str = Field(
+        "roles",
+        description="Claim holding the caller's roles (a list or a space-separated string); dots nest.",
+    )
+    scopes_claim: str = Field(
+        "scope", description="Claim holding the granted scopes (space-separated or a list)."
+    )
+    client_id_claim: str = Field("sub", description="Claim naming the caller in the audit log.")
+    jwks_cache_seconds: Seconds = Field(
+        3600.0, description="Seconds a fetched JWKS is trusted before a refetch."
+    )
+
+
+class OAuthConfig(_Section):
+    """OAuth 2.1 resource server per the MCP authorization spec (on when `resource` is set)."""
+
+    resource: str | None = Field(
+        None,
+        description=(
+            "This server's canonical URL, e.g. https://mcp.example.com/mcp: served in the Protected Resource "
+            "Metadata and required as the token audience."
+        ),
+        json_schema_extra={"pattern": _HTTP_URL.pattern},
+    )
+    authorization_servers: StrList = Field(
+        default_factory=list, description="Issuer URLs of the authorization servers clients should use."
+    )
+    scopes_supported: StrList = Field(
+        default_factory=list, description="Scopes listed in the Protected Resource Metadata."
+    )
+    introspection_url: str | None = Field(
+        None,
+        description="RFC 7662 introspection endpoint for opaque tokens (used when a token is not a JWT we verify).",
+        json_schema_extra={"pattern": _HTTP_URL.pattern},
+    )
+    client_id: str | None = Field(None, description="Client id for the introspection endpoint (basic auth).")
+    client_secret: SecretStr | None = Field(
+        None, description="Client secret for the introspection endpoint, usually ${VAR}. Secret."
+    )
+
+
+class RoleConfig(_Section):
+    """One role: what it may call, and the roles whose permissions it inherits."""
+
+    inherits: StrList = Field(default_factory=list, description="Roles whose permissions this role also has.")
+    allow: StrList = Field(
+        default_factory=list,
+        description=(
+            'Permissions: "tool:<glob>", "resource:<glob>" (on the URI), "prompt:<glob>", "tag:<tag>" '
+            '(tools with that tag), or "*" for everything.'
+        ),
+    )
+
+
+class AuthConfig(_Section):
+    """Inbound authentication and per-tool authorization (off unless a method is configured; stdio never)."""
+
+    api_keys: bool = Field(
+        False, description="Accept keys made with `mcpgen keys create` (Bearer or X-API-Key)."
+    )
+    api_keys_file: str = Field(
+        ".mcpgen/api_keys.json",
+        description="Hashed key file (relative to the workspace); mount it in containers.",
+    )
+    jwt: JwtConfig = Field(default_factory=JwtConfig, description=JwtConfig.__doc__)
+    oauth: OAuthConfig = Field(default_factory=OAuthConfig, description=OAuthConfig.__doc__)
+    roles: dict[str, RoleConfig] = Field(
+        default_factory=dict,
+        description="Roles by name; empty: every authenticated caller may call everything.",
+    )
+    default_roles: StrList = Field(
+        default_factory=list, description="Roles every authenticated caller has besides its own."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AuthConfig:
+        problems: list[str] = []
+        oauth, jwt = self.oauth, self.jwt
+        if jwt.jwks_url and jwt.public_key is not None:
+            problems.append("jwt: set jwks_url or public_key, not both")
+        if oauth.resource:
+            if not oauth.authorization_servers:
+                problems.append("oauth.authorization_servers is required when oauth.resource is set")
+            if not (jwt.jwks_url or jwt.public_key is not None or oauth.introspection_url):
+                problems.append(
+                    "oauth.resource needs a way to check tokens: jwt.jwks_url, jwt.public_key "
+                    "or oauth.introspection_url"
+                )
+        elif oauth.introspection_url:
+            problems.append("oauth.introspection_url needs oauth.resource (the audience tokens must name)")
+        for name, role in self.roles.items():
+            for parent in role.inherits:
+                if parent not in self.roles:
+                    problems.append(f"roles.{name}.inherits: no role named {parent!r}")
+        for name in self.default_roles:
+            if name not in self.roles:
+                problems.append(f"default_roles: no role named {name!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class AuditConfig(_Section):
+    """The audit log: one JSON line per call (time, client, method, target, decision, duration, outcome)."""
+
+    enabled: bool = Field(False, description="Write the audit log.")
+    file: str | None = Field(
+        None,
+        description="Audit file (JSON lines, relative to the workspace); empty: the mcpgen.audit logger.",
+    )
+    include_arguments: bool = Field(
+        False, description="Also record call arguments (secret values are masked)."
+    )
+
+
 class ServerConfig(_Section):
     """How the server listens and serves MCP over HTTP."""
 
@@ -133,6 +268,21 @@ class ServerConfig(_Section):
     session_idle_timeout: Seconds = Field(
         1800.0, description="Seconds an idle 2025-11-25 session is kept before it is closed."
     )
+    max_sessions: int | None = Field(
+        10_000,
+        ge=1,
+        description="2025-11-25 sessions open at once; past it a new session gets 503 (null: no limit).",
+    )
+    max_json_depth: int = Field(
+        64, ge=2, description="Deepest nesting of arrays and objects accepted in a request body."
+    )
+    max_result_size: ByteSize = Field(
+        ByteSize(16 * MIB),
+        description=(
+            "Largest tool result or resource a call may return, in bytes of text "
+            '("16MiB"); a larger one is refused with isError (a JSON-RPC error for resources).'
+        ),
+    )
     request_state_key: SecretStr | None = Field(
         None,
         description=(
@@ -163,6 +313,35 @@ class ServerConfig(_Section):
     )
     graceful_shutdown_timeout: float = Field(
         10.0, ge=0, description="Seconds in-flight requests get to finish on shutdown."
+    )
+    auth: AuthConfig = Field(default_factory=AuthConfig, description=AuthConfig.__doc__)
+    audit: AuditConfig = Field(default_factory=AuditConfig, description=AuditConfig.__doc__)
+
+
+class RateLimitsConfig(_Section):
+    """Per-client call limits, off while unset; over one: HTTP 429 + Retry-After (stdio: JSON-RPC -32000)."""
+
+    per_client: str | None = Field(
+        None, description='Calls per client, e.g. "100/minute" or "10/second;1000/hour" (any method).'
+    )
+    per_tool: Annotated[dict[str, str], BeforeValidator(parse_map)] = Field(
+        default_factory=dict,
+        description='tools/call per client per tool, by tool name or glob, e.g. {search: "10/minute"}.',
+    )
+    max_concurrent: int | None = Field(
+        None, ge=1, description="Calls one client may have running at once (per server process)."
+    )
+
+
+class RedisConfig(_Section):
+    """Redis, for state replicas share (rate-limit counters)."""
+
+    url: SecretStr | None = Field(
+        None,
+        description=(
+            'Redis URL, e.g. "redis://redis:6379/0"; set: rate limits are counted in Redis '
+            "(shared by replicas), unset: in each process's memory. Secret."
+        ),
     )
 
 
@@ -365,6 +544,10 @@ class Config(_Section):
         default_factory=MonitoringConfig, description=MonitoringConfig.__doc__
     )
     plugins: PluginsConfig = Field(default_factory=PluginsConfig, description=PluginsConfig.__doc__)
+    rate_limits: RateLimitsConfig = Field(
+        default_factory=RateLimitsConfig, description=RateLimitsConfig.__doc__
+    )
+    redis: RedisConfig = Field(default_factory=RedisConfig, description=RedisConfig.__doc__)
     credentials: dict[str, SecretStr] = Field(
         default_factory=dict,
         description="Credential values by name, as modules declare them; usually ${NAME} placeholders.",

@@ -36,6 +36,22 @@ PROJECT_FILE = "mcpgen.yaml"
 DEFAULT_VERSION = "0.1.0"
 _TOP = "a map of project keys (name, version, description, instructions, build)"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TOKEN = re.compile(r"^[^\s\x00-\x1f\x7f]+$")
+
+
+def _token(value: str | None) -> str | None:
+    """A value that reaches the Dockerfile, image labels, tags or a shell: one word, no control characters."""
+    if value is not None and not _TOKEN.match(value):
+        raise ValueError("must be one word: no spaces, newlines or other control characters")
+    return value
+
+
+def _text(value: str | None) -> str | None:
+    """Free text that reaches image labels: newlines allowed (they become spaces), other control characters not."""
+    if value is not None and _CONTROL.search(value.replace("\n", "").replace("\t", "")):
+        raise ValueError("must not contain control characters (except newlines and tabs)")
+    return value
 
 
 def _one_or_many(value: Any) -> Any:
@@ -53,6 +69,22 @@ class BuildSettings(BaseModel):
     offline: bool = False
     python_version: str | None = None
     tags: Annotated[tuple[str, ...], BeforeValidator(_one_or_many)] = ()
+    allowed_hosts: Annotated[tuple[str, ...], BeforeValidator(_one_or_many)] = ()
+    """Host names the image's default config accepts (``server.allowed_hosts``); empty: loopback names."""
+    allowed_origins: Annotated[tuple[str, ...], BeforeValidator(_one_or_many)] = ()
+    """Browser origins the image's default config accepts (``server.allowed_origins``); empty: loopback."""
+
+    @field_validator("base_image", "registry", "python_version")
+    @classmethod
+    def _check_token(cls, value: str | None) -> str | None:
+        return _token(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _check_tags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for tag in value:
+            _token(tag)
+        return value
 
 
 class ProjectFile(BaseModel):
@@ -71,6 +103,18 @@ class ProjectFile(BaseModel):
     def _check_name(cls, value: str) -> str:
         if not _NAME.match(value):
             raise ValueError(f"{value!r} must be 1-64 characters of letters, digits, '_', '.', '-'")
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _check_version(cls, value: str) -> str:
+        _token(value)
+        return value
+
+    @field_validator("description")
+    @classmethod
+    def _check_description(cls, value: str) -> str:
+        _text(value)
         return value
 
 

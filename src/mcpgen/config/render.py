@@ -166,15 +166,25 @@ def _header(variant: Variant, server_name: str) -> list[str]:
     ]
 
 
-def render_config(credentials: Sequence[Credential], variant: Variant, *, server_name: str) -> str:
-    """Commented YAML for ``config.yaml`` (``base``) or the ``dev``/``prod`` overlay."""
+def render_config(
+    credentials: Sequence[Credential],
+    variant: Variant,
+    *,
+    server_name: str,
+    server: Mapping[str, Any] | None = None,
+) -> str:
+    """Commented YAML for ``config.yaml`` (``base``) or the ``dev``/``prod`` overlay.
+
+    ``server``: values of the base file's ``server`` section other than the
+    defaults (an image's ``allowed_hosts``, say).
+    """
     if variant not in _TITLES:
         raise ValueError(f"unknown config variant {variant!r}; expected base, dev or prod")
     tree = field_tree()
     lines = _header(variant, server_name)
     if variant == "base":
         sections = [doc for doc in tree if doc.key != "credentials"]
-        lines += _fields(sections, {}, 0, overlay=False)
+        lines += _fields(sections, {"server": dict(server)} if server else {}, 0, overlay=False)
         credentials_doc = next(doc for doc in tree if doc.key == "credentials")
         lines += ["", *_credential_lines(credentials, credentials_doc)]
     else:

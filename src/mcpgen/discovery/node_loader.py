@@ -45,12 +45,12 @@ from pydantic import ValidationError
 
 from mcpgen.authoring import Credential
 from mcpgen.authoring.connectors import AUTH_KINDS, CONNECTOR_NAME
+from mcpgen.common.nodejs import BRIDGE, NodeNotFound, node_command
 from mcpgen.discovery.diagnostics import Diagnostic, error, warning
 from mcpgen.discovery.entries import checked_connectors, credentials, optional, tool_entry
 from mcpgen.discovery.python_loader import ModuleResult
 from mcpgen.discovery.scan import SourceFile
 from mcpgen.manifest import ConnectorEntry, Entrypoint, SourceRef, ToolEntry
-from mcpgen.nodejs import BRIDGE, NodeNotFound, node_command
 
 DETAIL_CHARS = 2000
 SchemaDeriver = Callable[[Path, str, int], tuple[dict[str, Any] | None, str | None]]

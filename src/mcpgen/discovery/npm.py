@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from mcpgen.common.nodejs import NodeNotFound, node_executable, npm_command
 from mcpgen.discovery.diagnostics import Diagnostic, error
-from mcpgen.nodejs import NodeNotFound, node_executable, npm_command
 
 PACKAGE_JSON = "tools/package.json"
 STAMP = ".mcpgen-install.json"

@@ -29,6 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mcpgen.common.processes import describe_exit
 from mcpgen.discovery.describe import python_tool_entry
 from mcpgen.discovery.diagnostics import Diagnostic, error
 from mcpgen.discovery.entries import checked_connectors
@@ -76,17 +77,6 @@ _Answer = _Reply | _Timeout | _Crash
 
 class WorkerStartError(Exception):
     """The worker process could not start (an environment problem, not user code)."""
-
-
-def _describe_status(status: int | None) -> str:
-    if status is None:
-        return "an unknown status"
-    if status < 0:
-        try:
-            return f"signal {signal.Signals(-status).name}"
-        except ValueError:
-            return f"signal {-status}"
-    return f"exit code {status}"
 
 
 class Worker:
@@ -258,7 +248,7 @@ def to_result(rel: str, answer: _Answer, output: str, timeout: float) -> ModuleR
             message = f"os._exit({answer.status}) called while importing ended the worker"
         else:
             message = (
-                f"the import worker died with {_describe_status(answer.status)} while importing this module"
+                f"the import worker died with {describe_exit(answer.status)} while importing this module"
             )
         result.diagnostics.append(error("worker-crash", message, rel, answer.line, detail=_detail(output)))
         return result

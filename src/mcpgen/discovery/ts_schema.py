@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from mcpgen.nodejs import NodeNotFound, node_command, npm_command
+from mcpgen.common.nodejs import NodeNotFound, node_command, npm_command
 
 GENERATOR = "ts-json-schema-generator@2.9.0"
 _lock = threading.Lock()

@@ -3,8 +3,10 @@
 Routes: ``/mcp`` (MCP Streamable HTTP: the fast path, or the SDK's session
 managers entered in this app's lifespan), ``/health``, ``/health/live``,
 ``/health/ready``, ``/metrics`` (``monitoring.metrics``), ``/admin/*``
-(``monitoring.admin.token``, :mod:`mcpgen.runtime.admin`). ``SIGHUP`` reloads
-(when the app runs on the main thread). Every call runs through one
+(``monitoring.admin.token``, :mod:`mcpgen.runtime.admin`), every response with
+security headers (:class:`~mcpgen.runtime.transport.security.SecurityHeaders`;
+CORS only when ``server.cors.allow_origins`` is set). ``SIGHUP`` reloads (when
+the app runs on the main thread). Every call runs through one
 :class:`~mcpgen.runtime.pipeline.Pipeline`, whichever path brought it.
 
 The app keeps its state on ``app.state.mcpgen`` (a :class:`RuntimeState`);
@@ -37,9 +39,10 @@ from mcpgen.manifest import Manifest
 from mcpgen.runtime.admin import admin_routes
 from mcpgen.runtime.admin.info import RecentErrors
 from mcpgen.runtime.admin.reload import Rebuild, Reloads
+from mcpgen.runtime.auth.gate import guarded
 from mcpgen.runtime.executors import ThreadPool
 from mcpgen.runtime.health import health_routes
-from mcpgen.runtime.middleware import configured
+from mcpgen.runtime.middleware import close_all, configured
 from mcpgen.runtime.middleware.metrics import Metrics
 from mcpgen.runtime.pipeline import Middleware, Pipeline
 from mcpgen.runtime.registry import Registry
@@ -48,7 +51,9 @@ from mcpgen.runtime.state import RuntimeState
 from mcpgen.runtime.telemetry.metrics import CONTENT_TYPE, Instruments, StateCollector, exposition
 from mcpgen.runtime.transport.fastpath import FastPath
 from mcpgen.runtime.transport.http import McpEndpoint
+from mcpgen.runtime.transport.resource_metadata import metadata_routes
 from mcpgen.runtime.transport.sdk import build_server
+from mcpgen.runtime.transport.security import SecurityHeaders
 
 MCP_PATH = "/mcp"
 logger = logging.getLogger("mcpgen.runtime")
@@ -86,7 +91,11 @@ def create_app(
         instruments = Instruments()  # middleware of the caller's choosing: the scrape-time metrics still
     reloads = Reloads(state, rebuild, instruments)
     errors = RecentErrors() if monitoring.admin_token else None
-    routes = [Route(MCP_PATH, endpoint=endpoint), *health_routes(state)]
+    routes = [
+        Route(MCP_PATH, endpoint=guarded(endpoint, settings)),
+        *metadata_routes(settings.auth, manifest.server.name),
+        *health_routes(state),
+    ]
     if monitoring.metrics and instruments is not None:
         collector = StateCollector(lambda: state, lambda: endpoint.sessions)
         instruments.registry.register(collector)
@@ -122,14 +131,14 @@ def create_app(
         finally:
             await state.stop_connectors()
             await state.registry.aclose()  # Node workers of TS/JS tools, if any
-            close_middleware(pipeline.middleware)
+            await close_all(pipeline.middleware)
             reloads.bind(None)
             if hup:
                 loop.remove_signal_handler(signal.SIGHUP)
             if errors is not None:
                 logging.getLogger().removeHandler(errors)
 
-    asgi_middleware = []
+    asgi_middleware = [AsgiMiddleware(SecurityHeaders, mcp_path=MCP_PATH)]
     cors = settings.security.cors
     if cors.allow_origins:
         asgi_middleware.append(
@@ -169,17 +178,6 @@ def _on_sighup(loop: asyncio.AbstractEventLoop, reloads: Reloads) -> bool:
     except (RuntimeError, ValueError, NotImplementedError):
         return False
     return True
-
-
-def close_middleware(middleware: Sequence[Middleware]) -> None:
-    """Let middleware that hold resources (a trace exporter) flush and stop."""
-    for step in middleware:
-        close = getattr(step, "close", None)
-        if close is not None:
-            try:
-                close()
-            except Exception:
-                logger.exception("closing middleware %s failed", type(step).__name__)
 
 
 async def _start_connectors(state: RuntimeState) -> None:

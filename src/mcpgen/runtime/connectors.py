@@ -31,16 +31,15 @@ import asyncio
 import contextlib
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
-import httpx
-import tenacity
 
 from mcpgen._version import __version__
 from mcpgen.authoring import (
@@ -56,8 +55,10 @@ from mcpgen.authoring import (
 from mcpgen.config.models import ServiceConfig
 from mcpgen.errors import ConnectorStartError
 from mcpgen.manifest import ConnectorEntry
-from mcpgen.runtime.connector_auth import OAuth2RefreshAuth, http_auth
-from mcpgen.runtime.resilience import CircuitOpen, RateLimiter, ResilientTransport, RetryPolicy, ServiceGuard
+from mcpgen.runtime.resilience import CircuitOpen, RateLimiter, RetryPolicy, ServiceGuard
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("mcpgen.runtime")
 State = Literal["connected", "degraded", "disconnected", "error"]
@@ -211,6 +212,11 @@ class ConnectorSlot:
         )
 
     def _client(self, settings: ConnectorSettings) -> httpx.AsyncClient:
+        import httpx  # imported only by servers that have connectors
+
+        from mcpgen.runtime.connector_auth import OAuth2RefreshAuth, http_auth
+        from mcpgen.runtime.http_client import ResilientTransport
+
         auth = http_auth(self.loaded.definition, settings)
         limits = httpx.Limits(max_connections=self.service.max_connections, max_keepalive_connections=10)
         transport = ResilientTransport(
@@ -278,6 +284,8 @@ class ConnectorSlot:
 
     async def connect(self, attempts: int) -> bool:
         """Try to connect up to ``attempts`` times with backoff; ``True`` once connected."""
+        import tenacity
+
         retrying = tenacity.AsyncRetrying(
             stop=tenacity.stop_after_attempt(attempts),
             wait=self.retry.backoff(),
@@ -445,6 +453,9 @@ def fingerprint(connectors: Mapping[str, LoadedConnector], root: Path) -> tuple[
 
 def explain(exc: BaseException) -> str | None:
     """A user-facing message for a service error a connector let escape (``None``: not one of ours)."""
+    httpx = sys.modules.get("httpx")
+    if httpx is None:  # never imported: the error cannot be one of its
+        return None
     if isinstance(exc, httpx.HTTPStatusError):
         request, response = exc.request, exc.response
         return f"the service answered HTTP {response.status_code} for {request.method} {request.url.path}"

@@ -9,14 +9,21 @@ appended when present. A record made while a call is served gets that call's
 ``request_id`` and ``trace_id`` even without ``extra``
 (:class:`~mcpgen.runtime.telemetry.context.CallContextFilter`); access log
 records (``mcpgen.access``) carry ``method``, ``target``, ``outcome``,
-``duration_ms``, ``path``, ``wire`` and ``transport``. Argument values are never logged at info level.
+``duration_ms``, ``path``, ``wire`` and ``transport``. Argument values are
+never logged at info level.
 A traceback, when there is one, follows on the next lines.
+
+Payloads are never logged, at any level: libraries that log whole messages
+at debug (sse-starlette logs every SSE chunk, so ``-vv`` would put whole tool
+results in the log) are filtered by :class:`PayloadSizes`, which keeps their
+line but replaces the payload with its size and the ids it names.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from pathlib import Path
@@ -34,6 +41,32 @@ _LEVELS = {
     "critical": logging.CRITICAL,
 }
 _HANDLER_NAME = "mcpgen-runtime"
+PAYLOAD_LOGGERS = ("sse_starlette.sse", "mcp.server.sse")
+"""Loggers that log whole protocol payloads at debug (:class:`PayloadSizes` filters them)."""
+_IDS = re.compile(rb'(?:^|\n)id: *([^\r\n]{1,64})|"id": *("[^"]{0,64}"|-?\d{1,20})')
+
+
+class PayloadSizes(logging.Filter):
+    """Rewrite a record whose arguments are protocol payloads: their size and ids, never their content."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if not args or not isinstance(args, tuple):  # an f-string: "what: <payload>"
+            head, sep, tail = str(record.msg).partition(": ")
+            if sep and tail:
+                record.msg, record.args = f"{head}: {len(tail)} characters (payload not logged)", None
+            return True
+        described = []
+        for arg in args:
+            raw = arg if isinstance(arg, bytes) else str(arg).encode("utf-8", "replace")
+            ids = [(a or b).decode("utf-8", "replace") for a, b in _IDS.findall(raw[:4096])]
+            shown = f"{len(raw)} bytes" + (f" (ids {', '.join(ids[:4])})" if ids else "")
+            described.append(shown)
+        record.args = tuple(described)
+        return True
+
+
+_PAYLOAD_FILTER = PayloadSizes()
 
 
 def _quote(value: object) -> str:
@@ -125,8 +158,12 @@ def configure_logging(
     handler.setFormatter(JsonFormatter() if format == "json" else KeyValueFormatter())
     root.addHandler(handler)
     root.setLevel(_LEVELS.get(level, logging.INFO))
+    for name in PAYLOAD_LOGGERS:
+        payloads = logging.getLogger(name)
+        if _PAYLOAD_FILTER not in payloads.filters:
+            payloads.addFilter(_PAYLOAD_FILTER)
     # The SDK logs every session start/stop, and httpx every connector request, at info;
     # keep them quieter unless debugging.
-    if root.level > logging.DEBUG:
-        for noisy in ("mcp", "httpx", "httpcore"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    # (set again on every call: a later debug configuration lets them through again)
+    for noisy in ("mcp", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if root.level > logging.DEBUG else logging.NOTSET)

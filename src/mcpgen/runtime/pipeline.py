@@ -47,7 +47,7 @@ from mcpgen.errors import ToolTimeoutError
 from mcpgen.runtime.asking import InputRequired, InputRound, run_round
 from mcpgen.runtime.connectors import explain
 from mcpgen.runtime.executors import Executor, InvalidArguments, Invocation, Passthrough, ThreadPool
-from mcpgen.runtime.results import prompt_result, resource_contents, tool_error, tool_result
+from mcpgen.runtime.results import prompt_result, resource_contents, text_size, tool_error, tool_result
 from mcpgen.runtime.telemetry.context import CURRENT, TRACER
 
 if TYPE_CHECKING:
@@ -71,13 +71,34 @@ METHODS = frozenset(
 
 
 class CallError(Exception):
-    """A JSON-RPC error answer (``code``, ``message``, optional ``data``)."""
+    """A JSON-RPC error answer (``code``, ``message``, optional ``data``).
 
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
+    ``http_status`` and ``http_headers`` ask the HTTP transports to answer
+    with that status and those headers (a rate limit's 429 and
+    ``Retry-After``), on the fast path and the SDK path alike; stdio and SSE
+    answers carry only the JSON-RPC error.
+    """
+
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        data: Any = None,
+        *,
+        http_status: int | None = None,
+        http_headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.data = data
+        self.http_status = http_status
+        self.http_headers = http_headers
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """``http_headers`` as ASGI header pairs."""
+        headers = self.http_headers or {}
+        return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
     def to_wire(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -88,6 +109,10 @@ class CallError(Exception):
 
 def invalid_params(message: str) -> CallError:
     return CallError(types.INVALID_PARAMS, message)
+
+
+CLIENT_SCOPE_KEY = "mcpgen.client"
+"""The ASGI scope key the auth layer puts the caller's :class:`ClientIdentity` under (transports read it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +169,8 @@ class CallContext:
     """``params._meta`` as plain data (trace context, progress token, envelope)."""
     headers: Mapping[str, str] | None = None
     """The HTTP request's headers (lower-case names), ``None`` on stdio."""
+    peer: str | None = None
+    """The network address the request came from (HTTP), ``None`` on stdio."""
     client: ClientIdentity | None = None
     channel: Channel | None = None
     state: dict[str, Any] = field(default_factory=dict)
@@ -193,6 +220,17 @@ class Pipeline:
             return await self._chain(call)
         finally:
             CURRENT.reset(token)
+
+    @property
+    def _max_result(self) -> int:
+        return self._state.settings.execution.max_result_size
+
+    def _oversized(self, what: str, size: int) -> str:
+        limit = self._max_result
+        return (
+            f"{what} returned more than {limit} bytes (at least {size}), over the server's limit "
+            "(server.max_result_size); return less, or page through it"
+        )
 
     @property
     def threads(self) -> ThreadPool:
@@ -256,7 +294,14 @@ class Pipeline:
         extra = {"tool": tool.name, "request_id": call.request_id}
         try:
             value = await execute(tool.executor, invocation, round_)
-            result = value.result if isinstance(value, Passthrough) else tool_result(tool, value)
+            raw = value.result if isinstance(value, Passthrough) else value
+            size = text_size(raw, self._max_result)
+            if size > self._max_result:
+                del value, raw  # let the oversized result go before answering
+                logger.warning("tool result refused: over %d bytes", self._max_result, extra=extra)
+                result = tool_error(self._oversized(f"Tool '{tool.name}'", size))
+            else:
+                result = raw if isinstance(value, Passthrough) else tool_result(tool, value)
         except InputRequired as exc:
             result = exc.result
         except InvalidArguments as exc:
@@ -303,6 +348,10 @@ class Pipeline:
         )
         if isinstance(value, InputRequired):
             return value.result
+        size = text_size(value, self._max_result)
+        if size > self._max_result:
+            del value
+            raise CallError(types.INTERNAL_ERROR, self._oversized(f"Resource '{name}'", size))
         return {**UNCACHED, **resource_contents(uri, value, resource.entry.mime_type)}
 
     async def _get_prompt(self, call: CallContext) -> Result:

@@ -231,7 +231,7 @@ def _load_node_tool(entry: ToolEntry, pool: NodePool, settings: Settings) -> Loa
         credentials=credentials,
         # a seed handler gets (input, config); a native one (input, ctx), unless it declares no ctx
         wants_context=ep.kind != "seed" and ep.takes_context is not False,
-        executor=NodeExecutor(binding, credentials),
+        executor=NodeExecutor(binding, credentials, entry.annotations),
         connectors=tuple(entry.connectors),
         header_params=_header_params(entry.input_schema),
     )

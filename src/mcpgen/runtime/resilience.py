@@ -2,9 +2,10 @@
 
 - :class:`RateLimiter`: a token bucket of ``per_minute`` requests; callers wait for a token.
 - :class:`ServiceGuard`: ``async with guard:`` around one service call = wait for the
-  rate limit, then pass the circuit breaker (``purgatory``; closed → open after
-  ``failure_threshold`` consecutive failures → half-open after ``reset_timeout``
-  → closed on the first success). An open circuit raises
+  rate limit, then pass the circuit breaker (:mod:`mcpgen.runtime.breaker`; closed →
+  open after ``failure_threshold`` consecutive failures → half-open after
+  ``reset_timeout``, one trial call → closed on its success, open again on its
+  failure). An open circuit raises
   :class:`~mcpgen.ConnectorUnavailable` at once, without any I/O. A
   :class:`~mcpgen.ConnectorError` that is not about reachability (a 404 turned
   into a message, a bad query) proves the service answered: it is not a failure.
@@ -18,19 +19,18 @@
 from __future__ import annotations
 
 import asyncio
-import email.utils
+import contextvars
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-import httpx
-import tenacity
-from purgatory import AsyncCircuitBreakerFactory
-from purgatory.domain.model import OpenedState
-from purgatory.service._async.circuitbreaker import AsyncCircuitBreaker
+from mcpgen.authoring import ConnectorError, ConnectorUnavailable
+from mcpgen.runtime.breaker import CircuitBreaker, CircuitState, Outcome, Ticket
 
-from mcpgen.authoring import ConnectorAuthError, ConnectorError, ConnectorUnavailable, RateLimited
+if TYPE_CHECKING:
+    import tenacity
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _RETRY_STATUS = frozenset({502, 503, 504})
@@ -46,6 +46,8 @@ class RetryPolicy:
     max: float = 30.0
 
     def backoff(self) -> tenacity.wait.wait_base:
+        import tenacity  # only connectors with HTTP clients or retries need it
+
         # wait_exponential_jitter(initial=...) warns (DeprecationWarning) on tenacity >= 9.2 and has no
         # `multiplier` before it; this sum is the same backoff on every supported tenacity
         return tenacity.wait_exponential(multiplier=self.initial, max=self.max) + tenacity.wait_random(
@@ -84,6 +86,12 @@ class CircuitOpen(ConnectorUnavailable):
     """Refused without trying: the circuit is open after repeated failures."""
 
 
+_CALLS: contextvars.ContextVar[tuple[tuple[int, Ticket], ...]] = contextvars.ContextVar(
+    "mcpgen_guarded_calls", default=()
+)
+"""The tickets of the guarded calls the current task is inside, innermost last (guards may nest)."""
+
+
 class ServiceGuard:
     """Rate limit plus circuit breaker around one service call (``async with guard: ...``)."""
 
@@ -94,69 +102,64 @@ class ServiceGuard:
         limiter: RateLimiter | None = None,
         failure_threshold: int = 5,
         reset_timeout: float = 30.0,
-        breakers: AsyncCircuitBreakerFactory | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
         self.limiter = limiter
-        self.failure_threshold = failure_threshold
-        self.reset_timeout = reset_timeout
-        self._factory = breakers or AsyncCircuitBreakerFactory()
-        self._breaker: AsyncCircuitBreaker | None = None
+        self.breaker = CircuitBreaker(failure_threshold, reset_timeout, clock=clock)
         self._listeners: list[BreakerListener] = []
+
+    @property
+    def failure_threshold(self) -> int:
+        return self.breaker.failure_threshold
+
+    @property
+    def reset_timeout(self) -> float:
+        return self.breaker.reset_timeout
 
     def listen(self, listener: BreakerListener) -> None:
         self._listeners.append(listener)
 
-    async def _get(self) -> AsyncCircuitBreaker:
-        if self._breaker is None:
-            self._breaker = await self._factory.get_breaker(
-                self.name, threshold=self.failure_threshold, ttl=self.reset_timeout
-            )
-        return self._breaker
-
     @property
-    def state(self) -> str:
+    def state(self) -> CircuitState:
         """``closed``, ``open`` or ``half-open`` (an open circuit past its timeout is ``half-open``)."""
-        if self._breaker is None:
-            return "closed"
-        context = self._breaker.context
-        if context.state == "opened":
-            opened = context.opened_at or 0.0
-            return "half-open" if time.time() > opened + self.reset_timeout else "open"
-        return "half-open" if context.state == "half-opened" else "closed"
+        return self.breaker.state
 
     def retry_in(self) -> float | None:
         """Seconds until an open circuit lets a trial call through (``None`` unless open)."""
-        if self.state != "open" or self._breaker is None:
-            return None
-        context = self._breaker.context
-        return max(0.0, (context.opened_at or 0.0) + self.reset_timeout - time.time())
+        return self.breaker.retry_in()
 
     async def __aenter__(self) -> ServiceGuard:
         if self.limiter is not None:
             await self.limiter.acquire()
-        breaker = await self._get()
-        try:
-            await breaker.__aenter__()
-        except OpenedState:
-            wait = self.retry_in() or 0.0
+        ticket = self.breaker.acquire()
+        if ticket is None:
+            wait = self.breaker.retry_in()
+            when = f"next try in {wait:.0f}s" if wait is not None else "a trial call is under way"
             raise CircuitOpen(
                 f"connector '{self.name}' is cut off after {self.failure_threshold} failures in a row "
-                f"(circuit open); next try in {wait:.0f}s",
+                f"(circuit open); {when}",
                 connector=self.name,
-            ) from None
+            )
+        _CALLS.set((*_CALLS.get(), (id(self), ticket)))
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool | None:
+        calls = _CALLS.get()
+        index = max(i for i, (guard, _) in enumerate(calls) if guard == id(self))
+        ticket = calls[index][1]
+        _CALLS.set(calls[:index] + calls[index + 1 :])
         failed = exc is not None and is_failure(exc)
-        breaker = await self._get()
         if failed:
-            await breaker.__aexit__(exc_type, exc, tb)
+            outcome = Outcome.FAILURE
+        elif isinstance(exc, asyncio.CancelledError):
+            outcome = Outcome.UNKNOWN
         else:
-            await breaker.__aexit__(None, None, None)
-        state = self.state
+            outcome = Outcome.SUCCESS
+        self.breaker.record(ticket, outcome)
+        state = self.breaker.state
         for listener in self._listeners:
             listener(state, exc if failed else None)
         return None
@@ -169,161 +172,3 @@ def is_failure(exc: BaseException) -> bool:
     if isinstance(exc, ConnectorError):
         return isinstance(exc, ConnectorUnavailable)
     return True  # a 5xx, or a driver's own exception: connection lost, protocol error...
-
-
-class _ServerFailure(Exception):
-    """A 5xx answer, raised inside the guard so the breaker counts it."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
-
-
-class _Retry(Exception):
-    """An attempt worth repeating; ``after`` is the wait the service asked for (Retry-After)."""
-
-    def __init__(
-        self, response: httpx.Response | None, error: BaseException | None, after: float | None
-    ) -> None:
-        super().__init__("retry")
-        self.response = response
-        self.error = error
-        self.after = after
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), if any."""
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, httpx.TimeoutException):
-        return f"no answer in time ({type(error).__name__})"
-    if isinstance(error, httpx.ConnectError):
-        return f"cannot connect ({error or type(error).__name__})"
-    return f"{type(error).__name__}: {error}"
-
-
-class ResilientTransport(httpx.AsyncBaseTransport):
-    """Wraps a pooled transport with the guard, 429 handling and retries (see the module docstring)."""
-
-    def __init__(
-        self,
-        inner: httpx.AsyncBaseTransport,
-        guard: ServiceGuard,
-        retry: RetryPolicy,
-        *,
-        authenticated: bool = False,
-    ) -> None:
-        self._inner = inner
-        self._guard = guard
-        self._retry = retry
-        self._authenticated = authenticated
-        self._backoff = retry.backoff()
-
-    @property
-    def name(self) -> str:
-        return self._guard.name
-
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None else None
-        if isinstance(error, _Retry) and error.after is not None:
-            return min(error.after, self._retry.max)
-        return float(self._backoff(state))
-
-    async def _once(self, request: httpx.Request) -> httpx.Response:
-        idempotent = request.method in _IDEMPOTENT
-        try:
-            async with self._guard:
-                try:
-                    response = await self._inner.handle_async_request(request)
-                except httpx.TransportError as exc:
-                    raise ConnectorUnavailable(
-                        f"connector '{self.name}': {request.method} {request.url.path}: {_describe(exc)}",
-                        connector=self.name,
-                    ) from exc
-                if response.status_code >= 500:
-                    raise _ServerFailure(response)
-        except ConnectorUnavailable as exc:
-            sent = isinstance(exc.__cause__, httpx.TransportError) and not isinstance(
-                exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
-            )
-            if exc.__cause__ is not None and (idempotent or not sent):
-                raise _Retry(None, exc, None) from exc
-            raise
-        except _ServerFailure as failure:
-            response = failure.response
-            if response.status_code in _RETRY_STATUS and idempotent:
-                await response.aread()
-                raise _Retry(response, None, retry_after(response)) from None
-            return response
-        if response.status_code == 429:
-            await response.aread()
-            raise _Retry(response, None, retry_after(response))
-        return response
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        retrying = tenacity.AsyncRetrying(
-            stop=tenacity.stop_after_attempt(self._retry.max_retries + 1),
-            wait=self._wait,
-            retry=tenacity.retry_if_exception_type(_Retry),
-            reraise=True,
-        )
-        previous: _Retry | None = None
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    try:
-                        response = await self._once(request)
-                    except _Retry as again:
-                        previous = again
-                        raise
-        except CircuitOpen:
-            if previous is None or previous.error is None:
-                raise
-            cause = previous.error
-            message = cause.message if isinstance(cause, ConnectorError) else str(cause)
-            raise CircuitOpen(f"{message} (the circuit is now open)", connector=self.name) from cause
-        except _Retry as last:
-            if last.error is not None:
-                raise last.error from last.error.__cause__
-            if last.response is None:  # pragma: no cover - a _Retry carries a response or an error
-                raise
-            response = last.response
-            if response.status_code == 429:
-                after = retry_after(response)
-                hint = f"; it asks to wait {after:.0f}s" if after is not None else ""
-                raise RateLimited(
-                    f"connector '{self.name}': the service is rate limiting us (HTTP 429 after "
-                    f"{self._retry.max_retries + 1} tries){hint}",
-                    connector=self.name,
-                    retry_after=after,
-                ) from None
-            raise ConnectorUnavailable(
-                f"connector '{self.name}': {request.method} {request.url.path} answered HTTP "
-                f"{response.status_code} after {self._retry.max_retries + 1} tries",
-                connector=self.name,
-            ) from None
-        if response.status_code == 401 and self._authenticated:
-            await response.aread()
-            raise ConnectorAuthError(
-                f"connector '{self.name}': the service rejected the credentials (HTTP 401 for "
-                f"{request.method} {request.url.path})",
-                connector=self.name,
-            )
-        return response
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()

@@ -179,3 +179,37 @@ def prompt_result(value: Any, description: str | None) -> dict[str, Any]:
     if description:
         result["description"] = description
     return result
+
+
+def text_size(value: Any, limit: int) -> int:
+    """About how many bytes of text ``value`` puts on the wire, counted until past ``limit``.
+
+    Strings count their length, bytes their base64 length, containers their
+    items; other scalars a few bytes. The walk stops as soon as the count
+    passes ``limit`` (so a huge result costs one ``len``, not a serialization),
+    and returns that count. Pydantic models and content helpers count their
+    wire form.
+    """
+    total = 0
+    stack = [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, bytes | bytearray | memoryview):
+            total += (len(item) + 2) // 3 * 4
+        elif isinstance(item, Mapping):
+            total += 2 * len(item)
+            for key, child in item.items():
+                total += len(key) if isinstance(key, str) else 8
+                stack.append(child)
+        elif isinstance(item, list | tuple):
+            total += len(item)
+            stack.extend(item)
+        elif isinstance(item, Content):
+            stack.append(item.to_wire())
+        elif isinstance(item, BaseModel):
+            stack.append(item.model_dump(mode="json", by_alias=True, exclude_none=True))
+        else:
+            total += 8
+    return total

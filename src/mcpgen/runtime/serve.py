@@ -27,10 +27,11 @@ from starlette.applications import Starlette
 
 from mcpgen.manifest import Manifest
 from mcpgen.runtime.admin.reload import Rebuild
-from mcpgen.runtime.app import close_middleware, create_app, runtime_state
+from mcpgen.runtime.app import create_app, runtime_state
+from mcpgen.runtime.auth.gate import refuse_unsafe_bind
 from mcpgen.runtime.credentials import check_credentials, credential_values, install_redaction
 from mcpgen.runtime.logs import configure_logging
-from mcpgen.runtime.middleware import configured
+from mcpgen.runtime.middleware import close_all, configured
 from mcpgen.runtime.pipeline import Middleware, Pipeline
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
@@ -76,6 +77,7 @@ class _Server(uvicorn.Server):
         if not self._runtime_state.shutting_down:
             logger.info("signal %d received: finishing in-flight requests, then exiting", sig)
         self._runtime_state.begin_shutdown()
+        self._endpoint.draining = True
         super().handle_exit(sig, frame)
         self._captured_signals.clear()
 
@@ -92,7 +94,9 @@ def uvicorn_config(app: Starlette, settings: Settings) -> uvicorn.Config:
         access_log=settings.logging.access_log,
         log_config=None,
         server_header=False,
-        timeout_graceful_shutdown=math.ceil(settings.http.graceful_shutdown_timeout),
+        timeout_graceful_shutdown=math.ceil(
+            settings.http.graceful_shutdown_timeout
+        ),  # then: 503 + JSON-RPC error
     )
 
 
@@ -119,6 +123,7 @@ def serve_http(
     """
     _configure_logging(settings)
     _guard_credentials(manifest, settings)
+    refuse_unsafe_bind(settings)
     app = app if app is not None else create_app(manifest, settings, rebuild=rebuild)
     endpoint = app.state.mcp_endpoint
     assert isinstance(endpoint, McpEndpoint)
@@ -159,6 +164,6 @@ def serve_stdio(
         finally:
             await state.stop_connectors()
             await state.registry.aclose()  # Node workers, if any
-            close_middleware(pipeline.middleware)
+            await close_all(pipeline.middleware)
 
     anyio.run(run, backend_options={"use_uvloop": _have("uvloop")})

@@ -13,6 +13,7 @@ A :class:`Settings` is nested by concern, mirroring the config sections::
              execution=ExecutionSettings(default_timeout, ...),            # how tools run
              logging=LogSettings(level, format, destination, ...),         # logging.*
              monitoring=MonitoringSettings(metrics, tracing, admin_token), # monitoring.*
+             limits=LimitSettings(rate_limit, ..., redis_url),             # rate_limits.*, redis.url
              services, database, secret_values)                            # services.*, database.*
 
 Each part is a frozen dataclass that validates itself. :meth:`Settings.of` and
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, Unpack
 from urllib.parse import urlsplit
 
+from limits import parse_many
 from pydantic import BaseModel, SecretStr
 
 from mcpgen.authoring import DatabaseSettings
@@ -38,6 +40,7 @@ from mcpgen.config import Config
 from mcpgen.config.models import ServiceConfig, ToolConfig
 from mcpgen.errors import ConfigError
 from mcpgen.manifest import Manifest
+from mcpgen.runtime.auth.settings import AuthSettings, auth_settings
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -80,7 +83,11 @@ class HttpSettings:
     fast_path: bool = True
     """Answer plain stateless requests without the SDK's transport (:mod:`mcpgen.runtime.transport.fastpath`)."""
     session_idle_timeout: float = 1800.0
+    max_sessions: int | None = 10_000
+    """2025-11-25 sessions open at once; past it, opening another gets 503 (``None``: no limit)."""
     max_request_size: int = 4 * MIB
+    max_json_depth: int = 64
+    """Deepest nesting of arrays and objects accepted in a request body (deeper: -32600)."""
     graceful_shutdown_timeout: float = 10.0
     request_state_key: str | None = field(default=None, repr=False, compare=False)
     """Key sealing the 2026-07-28 ``requestState`` (shared by replicas); ``None``: a per-process random key."""
@@ -92,6 +99,10 @@ class HttpSettings:
             raise ConfigError(f"unknown protocol mode {self.protocol_mode!r}", key="protocol_mode")
         if self.max_request_size <= 0:
             raise ConfigError("max_request_size must be a positive number of bytes", key="max_request_size")
+        if self.max_sessions is not None and self.max_sessions < 1:
+            raise ConfigError("max_sessions must be at least 1", key="server.max_sessions")
+        if self.max_json_depth < 2:
+            raise ConfigError("max_json_depth must be at least 2", key="server.max_json_depth")
         if self.graceful_shutdown_timeout < 0:
             raise ConfigError("graceful_shutdown_timeout must be >= 0", key="graceful_shutdown_timeout")
         if self.request_state_key is not None and len(self.request_state_key.encode()) < 32:
@@ -150,8 +161,14 @@ class ExecutionSettings:
     """Per-tool ``tools.<name>.config`` sections (a seed TS/JS handler's ``config`` argument)."""
     module_namespace: str = "mcpgen_workspace"
     """Package name workspace modules are imported under (a reload uses a fresh one)."""
+    max_result_size: int = 16 * MIB
+    """Largest tool result or resource accepted from user code, in bytes of text (larger: refused)."""
 
     def __post_init__(self) -> None:
+        if self.max_result_size < 1:
+            raise ConfigError(
+                "max_result_size must be a positive number of bytes", key="server.max_result_size"
+            )
         if not self.default_timeout > 0:
             raise ConfigError("default_timeout must be a positive number of seconds", key="default_timeout")
         if self.node_workers < 1:
@@ -207,6 +224,44 @@ class MonitoringSettings:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class LimitSettings:
+    """``rate_limits.*`` and ``redis.url``: how often and how much at once each client may call.
+
+    Rates are ``limits`` strings (``"100/minute"``, ``"10/second;500/hour"``);
+    ``None``/empty means no limit. A client is the authenticated identity when
+    an auth middleware set one, else the peer address (``stdio`` on stdio).
+    """
+
+    rate_limit: str | None = None
+    """Calls per client, every method the pipeline answers."""
+    tool_rate_limits: Mapping[str, str] = field(default_factory=dict)
+    """``tools/call`` of one tool per client, by tool name (``*`` globs allowed)."""
+    max_concurrent_calls: int | None = None
+    """Calls one client may have running at once in this process."""
+    redis_url: str | None = field(default=None, repr=False)
+    """Where rate-limit counters live so replicas share them (``None``: this process's memory)."""
+
+    def __post_init__(self) -> None:
+        rates = [("rate_limits.per_client", self.rate_limit)]
+        rates += [(f"rate_limits.per_tool.{name}", rate) for name, rate in self.tool_rate_limits.items()]
+        for key, rate in rates:
+            if rate:
+                try:
+                    parse_many(rate)
+                except ValueError:
+                    raise ConfigError(
+                        f'{key}: {rate!r} is not a rate (write e.g. "100/minute" or "5/second;200/hour")',
+                        key=key,
+                    ) from None
+        if self.max_concurrent_calls is not None and self.max_concurrent_calls < 1:
+            raise ConfigError("max_concurrent_calls must be at least 1", key="rate_limits.max_concurrent")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.rate_limit or self.tool_rate_limits or self.max_concurrent_calls)
+
+
 class SettingsOptions(TypedDict, total=False):
     """Every field of a :class:`Settings` as one flat keyword (:meth:`Settings.of`, :meth:`Settings.with_options`).
 
@@ -221,7 +276,9 @@ class SettingsOptions(TypedDict, total=False):
     json_response: bool
     fast_path: bool
     session_idle_timeout: float
+    max_sessions: int | None
     max_request_size: int
+    max_json_depth: int
     graceful_shutdown_timeout: float
     request_state_key: str | None
     allowed_hosts: tuple[str, ...] | list[str]
@@ -237,6 +294,11 @@ class SettingsOptions(TypedDict, total=False):
     node_workers: int
     tool_settings: Mapping[str, Mapping[str, Any]]
     module_namespace: str
+    max_result_size: int
+    rate_limit: str | None
+    tool_rate_limits: Mapping[str, str]
+    max_concurrent_calls: int | None
+    redis_url: str | None
     log_level: LogLevelName
     log_format: Literal["text", "json"]
     log_destination: Literal["stderr", "stdout", "file"]
@@ -252,6 +314,7 @@ class SettingsOptions(TypedDict, total=False):
     services: Mapping[str, ServiceConfig]
     database: DatabaseSettings
     secret_values: tuple[str, ...] | list[str]
+    auth: AuthSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,12 +331,15 @@ class Settings:
     execution: ExecutionSettings = field(default_factory=ExecutionSettings)
     logging: LogSettings = field(default_factory=LogSettings)
     monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
     services: Mapping[str, ServiceConfig] = field(default_factory=dict, compare=False)
     """``services.<name>``: each connector's endpoint, timeouts, retry and breaker settings."""
     database: DatabaseSettings = field(default_factory=DatabaseSettings, repr=False, compare=False)
     """``config.database`` as connectors see it (URL and pool limits)."""
     secret_values: tuple[str, ...] = field(default_factory=tuple, repr=False, compare=False)
     """Secret values from the config (service API keys, database password, credentials): redacted from logs."""
+    auth: AuthSettings = field(default_factory=AuthSettings, repr=False, compare=False)
+    """``server.auth.*`` and ``server.audit.*``: inbound authentication, roles, the audit log."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
@@ -311,6 +377,7 @@ _SECTIONS: dict[str, type[DataclassInstance]] = {
     "execution": ExecutionSettings,
     "logging": LogSettings,
     "monitoring": MonitoringSettings,
+    "limits": LimitSettings,
 }
 _PREFIXES = {"cors_": ("security", "cors"), "log_": ("logging",)}
 
@@ -348,7 +415,7 @@ def _replaced(part: _Part, changes: Mapping[tuple[str, ...], object]) -> _Part:
 
 def settings_from_config(config: Config, root: Path) -> Settings:
     """The runtime settings a loaded :class:`~mcpgen.config.Config` describes, for workspace ``root``."""
-    server, logs, cors = config.server, config.logging, config.server.cors
+    server, logs, cors, rates = config.server, config.logging, config.server.cors, config.rate_limits
     if server.workers > 1:
         logger.warning(
             "server.workers=%d is not supported yet: serving with one process (run replicas instead)",
@@ -366,7 +433,9 @@ def settings_from_config(config: Config, root: Path) -> Settings:
             json_response=server.json_response,
             fast_path=server.fast_path,
             session_idle_timeout=server.session_idle_timeout,
+            max_sessions=server.max_sessions,
             max_request_size=int(server.max_request_size),
+            max_json_depth=server.max_json_depth,
             graceful_shutdown_timeout=server.graceful_shutdown_timeout,
             request_state_key=(
                 server.request_state_key.get_secret_value() if server.request_state_key is not None else None
@@ -382,6 +451,7 @@ def settings_from_config(config: Config, root: Path) -> Settings:
             thread_pool_size=server.thread_pool_size,
             node_workers=server.node_workers,
             tool_settings={name: dict(t.config) for name, t in config.tools.items() if t.config},
+            max_result_size=int(server.max_result_size),
         ),
         logging=LogSettings(
             level=logs.level,
@@ -391,6 +461,12 @@ def settings_from_config(config: Config, root: Path) -> Settings:
             access_log=logs.access_log,
         ),
         monitoring=monitoring_settings(config),
+        limits=LimitSettings(
+            rate_limit=rates.per_client,
+            tool_rate_limits=dict(rates.per_tool),
+            max_concurrent_calls=rates.max_concurrent,
+            redis_url=config.redis.url.get_secret_value() if config.redis.url is not None else None,
+        ),
         services=dict(config.services),
         database=DatabaseSettings(
             url=config.database.url.get_secret_value() if config.database.url is not None else None,
@@ -399,6 +475,7 @@ def settings_from_config(config: Config, root: Path) -> Settings:
             pool_idle_timeout=float(config.database.pool_idle_timeout),
         ),
         secret_values=tuple(config_secrets(config)),
+        auth=auth_settings(server.auth, server.audit, root),
     )
 
 

@@ -68,11 +68,11 @@ Masking (:func:`mask`): values longer than 8 characters show their first and
 last two characters, shorter ones nothing.
 """
 
+from mcpgen.common.masking import mask
 from mcpgen.secrets.audit import AuditSink, JsonlAuditLog, NullAuditLog
 from mcpgen.secrets.crypto import ScryptParams
 from mcpgen.secrets.keyring_backend import KeyringBackend, NoKeyring, SystemKeyring
 from mcpgen.secrets.keys import DefaultKeyProvider, KeyProvider, StoreKey
-from mcpgen.secrets.masking import mask
 from mcpgen.secrets.store import KeyInfo, RotationResult, SecretSource, SecretStore
 
 __all__ = [

@@ -121,6 +121,8 @@ def merge_options(options: BuildOptions, settings: BuildSettings) -> BuildOption
         registry=options.registry or settings.registry,
         offline=options.offline or settings.offline,
         tags=(*settings.tags, *options.tags),
+        allowed_hosts=options.allowed_hosts or settings.allowed_hosts,
+        allowed_origins=options.allowed_origins or settings.allowed_origins,
     )
 
 

@@ -8,7 +8,7 @@ files are never overwritten without ``force``.
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import orjson
@@ -84,7 +84,11 @@ def inject_stored_secrets(state_dir: Path, environ: MutableMapping[str, str]) ->
 def show_config(
     root: Path, *, env: str | None, environ: Mapping[str, str], overrides: Sequence[str]
 ) -> LoadedConfig:
-    """The merged config of a workspace (stored secrets resolve ``${NAME}`` as they do when serving)."""
+    """The merged config of a workspace (stored secrets resolve ``${NAME}`` as they do when serving).
+
+    The values of the stored secrets are marked sensitive: masked wherever they land.
+    """
     scratch = dict(environ)
-    inject_stored_secrets(root / STATE_DIR, scratch)
-    return load_config(root, env=env, environ=scratch, overrides=overrides)
+    injected = inject_stored_secrets(root / STATE_DIR, scratch)
+    loaded = load_config(root, env=env, environ=scratch, overrides=overrides)
+    return replace(loaded, sensitive=tuple(scratch[name] for name in injected))

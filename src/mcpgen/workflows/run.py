@@ -21,8 +21,10 @@ from pathlib import Path
 
 from mcpgen.build.docker_engine import ContainerSpec, DockerEngine, ImageBuilder
 from mcpgen.build.dockerfile import APP as APP_ROOT
-from mcpgen.build.plan import BuildOptions
+from mcpgen.build.dockerfile import VENV
+from mcpgen.build.plan import IMAGE_HOSTS, BuildOptions
 from mcpgen.errors import DockerError, McpgenError, UsageError
+from mcpgen.runtime.settings import is_loopback
 from mcpgen.workflows.build import BuildResult, Progress, build
 from mcpgen.workflows.configure import inject_stored_secrets
 from mcpgen.workflows.project import STATE_DIR, load_project
@@ -97,6 +99,8 @@ def container_environment(root: Path, options: RunOptions, environ: Mapping[str,
     if options.network == "host":
         env["PORT"] = str(options.port)
         env["MCPGEN_SERVER__HOST"] = options.host
+    elif is_loopback(options.host):  # published on loopback only: these are the names it is reached by
+        env.setdefault("MCPGEN_SERVER__ALLOWED_HOSTS", ",".join(IMAGE_HOSTS))
     return env
 
 
@@ -175,8 +179,9 @@ def start(
         mounts = dev_mounts(project.root)
         inner_port = options.port if options.network == "host" else CONTAINER_PORT
         inner_host = options.host if options.network == "host" else "0.0.0.0"
-        entrypoint = ["mcpgen"]
-        command = ["dev", APP_ROOT, "--host", inner_host, "--port", str(inner_port)]
+        # `mcpgen dev` without the cli extra: the image holds the runtime set only
+        entrypoint = [f"{VENV}/bin/python", "-m", "mcpgen.cli.devserver"]
+        command = [APP_ROOT, "--host", inner_host, "--port", str(inner_port)]
     spec = ContainerSpec(
         image=image,
         name=options.name,

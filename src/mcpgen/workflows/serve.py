@@ -18,8 +18,6 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import watchfiles
-
 from mcpgen import manifest as manifest_io
 from mcpgen.config import Config, load_config
 from mcpgen.errors import ConfigError, UsageError, ValidationFailed
@@ -31,6 +29,7 @@ from mcpgen.runtime.settings import LogLevelName, apply_tool_overrides, settings
 from mcpgen.workflows.configure import inject_stored_secrets
 from mcpgen.workflows.generate import Generated, generate, write_manifest
 from mcpgen.workflows.project import STATE_DIR, load_project
+from mcpgen.workflows.watch import changes
 
 logger = logging.getLogger("mcpgen.dev")
 
@@ -164,8 +163,8 @@ def _relevant(path: str) -> bool:
 
 
 def _watch(reloads: Reloads, paths: list[Path], stop: threading.Event) -> None:
-    for changes in watchfiles.watch(*paths, stop_event=stop, debounce=300, step=100, raise_interrupt=False):
-        relevant = [p for _, p in changes if _relevant(p)]
+    for batch in changes(paths, stop):
+        relevant = [p for p in batch if _relevant(p)]
         if relevant:
             logger.warning("change detected: %s", ", ".join(sorted({Path(p).name for p in relevant})))
             reloads.run_sync("watch")

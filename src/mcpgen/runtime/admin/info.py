@@ -2,7 +2,7 @@
 
 Nothing here may show a secret: :func:`sanitized` masks every field kept out of ``repr``, every
 pydantic ``SecretStr``, every free-form value under a secret-looking key, and any string that contains
-one of the configured secret values (shown as :data:`mcpgen.masking.HIDDEN`); :class:`RecentErrors` keeps error records as the (redacting) log
+one of the configured secret values (shown as :data:`mcpgen.common.masking.HIDDEN`); :class:`RecentErrors` keeps error records as the (redacting) log
 handler formatted them.
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 
 from mcpgen._version import __version__
-from mcpgen.masking import HIDDEN
+from mcpgen.common.masking import HIDDEN
 from mcpgen.runtime.credentials import RedactingFilter
 from mcpgen.runtime.settings import Settings
 

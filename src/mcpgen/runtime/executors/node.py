@@ -11,7 +11,10 @@ What the handler's outcome becomes:
   :class:`~mcpgen.authoring.ToolError` naming the tool and what happened.
 
 The pipeline enforces the time limit; the pool also gets it, so it can cancel
-the handler inside the worker (``ctx.signal``).
+the handler inside the worker (``ctx.signal``). A call whose worker is killed
+(another call's busy loop) runs again on a healthy worker when it never
+started there, or when the tool is annotated ``readOnlyHint`` or
+``idempotentHint`` (see :mod:`mcpgen.runtime.node_pool`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 from mcpgen.authoring import LogLevel, ToolError
 from mcpgen.authoring.context import LOG_LEVELS
-from mcpgen.nodejs import NodeNotFound
+from mcpgen.common.nodejs import NodeNotFound
 from mcpgen.runtime.executors.base import InvalidArguments, Invocation, Passthrough
 from mcpgen.runtime.node_connectors import node_connector_states
 from mcpgen.runtime.node_pool import CallHooks, NodeBinding, NodeToolError, NodeWorkerError
@@ -50,11 +53,20 @@ def _passthrough(value: Any) -> Passthrough | None:
 class NodeExecutor:
     """Runs one TS/JS export in the Node worker pool."""
 
-    __slots__ = ("_binding", "_credentials")
+    __slots__ = ("_binding", "_credentials", "_idempotent")
 
-    def __init__(self, binding: NodeBinding, credentials: frozenset[str]) -> None:
+    def __init__(
+        self,
+        binding: NodeBinding,
+        credentials: frozenset[str],
+        annotations: Mapping[str, Any] | None = None,
+    ) -> None:
         self._binding = binding
         self._credentials = credentials
+        hints = annotations or {}
+        self._idempotent = hints.get("readOnlyHint") is True or hints.get("idempotentHint") is True
+        """Running a call twice is harmless: one that started on a worker killed for another call's
+        busy loop runs again on a healthy worker (see :mod:`mcpgen.runtime.node_pool`)."""
 
     @property
     def binding(self) -> NodeBinding:
@@ -80,7 +92,13 @@ class NodeExecutor:
             "requestId": None if request_id is None else str(request_id),
             "connectors": node_connector_states(hub) if hub is not None else _NO_CONNECTORS,
         }
-        hooks = CallHooks(log=log, progress=context.report_progress, tool=name, request_id=request_id)
+        hooks = CallHooks(
+            log=log,
+            progress=context.report_progress,
+            tool=name,
+            request_id=request_id,
+            idempotent=self._idempotent,
+        )
         extra = {"tool": name, "request_id": request_id}
         try:
             tracer = TRACER.get()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import random
 
+import anyio
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer, get_current_span
 
@@ -48,9 +49,9 @@ class Tracing:
         monitoring = settings.monitoring
         return cls(tracer_provider(monitoring, "mcpgen", processor), monitoring.sample_ratio)
 
-    def close(self) -> None:
-        """Export what is still queued, then stop (at server shutdown)."""
-        self.provider.shutdown()
+    async def aclose(self) -> None:
+        """Export what is still queued, then stop (at server shutdown; the export runs in a thread)."""
+        await anyio.to_thread.run_sync(self.provider.shutdown)
 
     async def __call__(self, call: CallContext, call_next: Next) -> Result:
         headers = call.headers

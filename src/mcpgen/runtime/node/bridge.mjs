@@ -2,7 +2,7 @@
 // and hosts connectors.
 //
 //   node bridge.mjs describe ROOT REL   one JSON line describing REL (tools/... or connectors/...), then exit
-//   node bridge.mjs serve ROOT          newline-delimited JSON-RPC on stdin/stdout until stdin closes
+//   node bridge.mjs serve ROOT [FD]     newline-delimited JSON-RPC on stdin/stdout until stdin closes
 //
 // Connectors (connectors/*.ts, a default-exported object with metadata, initialize(config),
 // testConnection(), disconnect() and its methods) live here, one instance per worker: the server
@@ -12,9 +12,17 @@
 //
 // stdout is the protocol channel only: process.stdout.write is redirected to stderr and console.*
 // becomes "console" notifications, so tool output reaches the server's logs, never the protocol.
+//
+// Receipts: FD is a file the server opened for this worker. Before any code of the messages it just
+// read runs, the bridge writes the highest id among them there (8 bytes, float64 little-endian, at
+// offset 0) with a synchronous pwrite, so it survives a SIGKILL. Messages are read in order, so a
+// call with a higher id never started here: when this worker is killed (a handler that never
+// yields), the server runs those calls on another worker. No traffic on stdout, no cost per call
+// for the server, which reads the file only when it needs to know.
 // Shipped inside the mcpgen wheel; needs Node >= 22.18 (TypeScript type stripping), Node 24 in practice.
 
 import { AsyncLocalStorage } from "node:async_hooks";
+import { writeSync } from "node:fs";
 import { format } from "node:util";
 import { pathToFileURL } from "node:url";
 import path from "node:path";
@@ -360,12 +368,16 @@ async function call(root, id, p) {
   try {
     const tool = pick(await load(root, p.path), p.attribute);
     const input = p.arguments ?? {};
+    const cancelled = controller.signal;
     const value = await current.run(id, () => {
+      if (cancelled.aborted) return null; // cancelled before it started: it never runs
       if (p.kind === "seed") {
         const config = { ...(isObject(tool.metadata.config) ? tool.metadata.config : {}), ...(p.config ?? {}) };
         return tool.handler(input, config);
       }
-      return connectorAccess(root, p).then((access) => tool.handler(input, makeContext(id, p, controller, access)));
+      return connectorAccess(root, p).then((access) =>
+        cancelled.aborted ? null : tool.handler(input, makeContext(id, p, controller, access)),
+      );
     });
     if (!controller.signal.aborted) protoWrite(encode(id, value) + "\n");
   } catch (err) {
@@ -381,7 +393,7 @@ function consoleTo(level) {
   };
 }
 
-function serve(root) {
+function serve(root, receipts) {
   for (const [name, level] of [
     ["log", "info"],
     ["info", "info"],
@@ -402,15 +414,36 @@ function serve(root) {
   process.stdin.setEncoding("utf8");
   process.stdin.on("data", (chunk) => {
     buffer += chunk;
+    const messages = [];
     let nl;
     while ((nl = buffer.indexOf("\n")) >= 0) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
-      if (line.trim()) dispatch(root, JSON.parse(line));
+      if (line.trim()) messages.push(JSON.parse(line));
     }
+    if (messages.length === 0) return;
+    if (receipts !== null) receipt(receipts, messages);
+    for (const message of messages) dispatch(root, message);
   });
   process.stdin.on("end", () => realExit(0));
   send({ method: "ready", params: { pid: process.pid, node: process.version } });
+}
+
+const mark = Buffer.alloc(8);
+
+/** Record in the receipts file that every message up to the highest id among `messages` was read. */
+function receipt(fd, messages) {
+  let highest = 0;
+  for (const m of messages) if (typeof m.id === "number" && m.id > highest) highest = m.id;
+  if (highest === 0) return;
+  mark.writeDoubleLE(highest);
+  try {
+    writeSync(fd, mark, 0, 8, 0);
+  } catch (err) {
+    // without receipts the server cannot tell which calls ran: stop rather than run them unrecorded
+    process.stderr.write(`cannot record receipts in fd ${fd}: ${err?.message ?? err}\n`);
+    realExit(70);
+  }
 }
 
 function dispatch(root, message) {
@@ -437,13 +470,13 @@ function dispatch(root, message) {
 
 // ------------------------------------------------------------------ main
 
-const [mode, root, rel] = process.argv.slice(2);
+const [mode, root, rel] = process.argv.slice(2); // rel: the module (describe) or the receipts fd (serve)
 if (mode === "describe") {
   const result = await describe(root, rel);
   protoWrite(JSON.stringify({ path: rel, ...result }) + "\n", () => realExit(0));
 } else if (mode === "serve") {
-  serve(root);
+  serve(root, rel === undefined ? null : Number(rel));
 } else {
-  process.stderr.write("usage: bridge.mjs describe ROOT REL | serve ROOT\n");
+  process.stderr.write("usage: bridge.mjs describe ROOT REL | serve ROOT [FD]\n");
   realExit(2);
 }

@@ -48,7 +48,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 from starlette.types import Send
 
-from mcpgen.runtime.pipeline import METHODS, CallContext, CallError, Pipeline
+from mcpgen.runtime.pipeline import METHODS, CallContext, CallError, ClientIdentity, Pipeline
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.transport.security import HostCheck
 
@@ -313,18 +313,27 @@ class FastPath:
         return cached
 
     async def answer(
-        self, message: dict[str, Any], version: str, headers: Mapping[str, str], send: Send
+        self,
+        message: dict[str, Any],
+        version: str,
+        headers: Mapping[str, str],
+        send: Send,
+        client: ClientIdentity | None = None,
+        peer: str | None = None,
     ) -> None:
         """Run ``message`` (already accepted by :func:`plain_request`) and send its JSON-RPC answer."""
         request_id = message["id"]
         method: str = message["method"]
         params = message.get("params") or {}
         status = 200
+        extra: list[tuple[bytes, bytes]] = []
         try:
             if method == "ping":
                 body = b'{"jsonrpc":"2.0","id":' + orjson.dumps(request_id) + b',"result":{}}'
             else:
-                call = _call_context(method, params, request_id, version, headers, self._pipeline)
+                call = _call_context(
+                    method, params, request_id, version, headers, peer, self._pipeline, client
+                )
                 if method in _LISTS and not params.get("cursor") and self._pipeline.lists_cacheable:
                     result_json = await self.listing(call)
                 else:
@@ -332,14 +341,17 @@ class FastPath:
                 body = b'{"jsonrpc":"2.0","id":%b,"result":%b}' % (orjson.dumps(request_id), result_json)
         except CallError as exc:
             error = {"jsonrpc": "2.0", "id": request_id, "error": exc.to_wire()}
-            if version in MODERN_PROTOCOL_VERSIONS:
+            if exc.http_status is not None:
+                status = exc.http_status
+                extra = exc.raw_headers()
+            elif version in MODERN_PROTOCOL_VERSIONS:
                 status = ERROR_CODE_HTTP_STATUS.get(exc.code, 200)
             body = orjson.dumps(error)
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [*_JSON_HEADERS, (b"content-length", b"%d" % len(body))],
+                "headers": [*_JSON_HEADERS, (b"content-length", b"%d" % len(body)), *extra],
             }
         )
         await send({"type": "http.response.body", "body": body})
@@ -351,7 +363,9 @@ def _call_context(
     request_id: Any,
     version: str,
     headers: Mapping[str, str],
+    peer: str | None,
     pipeline: Pipeline,
+    client: ClientIdentity | None,
 ) -> CallContext:
     arguments: Mapping[str, Any]
     if method == "resources/read":
@@ -369,4 +383,6 @@ def _call_context(
         registry=pipeline.registry,
         meta=params.get("_meta"),
         headers=headers,
+        client=client,
+        peer=peer,
     )

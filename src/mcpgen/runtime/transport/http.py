@@ -1,7 +1,9 @@
 """``/mcp``: the Streamable HTTP endpoint -- read, classify, then the fast path or the SDK.
 
-Each POST body is read once (413 over the size limit), parsed with orjson
-and classified (:func:`route_of`). A ``plain`` request that
+Each POST body is read once (413 over the size limit), parsed with orjson,
+checked for its JSON-RPC shape (:func:`~mcpgen.runtime.transport.jsonrpc.shape_error`:
+a malformed message is answered here, the same on both paths) and classified
+(:func:`route_of`). A ``plain`` request that
 :func:`~mcpgen.runtime.transport.fastpath.plain_request` accepts is answered
 by the :class:`~mcpgen.runtime.transport.fastpath.FastPath`; everything else
 is replayed into one of the SDK's session managers. Host/Origin rules are in
@@ -10,12 +12,14 @@ is replayed into one of the SDK's session managers. Host/Origin rules are in
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Literal
 
 import anyio
+import mcp_types as types
 import orjson
 from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
@@ -25,11 +29,16 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mcpgen.runtime.pipeline import CLIENT_SCOPE_KEY, CallError
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
 from mcpgen.runtime.transport.fastpath import FastPath, Seen, plain_request, transport_ok
+from mcpgen.runtime.transport.jsonrpc import NOT_JSON, shape_error
+from mcpgen.runtime.transport.sdk import HTTP_ANSWER
 from mcpgen.runtime.transport.security import HostCheck, OriginGuard, transport_security
 
+_STARTED = "mcpgen.response_started"
+_REQUEST_ID = "mcpgen.request_id"
 Route = Literal["plain", "stream", "session"]
 SESSION_METHODS = frozenset(
     {"initialize", "logging/setLevel", "resources/subscribe", "resources/unsubscribe"}
@@ -152,13 +161,16 @@ class McpEndpoint:
         self.served: dict[str, int] = {"fast": 0, "sdk": 0}
         """POST requests answered by each path since start (logged at shutdown, read by the bench)."""
         self.in_flight = 0
+        """POST requests being answered right now (what a graceful shutdown waits for)."""
         self.observe_size: Callable[[int], None] | None = None
         """Told the size of every POST body read (the request-size metric), when set."""
-        self._sessions: StreamableHTTPSessionManager | None = None
-        """POST requests being answered right now (what a graceful shutdown waits for)."""
         self._idle: anyio.Event | None = None
         self._apps: dict[Route, ASGIApp] | None = None
         self._ended = _Ended()
+        self._sessions: StreamableHTTPSessionManager | None = None
+        self._max_depth = settings.http.max_json_depth
+        self.draining = False
+        """Set when shutdown begins: a call cancelled past the grace period is answered, not dropped."""
 
     @property
     def stateless(self) -> bool:
@@ -179,6 +191,7 @@ class McpEndpoint:
             security_settings=self.security,
             max_request_body_size=settings.http.max_request_size,
             session_idle_timeout=None if stateless else settings.http.session_idle_timeout,
+            max_sessions=None if stateless else settings.http.max_sessions,
         )
 
     def _guard(self, app: ASGIApp) -> ASGIApp:
@@ -212,6 +225,12 @@ class McpEndpoint:
         manager = self._sessions
         return len(manager._server_instances) if manager is not None else 0
 
+    def _unknown_session(self, session_id: str) -> bool:
+        """Whether ``session_id`` names no live session of this process (``auto``: 404 like ``stateful``)."""
+        manager = self._sessions
+        live: Mapping[str, Any] | None = getattr(manager, "_server_instances", None)
+        return live is not None and session_id not in live
+
     def _target(self, seen: Seen, route: Route, apps: dict[Route, ASGIApp], initialize: bool) -> ASGIApp:
         session_app = apps.get("session")
         if session_app is None or seen.version in MODERN_PROTOCOL_VERSIONS:
@@ -240,7 +259,10 @@ class McpEndpoint:
         if seen.untrimmed:
             scope = _strip_mcp_headers(scope)
         session_id = seen.session_id
-        if session_id is not None and session_id in self._ended:
+        if session_id is not None and (
+            session_id in self._ended
+            or (seen.version not in MODERN_PROTOCOL_VERSIONS and self._unknown_session(session_id))
+        ):
             await _session_not_found(scope, receive, send)
             return
         if method != "POST":
@@ -253,40 +275,63 @@ class McpEndpoint:
             return
         self.in_flight += 1
         try:
-            body = await self._read_body(scope, receive, send)
-            if body is None:
-                return
-            if self.observe_size is not None:
-                self.observe_size(len(body))
-            parsed: Any
-            try:
-                parsed = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                parsed = None
-            registry = self.registry() if self.registry is not None else None
-            route = route_of(parsed, registry.may_stream if registry is not None else _may_always_stream)
-            initialize = isinstance(parsed, dict) and parsed.get("method") == "initialize"
-            app = self._target(seen, route, apps, initialize)
-            fast = self.fast
-            if (
-                fast is not None
-                and registry is not None
-                and app is apps["plain"]
-                and not seen.untrimmed
-                and transport_ok(seen, self.hosts)
-                and plain_request(parsed, seen)
-                and not _header_routed(parsed, registry)
-            ):
-                self.served["fast"] += 1
-                assert seen.version is not None
-                await fast.answer(parsed, seen.version, Headers(raw=scope["headers"]), send)
-                return
-            self.served["sdk"] += 1
-            await app(scope, _Replay(body, receive), send)
+            await self._post(scope, receive, send, seen, apps)
+        except anyio.get_cancelled_exc_class():
+            # Past the shutdown grace uvicorn cancels what still runs: answer with a JSON-RPC error
+            # (not uvicorn's plain 500), then let the request end.
+            if not self.draining or scope.get(_STARTED):
+                raise
+            await _too_late(scope, seen.version, send)
         finally:
             self.in_flight -= 1
             if not self.in_flight and self._idle is not None:
                 self._idle.set()
+
+    async def _post(
+        self, scope: Scope, receive: Receive, send: Send, seen: Seen, apps: dict[Route, ASGIApp]
+    ) -> None:
+        body = await self._read_body(scope, receive, send)
+        if body is None:
+            return
+        if self.observe_size is not None:
+            self.observe_size(len(body))
+        parsed: Any
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            parsed = NOT_JSON
+        refusal = shape_error(body, parsed, max_depth=self._max_depth)
+        if refusal is not None:
+            await _refuse(*refusal, seen.version, send)
+            return
+        scope[_REQUEST_ID] = parsed.get("id")
+        registry = self.registry() if self.registry is not None else None
+        route = route_of(parsed, registry.may_stream if registry is not None else _may_always_stream)
+        initialize = parsed.get("method") == "initialize"
+        app = self._target(seen, route, apps, initialize)
+        fast = self.fast
+        if (
+            fast is not None
+            and registry is not None
+            and app is apps["plain"]
+            and not seen.untrimmed
+            and transport_ok(seen, self.hosts)
+            and plain_request(parsed, seen)
+            and not _header_routed(parsed, registry)
+        ):
+            self.served["fast"] += 1
+            assert seen.version is not None
+            await fast.answer(
+                parsed,
+                seen.version,
+                Headers(raw=scope["headers"]),
+                send,
+                client=scope.get(CLIENT_SCOPE_KEY),
+                peer=_peer(scope),
+            )
+            return
+        self.served["sdk"] += 1
+        await app(scope, _Replay(body, receive), _answer_as_asked(scope, send))
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         """The whole request body, or ``None`` after answering 413 for one over the size limit."""
@@ -309,6 +354,47 @@ class McpEndpoint:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+def _peer(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+def _answer_as_asked(scope: Scope, send: Send) -> Send:
+    """``send``, with the HTTP status and headers a pipeline ``CallError`` asked for on the SDK path."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            scope[_STARTED] = True
+            asked = scope.get(HTTP_ANSWER)
+            if asked is not None:
+                status, extra = asked
+                message = {**message, "status": status, "headers": [*message.get("headers", ()), *extra]}
+        await send(message)
+
+    return sending
+
+
+async def _too_late(scope: Scope, version: str | None, send: Send) -> None:
+    """The answer to a call cut off at shutdown: 503 and a JSON-RPC error naming its id."""
+    error = CallError(types.INTERNAL_ERROR, "The server shut down before the call finished; retry it")
+    # OSError/RuntimeError: the connection is gone, or the fast path had begun its answer
+    with anyio.CancelScope(shield=True), contextlib.suppress(OSError, RuntimeError):
+        await _refuse(error, scope.get(_REQUEST_ID), version, send, status=503)
+
+
+async def _refuse(
+    error: CallError, request_id: Any, version: str | None, send: Send, status: int | None = None
+) -> None:
+    """Answer with a JSON-RPC error (a malformed message: 400 unless it names a request on a 2025 wire)."""
+    modern = version in MODERN_PROTOCOL_VERSIONS
+    if status is None:
+        status = 400 if request_id is None or modern else 200
+    body = orjson.dumps({"jsonrpc": "2.0", "id": request_id, "error": error.to_wire()})
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _may_always_stream(method: str, params: Mapping[str, Any]) -> bool:

@@ -44,11 +44,13 @@ from mcpgen.authoring import ConnectorError, LogLevel, MissingClientCapability
 from mcpgen.authoring.interaction import CAPABILITY_OF
 from mcpgen.runtime.asking import BackChannel, InputRound, client_supports, invalid, no_back_channel
 from mcpgen.runtime.connectors import ConnectorHub
-from mcpgen.runtime.pipeline import CallContext, CallError, Pipeline
+from mcpgen.runtime.pipeline import CLIENT_SCOPE_KEY, CallContext, CallError, Pipeline
 from mcpgen.runtime.state import RuntimeState
 from mcpgen.runtime.transport.events import Events
 
 logger = logging.getLogger("mcpgen.runtime")
+HTTP_ANSWER = "mcpgen.http_answer"
+"""Scope key where a :class:`CallError`'s HTTP status and headers wait for the endpoint (the SDK path)."""
 Ctx = ServerRequestContext[Any, Any]
 MAX_COMPLETIONS = 100
 """``completion/complete`` returns at most this many values (the spec's cap)."""
@@ -201,11 +203,15 @@ class Handlers:
             registry=self._state.registry,
             meta=ctx.params.get("_meta") if isinstance(ctx.params, Mapping) else None,
             headers=getattr(request, "headers", None),
+            client=request.scope.get(CLIENT_SCOPE_KEY) if request is not None else None,
+            peer=request.client.host if request is not None and request.client is not None else None,
             channel=SdkChannel(ctx, params, self.events, self._state.connectors),
         )
         try:
             return await self._pipeline.handle(call)
         except CallError as exc:
+            if exc.http_status is not None and request is not None:
+                request.scope[HTTP_ANSWER] = (exc.http_status, exc.raw_headers())
             raise MCPError(code=exc.code, message=exc.message, data=exc.data) from None
 
     async def listing(self, ctx: Ctx, params: types.PaginatedRequestParams) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcpgen.runtime.settings import Settings
 
@@ -122,3 +122,36 @@ class OriginGuard:
                 await PlainTextResponse("Invalid Origin header", status_code=403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+_FRAME_AND_SNIFF = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"))
+_NO_STORE = (*_FRAME_AND_SNIFF, (b"cache-control", b"no-store"))
+
+
+class SecurityHeaders:
+    """Security headers on every HTTP response: ``nosniff`` and ``DENY`` framing; ``no-store`` on ``/mcp``.
+
+    Pure ASGI and precomputed: each response gets the fixed list appended
+    (a header the app already set, such as an SSE stream's ``Cache-Control``,
+    is left as the app set it).
+    """
+
+    def __init__(self, app: ASGIApp, mcp_path: str = "/mcp") -> None:
+        self.app = app
+        self.mcp_path = mcp_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = _NO_STORE if scope["path"] == self.mcp_path else _FRAME_AND_SNIFF
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {key.lower() for key, _ in headers}
+                headers.extend(item for item in extra if item[0] not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, sending)

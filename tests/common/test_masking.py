@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcpgen.config.masking import HIDDEN, mask, mask_url, url_has_password
+from mcpgen.common.masking import HIDDEN, mask, mask_url, url_has_password
 
 
 @pytest.mark.parametrize(

