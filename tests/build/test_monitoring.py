@@ -4,9 +4,7 @@ names a metric the runtime really exports."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,20 +12,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from mcpgen.build.monitoring import MonitoringPlan, monitoring_files
+from promtool_support import promtool
 
-PROMTOOL_REQUIRED = os.environ.get("MCPGEN_REQUIRE_PROMTOOL", "") not in ("", "0")
 PLAN = MonitoringPlan(server="weather", image="ghcr.io/acme/weather:latest", port=9000)
-
-
-def promtool() -> str:
-    found = shutil.which("promtool")
-    if found is None:
-        if PROMTOOL_REQUIRED:
-            pytest.fail(
-                "MCPGEN_REQUIRE_PROMTOOL is set but promtool is missing (scripts/provision-prometheus.sh)"
-            )
-        pytest.skip("promtool is not installed (scripts/provision-prometheus.sh installs it)")
-    return found
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ with ``promtool check metrics``.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -25,12 +24,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from mcpgen.runtime import create_app
 from mcpgen.runtime.telemetry.metrics import Instruments, StateCollector, exposition
+from promtool_support import promtool
 
 from .conftest import SRC, fixture_files, make_manifest
 from .test_fastpath import body, call, legacy, modern
 
 pytestmark = pytest.mark.anyio
-PROMTOOL_REQUIRED = os.environ.get("MCPGEN_REQUIRE_PROMTOOL", "") not in ("", "0")
 
 
 @asynccontextmanager
@@ -140,18 +139,12 @@ async def test_metrics_path_is_configurable(tmp_path: Path) -> None:
 
 
 async def test_promtool_accepts_the_exposition(tmp_path: Path) -> None:
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        if PROMTOOL_REQUIRED:
-            pytest.fail(
-                "MCPGEN_REQUIRE_PROMTOOL is set but promtool is missing (scripts/provision-prometheus.sh)"
-            )
-        pytest.skip("promtool is not installed (scripts/provision-prometheus.sh installs it)")
+    tool = promtool()
     async with serving(tmp_path) as client:
         await tool_call(client, "legacy", "add", {"a": 1, "b": 2})
         await tool_call(client, "modern", "refuse", {"reason": "x"})
         text = (await client.get("/metrics")).text
-    command = [promtool, "check", "metrics"]
+    command = [tool, "check", "metrics"]
     checked = await anyio.to_thread.run_sync(
         lambda: subprocess.run(command, input=text.encode(), capture_output=True, timeout=60)
     )
