@@ -101,7 +101,8 @@ def server_command(name: str, mode: str, port: int) -> list[str]:
         return [py, str(h.SERVERS / "sdk_lowlevel.py"), "--port", str(port), *sse]
     if name == "mcpgen":
         json_flag = [] if mode == "sse" else ["--json-response"]
-        guard = [arg for setting in GUARDED_SETTINGS for arg in ("--set", setting)] if GUARDED else []
+        chosen = GUARDED_SETTINGS if GUARDED else OBSERVED_SETTINGS if OBSERVED else ()
+        guard = [arg for setting in chosen for arg in ("--set", setting.replace("{otlp}", otlp_sink()))]
         return [
             str(mcpgen_cli()), "serve", str(h.BENCH_WORKSPACE), "--manifest", str(MANIFEST),
             "--port", str(port), *json_flag, *guard,
@@ -111,6 +112,15 @@ def server_command(name: str, mode: str, port: int) -> list[str]:
 
 GUARDED = False
 """``--guarded``: serve mcpgen with the production middleware on (see :data:`GUARDED_SETTINGS`)."""
+OBSERVED = False
+"""``--observed``: serve mcpgen with metrics and tracing on (see :data:`OBSERVED_SETTINGS`)."""
+OBSERVED_SETTINGS: tuple[str, ...] = (
+    "monitoring.metrics.enabled=true",
+    "monitoring.tracing.enabled=true",
+    "monitoring.tracing.sample_ratio=0.1",
+    "monitoring.tracing.endpoint={otlp}",  # the batching OTLP/HTTP exporter, to otlp_sink()
+)
+"""Step 3's production observability: Prometheus metrics, and 10% of calls traced and exported."""
 GUARDED_SETTINGS: tuple[str, ...] = (
     # API-key auth (the key is made by guard_key() before serving) and RBAC with an inherited role
     "server.auth.api_keys=true",
@@ -120,6 +130,7 @@ GUARDED_SETTINGS: tuple[str, ...] = (
     "rate_limits.per_client=100000000/minute",
     "rate_limits.per_tool={add: 100000000/minute}",
     "rate_limits.max_concurrent=100000",
+    *OBSERVED_SETTINGS,  # metrics and tracing (step 3)
 )
 """Config overrides that switch on the guard (API-key auth, RBAC, rate limits: step 2) and metrics and
 tracing (step 3); each step adds its own. ``--guarded`` refuses to run while it is empty."""
@@ -139,6 +150,35 @@ def guard_key() -> str:
         check=True,
     )
     return str(json.loads(out.stdout)["key"])
+
+
+_SINK: list[Any] = []
+
+
+def otlp_sink() -> str:
+    """A local OTLP/HTTP endpoint that accepts every export (started on first use, in this process)."""
+    if not _SINK:
+        import http.server
+        import threading
+
+        class Sink(http.server.BaseHTTPRequestHandler):
+            exports = 0
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                Sink.exports += 1
+                self.send_response(200)
+                self.send_header("content-type", "application/x-protobuf")
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        _SINK.append((server, Sink))
+    return f"http://127.0.0.1:{_SINK[0][0].server_address[1]}"
 
 
 PATHS_LINE = re.compile(r"answered (\d+) requests on the fast path, (\d+) on the SDK path")
@@ -378,6 +418,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-discovery", action="store_true")
     p.add_argument("--write-results", action="store_true", help="also (re)write bench/RESULTS.md")
     p.add_argument(
+        "--observed",
+        action="store_true",
+        help="serve mcpgen with metrics and tracing on (sampling 0.1, batching OTLP export to a local sink)",
+    )
+    p.add_argument(
         "--guarded",
         action="store_true",
         help="serve mcpgen with API-key auth, RBAC, rate limits, metrics and tracing on (steps 2-3)",
@@ -389,6 +434,11 @@ def main(argv: list[str] | None = None) -> int:
         global GUARDED
         GUARDED = True
         h.AUTH_HEADERS["Authorization"] = f"Bearer {guard_key()}"
+    if args.observed:
+        global OBSERVED
+        OBSERVED = True
+    if args.guarded or args.observed:
+        LABELS["mcpgen"] = "mcpgen (guarded)" if args.guarded else "mcpgen (metrics + tracing 0.1)"
     args.servers = [s for s in args.servers.split(",") if s]
     unknown = set(args.servers) - set(SERVER_NAMES)
     if unknown:
@@ -441,6 +491,8 @@ def main(argv: list[str] | None = None) -> int:
     (h.OUT / "results.json").write_text(
         json.dumps({"meta": meta, "rows": [asdict(r) for r in rows]}, indent=1)
     )
+    if _SINK:
+        extra.append(f"OTLP sink: {_SINK[0][1].exports} trace exports received from mcpgen.")
     text = render(meta, rows, args.servers, extra)
     (h.OUT / "results.md").write_text(text)
     if args.write_results:

@@ -26,9 +26,10 @@ fi
 quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
 quiet "$HERE/.venv/bin/python" -m pip install -q --upgrade pip
 # FastMCP: the newest release that installs here (FASTMCP=... to pin another); mcpgen editable
-# with [cli,node] (mcpgen serve; bench/node_vs_python.py runs TS/JS tools) so the same `mcp` serves every server.
+# with [cli,node,otlp] (mcpgen serve; bench/node_vs_python.py runs TS/JS tools; the --observed row exports
+# traces) so the same `mcp` serves every server.
 FASTMCP="${FASTMCP:-fastmcp==4.2.3}"
-quiet "$HERE/.venv/bin/python" -m pip install -q "$FASTMCP" -e "$REPO[cli,node]"
+quiet "$HERE/.venv/bin/python" -m pip install -q "$FASTMCP" -e "$REPO[cli,node,otlp]"
 "$HERE/.venv/bin/python" -m pip check || {
   echo "warning: pip check reports conflicts (see above); bench/RESULTS.md records the versions used" >&2
 }

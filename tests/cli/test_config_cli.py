@@ -60,6 +60,21 @@ def test_generate_writes_manifest_and_commented_configs_once(workspace: Path) ->
     assert "config/config.yaml" in json.loads(forced.stdout)["written"]
 
 
+def test_generate_monitoring_writes_the_monitoring_folder(workspace: Path) -> None:
+    (workspace / "config").mkdir()
+    (workspace / "config" / "config.yaml").write_text("server:\n  port: 9001\n")
+    result = runner.invoke(app, ["generate", str(workspace), "--monitoring", "--json"])
+    assert result.exit_code == 0, result.output
+    written = json.loads(result.stdout)["written"]
+    assert "monitoring/prometheus/alerts.yml" in written
+    assert "monitoring/grafana/dashboards/mcpgen.json" in written
+    assert "monitoring/docker-compose.yml" in written
+    assert "server:9001" in (workspace / "monitoring" / "prometheus" / "prometheus.yml").read_text()
+    assert "payments:latest" in (workspace / "monitoring" / "docker-compose.yml").read_text()
+    again = runner.invoke(app, ["generate", str(workspace), "--monitoring", "--json"])
+    assert "monitoring/prometheus/alerts.yml" in json.loads(again.stdout)["kept"]
+
+
 def test_config_show_sources_and_masking(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (workspace / "config").mkdir()
     (workspace / "config" / "config.yaml").write_text(

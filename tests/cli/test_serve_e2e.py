@@ -69,10 +69,11 @@ async def test_serve_exact_manifest(good_workspace: Path, running: list[Cli], tm
         await _exercise(client)
 
 
+@pytest.mark.parametrize("command", [["dev"], ["serve", "--reload"]], ids=["dev", "serve-reload"])
 async def test_dev_reloads_and_keeps_old_tools_on_a_bad_change(
-    good_workspace: Path, running: list[Cli], tmp_path: Path
+    good_workspace: Path, running: list[Cli], tmp_path: Path, command: list[str]
 ) -> None:
-    cli = start_cli(tmp_path, "dev", str(good_workspace))
+    cli = start_cli(tmp_path, *command, str(good_workspace))
     running.append(cli)
     async with Client(cli.mcp_url) as client:
         assert (await client.call_tool("word_count", {"text": "a b"})).structured_content == {"words": 2}

@@ -17,12 +17,21 @@ from mcpgen.runtime.settings import (
     HttpSettings,
     LimitSettings,
     LogSettings,
+    MonitoringSettings,
     SecuritySettings,
     Settings,
     settings_from_config,
 )
 
-PARTS = (HttpSettings, SecuritySettings, CorsSettings, ExecutionSettings, LogSettings, LimitSettings)
+PARTS = (
+    HttpSettings,
+    SecuritySettings,
+    CorsSettings,
+    ExecutionSettings,
+    LogSettings,
+    LimitSettings,
+    MonitoringSettings,
+)
 
 
 def leaf_paths(obj: object, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:

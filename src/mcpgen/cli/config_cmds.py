@@ -26,6 +26,13 @@ SetOption = Annotated[
 def generate_cmd(
     workspace: Workspace = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing config files.")] = False,
+    monitoring: Annotated[
+        bool,
+        typer.Option(
+            "--monitoring",
+            help="Also write monitoring/: a Grafana dashboard, Prometheus alert rules, a compose file.",
+        ),
+    ] = False,
     json_out: JsonFlag = False,
 ) -> None:
     """Write the manifest and, where missing, config/config.yaml (+ .dev, .prod) and config/schema.json."""
@@ -40,12 +47,18 @@ def generate_cmd(
         )
         raise typer.Exit(1)
     files = write_config_files(gen, force=force)
+    written, kept = list(files.written), list(files.kept)
+    if monitoring:
+        from mcpgen.workflows.monitoring import write_monitoring
+
+        more = write_monitoring(gen.project, force=force)
+        written, kept = written + more[0], kept + more[1]
     if json_out:
         render.print_json(
             {
                 "manifest": str(files.manifest),
-                "written": [str(p) for p in files.written],
-                "kept": [str(p) for p in files.kept],
+                "written": [str(p) for p in written],
+                "kept": [str(p) for p in kept],
                 "credentials": [c.name for c in gen.manifest.credentials],
             }
         )
@@ -53,9 +66,9 @@ def generate_cmd(
     if state.quiet:
         return
     render.out.print(f"[green]wrote[/green]   {files.manifest}", markup=True)
-    for rel in files.written:
+    for rel in written:
         render.out.print(f"[green]wrote[/green]   {workspace / rel}", markup=True)
-    for rel in files.kept:
+    for rel in kept:
         render.out.print(
             f"[yellow]kept[/yellow]    {workspace / rel} (exists; --force overwrites)", markup=True
         )

@@ -77,8 +77,15 @@ def serve_cmd(
             help="Plain JSON for every answer (notifications dropped) [default: JSON unless a stream is needed].",
         ),
     ] = None,
+    reload: Annotated[
+        bool,
+        typer.Option(
+            "--reload",
+            help="Watch the workspace and reload the tools on change (a failed reload keeps the old).",
+        ),
+    ] = False,
 ) -> None:
-    """Serve a workspace (or a manifest) over Streamable HTTP or stdio."""
+    """Serve a workspace (or a manifest) over Streamable HTTP or stdio. SIGHUP reloads the tools."""
     from mcpgen.workflows.serve import ServeOptions, serve
 
     serve(
@@ -94,5 +101,6 @@ def serve_cmd(
             log_level=server_log_level(),
             env=env,
             overrides=tuple(set_ or ()),
+            reload=reload,
         ),
     )

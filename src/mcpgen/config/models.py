@@ -481,14 +481,28 @@ class TracingConfig(_Section):
         None, description="OTLP endpoint, e.g. http://collector:4318; empty: OTel env vars."
     )
     sample_ratio: float = Field(1.0, ge=0, le=1, description="Fraction of requests traced (0 to 1).")
+    service_name: str | None = Field(
+        None, description="service.name of the spans; empty: OTEL_SERVICE_NAME, else mcpgen."
+    )
+
+
+class AdminConfig(_Section):
+    """The admin API under /admin/ (reload, stats, config, debug-info): off unless a token is set."""
+
+    token: SecretStr | None = Field(
+        None,
+        description="Bearer token the admin API requires, usually ${MCPGEN_ADMIN_TOKEN}; empty: no admin API. "
+        "Secret.",
+    )
 
 
 class MonitoringConfig(_Section):
-    """Health, metrics and tracing."""
+    """Health, metrics, tracing and the admin API."""
 
     health_enabled: bool = Field(True, description="Serve /health, /health/live and /health/ready.")
     metrics: MetricsConfig = Field(default_factory=MetricsConfig, description=MetricsConfig.__doc__)
     tracing: TracingConfig = Field(default_factory=TracingConfig, description=TracingConfig.__doc__)
+    admin: AdminConfig = Field(default_factory=AdminConfig, description=AdminConfig.__doc__)
 
 
 class PluginsConfig(_Section):

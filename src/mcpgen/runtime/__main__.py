@@ -30,12 +30,13 @@ import argparse
 import os
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from mcpgen.config import load_config
 from mcpgen.errors import McpgenError
 from mcpgen.manifest import Manifest, load
+from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings, apply_tool_overrides, settings_from_config
 
 
@@ -99,6 +100,16 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple
     return apply_tool_overrides(manifest, loaded.config.tools), settings
 
 
+def manifest_rebuild(args: argparse.Namespace, environ: Mapping[str, str]) -> Callable[[Settings], Registry]:
+    """What a reload (``SIGHUP``, ``POST /admin/reload``) builds: the manifest file as it is now."""
+
+    def rebuild(settings: Settings) -> Registry:
+        manifest, _ = load_settings(args, environ)
+        return Registry.load(manifest, settings, purge=True)
+
+    return rebuild
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     args = parser(os.environ if env is None else env).parse_args(argv)
     from mcpgen.runtime.serve import serve_http, serve_stdio
@@ -108,7 +119,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if args.transport == "stdio":
             serve_stdio(manifest, settings)
         else:
-            serve_http(manifest, settings)
+            serve_http(manifest, settings, rebuild=manifest_rebuild(args, os.environ if env is None else env))
     except McpgenError as exc:
         print(f"mcpgen.runtime: error: {exc.message}", file=sys.stderr)
         return exc.exit_code

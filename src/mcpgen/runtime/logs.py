@@ -5,7 +5,12 @@ One line per record::
     ts=2026-01-02T03:04:05.678Z level=error logger=mcpgen.runtime msg="tool failed" tool=add request_id=7
 
 Records may carry ``tool`` and ``request_id`` (``extra={...}``); they are
-appended when present. Argument values are never logged at info level.
+appended when present. A record made while a call is served gets that call's
+``request_id`` and ``trace_id`` even without ``extra``
+(:class:`~mcpgen.runtime.telemetry.context.CallContextFilter`); access log
+records (``mcpgen.access``) carry ``method``, ``target``, ``outcome``,
+``duration_ms``, ``path``, ``wire`` and ``transport``. Argument values are
+never logged at info level.
 A traceback, when there is one, follows on the next lines.
 
 Payloads are never logged, at any level: libraries that log whole messages
@@ -24,7 +29,10 @@ import time
 from pathlib import Path
 from typing import IO
 
-_FIELDS = ("tool", "request_id", "uri", "prompt")
+from mcpgen.runtime.telemetry.context import CallContextFilter
+
+_FIELDS = ("tool", "request_id", "trace_id", "uri", "prompt")
+_ACCESS_FIELDS = ("method", "target", "outcome", "duration_ms", "path", "wire", "transport")
 _LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -68,6 +76,10 @@ def _quote(value: object) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+def _fields(record: logging.LogRecord) -> tuple[str, ...]:
+    return _FIELDS + _ACCESS_FIELDS if record.name == "mcpgen.access" else _FIELDS
+
+
 class KeyValueFormatter(logging.Formatter):
     """Format records as one ``key=value`` line (plus the traceback, if any)."""
 
@@ -79,7 +91,7 @@ class KeyValueFormatter(logging.Formatter):
             f"logger={record.name}",
             f"msg={_quote(record.getMessage())}",
         ]
-        for name in _FIELDS:
+        for name in _fields(record):
             value = record.__dict__.get(name)
             if value is not None:
                 parts.append(f"{name}={_quote(value)}")
@@ -102,7 +114,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        for name in _FIELDS:
+        for name in _fields(record):
             value = record.__dict__.get(name)
             if value is not None:
                 data[name] = value
@@ -142,6 +154,7 @@ def configure_logging(
     else:
         handler = logging.StreamHandler(sys.stderr)
     handler.set_name(_HANDLER_NAME)
+    handler.addFilter(CallContextFilter())
     handler.setFormatter(JsonFormatter() if format == "json" else KeyValueFormatter())
     root.addHandler(handler)
     root.setLevel(_LEVELS.get(level, logging.INFO))

@@ -530,6 +530,17 @@ class NodePool:
     def workers(self) -> list[NodeWorker]:
         return [s.worker for s in self._slots if s.worker is not None and s.worker.alive]
 
+    @property
+    def busy(self) -> int:
+        """Live workers running at least one call right now (read by the metrics)."""
+        return sum(1 for w in self.workers if w.pending)
+
+    @property
+    def crashes(self) -> int:
+        """Workers that died unasked: the ones restarted since, and the dead ones not restarted yet."""
+        dead = sum(1 for s in self._slots if s.worker is not None and not s.worker.alive and not self._closed)
+        return self.restarts + dead
+
     async def _ensure(self, slot: _Slot) -> NodeWorker:
         if slot.lock is None:
             slot.lock = asyncio.Lock()

@@ -48,6 +48,7 @@ from mcpgen.runtime.asking import InputRequired, InputRound, run_round
 from mcpgen.runtime.connectors import explain
 from mcpgen.runtime.executors import Executor, InvalidArguments, Invocation, Passthrough, ThreadPool
 from mcpgen.runtime.results import prompt_result, resource_contents, text_size, tool_error, tool_result
+from mcpgen.runtime.telemetry.context import CURRENT, TRACER
 
 if TYPE_CHECKING:
     from mcpgen.authoring import ContextBackend
@@ -207,8 +208,18 @@ class Pipeline:
     def __init__(self, state: RuntimeState, middleware: Sequence[Middleware] = ()) -> None:
         self._state = state
         self.middleware: tuple[Middleware, ...] = tuple(middleware)
-        self.handle: Next = compose(self.middleware, self._dispatch)
-        """Run one call through the chain: returns the wire result or raises :class:`CallError`."""
+        self._chain: Next = compose(self.middleware, self._dispatch)
+
+    async def handle(self, call: CallContext) -> Result:
+        """Run one call through the chain: returns the wire result or raises :class:`CallError`.
+
+        The call is the log context meanwhile (:data:`mcpgen.runtime.telemetry.context.CURRENT`).
+        """
+        token = CURRENT.set(call)
+        try:
+            return await self._chain(call)
+        finally:
+            CURRENT.reset(token)
 
     @property
     def _max_result(self) -> int:
@@ -303,6 +314,7 @@ class Pipeline:
             logger.debug("tool returned an error", extra=extra)
             result = tool_error(str(exc))
         except ToolTimeoutError as exc:
+            call.state["outcome"] = "timeout"
             logger.warning("tool timed out after %gs", exc.timeout, extra=extra)
             result = tool_error(f"Tool '{tool.name}' timed out after {exc.timeout:g}s")
         except MCPError as exc:
@@ -388,6 +400,7 @@ class Pipeline:
         except (ToolError, InvalidArguments) as exc:
             raise CallError(types.INTERNAL_ERROR, str(exc)) from None
         except ToolTimeoutError:
+            call.state["outcome"] = "timeout"
             logger.warning("timed out after %gs", limit, extra=extra)
             raise CallError(types.INTERNAL_ERROR, f"{what} timed out after {limit:g}s") from None
         except MCPError as exc:
@@ -417,6 +430,11 @@ async def execute(executor: Executor, invocation: Invocation, round_: InputRound
             message = f"{invocation.name} timed out after {limit:g}s"
             raise ToolTimeoutError(message, tool=invocation.name, timeout=limit) from None
 
+    tracer = TRACER.get()
+    if tracer is not None:  # the request's span records: this run is its child
+        span = f"execute {invocation.name}"
+        with tracer.start_as_current_span(span, attributes={"mcpgen.time_limit": invocation.time_limit}):
+            return await (call() if round_ is None else run_round(call, round_))
     if round_ is None:
         return await call()
     return await run_round(call, round_)

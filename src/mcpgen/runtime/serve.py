@@ -26,6 +26,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from mcpgen.manifest import Manifest
+from mcpgen.runtime.admin.reload import Rebuild
 from mcpgen.runtime.app import create_app, runtime_state
 from mcpgen.runtime.auth.gate import refuse_unsafe_bind
 from mcpgen.runtime.credentials import check_credentials, credential_values, install_redaction
@@ -111,16 +112,19 @@ def _guard_credentials(manifest: Manifest, settings: Settings) -> None:
     install_redaction([*credential_values(manifest, os.environ), *settings.secret_values])
 
 
-def serve_http(manifest: Manifest, settings: Settings, *, app: Starlette | None = None) -> None:
+def serve_http(
+    manifest: Manifest, settings: Settings, *, app: Starlette | None = None, rebuild: Rebuild | None = None
+) -> None:
     """Serve ``manifest`` over Streamable HTTP on ``settings.http.host:port`` until signalled.
 
     Pass ``app`` (from :func:`create_app`) to keep a handle on it, e.g. to
-    swap registries while serving.
+    swap registries while serving; ``rebuild`` to say what a reload
+    (``SIGHUP``, ``POST /admin/reload``) builds from.
     """
     _configure_logging(settings)
     _guard_credentials(manifest, settings)
     refuse_unsafe_bind(settings)
-    app = app if app is not None else create_app(manifest, settings)
+    app = app if app is not None else create_app(manifest, settings, rebuild=rebuild)
     endpoint = app.state.mcp_endpoint
     assert isinstance(endpoint, McpEndpoint)
     server = _Server(uvicorn_config(app, settings), runtime_state(app), endpoint)

@@ -12,6 +12,7 @@ A :class:`Settings` is nested by concern, mirroring the config sections::
                                        cors=CorsSettings(...)),            # server.cors.*
              execution=ExecutionSettings(default_timeout, ...),            # how tools run
              logging=LogSettings(level, format, destination, ...),         # logging.*
+             monitoring=MonitoringSettings(metrics, tracing, admin_token), # monitoring.*
              limits=LimitSettings(rate_limit, ..., redis_url),             # rate_limits.*, redis.url
              services, database, secret_values)                            # services.*, database.*
 
@@ -196,6 +197,34 @@ class LogSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MonitoringSettings:
+    """``monitoring.*``: Prometheus metrics, OpenTelemetry tracing, the admin API."""
+
+    metrics: bool = True
+    metrics_path: str = "/metrics"
+    tracing: bool = False
+    tracing_endpoint: str | None = None
+    """OTLP/HTTP endpoint (``http://collector:4318``); ``None``: the ``OTEL_EXPORTER_OTLP_*`` variables."""
+    sample_ratio: float = 1.0
+    service_name: str | None = None
+    admin_token: str | None = field(default=None, repr=False, compare=False)
+    """Bearer token of the admin API under ``/admin/``; ``None``: no admin API."""
+
+    def __post_init__(self) -> None:
+        if not self.metrics_path.startswith("/"):
+            raise ConfigError("monitoring.metrics.path must start with /", key="monitoring.metrics.path")
+        if not 0 <= self.sample_ratio <= 1:
+            raise ConfigError(
+                "monitoring.tracing.sample_ratio must be between 0 and 1",
+                key="monitoring.tracing.sample_ratio",
+            )
+        if self.admin_token is not None and len(self.admin_token) < 16:
+            raise ConfigError(
+                "monitoring.admin.token must be at least 16 characters", key="monitoring.admin.token"
+            )
+
+
+@dataclass(frozen=True, slots=True)
 class LimitSettings:
     """``rate_limits.*`` and ``redis.url``: how often and how much at once each client may call.
 
@@ -275,6 +304,13 @@ class SettingsOptions(TypedDict, total=False):
     log_destination: Literal["stderr", "stdout", "file"]
     log_file: Path | None
     access_log: bool
+    metrics: bool
+    metrics_path: str
+    tracing: bool
+    tracing_endpoint: str | None
+    sample_ratio: float
+    service_name: str | None
+    admin_token: str | None
     services: Mapping[str, ServiceConfig]
     database: DatabaseSettings
     secret_values: tuple[str, ...] | list[str]
@@ -294,6 +330,7 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)
     execution: ExecutionSettings = field(default_factory=ExecutionSettings)
     logging: LogSettings = field(default_factory=LogSettings)
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     services: Mapping[str, ServiceConfig] = field(default_factory=dict, compare=False)
     """``services.<name>``: each connector's endpoint, timeouts, retry and breaker settings."""
@@ -339,6 +376,7 @@ _SECTIONS: dict[str, type[DataclassInstance]] = {
     "security": SecuritySettings,
     "execution": ExecutionSettings,
     "logging": LogSettings,
+    "monitoring": MonitoringSettings,
     "limits": LimitSettings,
 }
 _PREFIXES = {"cors_": ("security", "cors"), "log_": ("logging",)}
@@ -422,6 +460,7 @@ def settings_from_config(config: Config, root: Path) -> Settings:
             file=log_file,
             access_log=logs.access_log,
         ),
+        monitoring=monitoring_settings(config),
         limits=LimitSettings(
             rate_limit=rates.per_client,
             tool_rate_limits=dict(rates.per_tool),
@@ -437,6 +476,21 @@ def settings_from_config(config: Config, root: Path) -> Settings:
         ),
         secret_values=tuple(config_secrets(config)),
         auth=auth_settings(server.auth, server.audit, root),
+    )
+
+
+def monitoring_settings(config: Config) -> MonitoringSettings:
+    """``monitoring.*`` of ``config`` as runtime settings."""
+    metrics, tracing, admin = config.monitoring.metrics, config.monitoring.tracing, config.monitoring.admin
+    token = admin.token.get_secret_value() if admin.token is not None else ""
+    return MonitoringSettings(
+        metrics=metrics.enabled,
+        metrics_path=metrics.path,
+        tracing=tracing.enabled,
+        tracing_endpoint=tracing.endpoint,
+        sample_ratio=tracing.sample_ratio,
+        service_name=tracing.service_name,
+        admin_token=token or None,
     )
 
 

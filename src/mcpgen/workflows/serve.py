@@ -1,9 +1,12 @@
 """``mcpgen serve`` and ``mcpgen dev``: generate (or load) a manifest, then run the runtime.
 
-``dev`` also watches the workspace: on a change it re-runs discovery in the
-worker subprocess, and only when the new workspace validates does it import the
-new modules, build a new registry and swap it in. A failed reload keeps the
-old tools and logs why (detect, then build new, then swap).
+``dev`` (and ``serve --reload``) also watches the workspace: on a change it
+re-runs discovery in the worker subprocess, and only when the new workspace
+validates does it import the new modules, build a new registry and swap it in.
+A failed reload keeps the old tools and says why in the log, ``/admin/stats``
+and the ``mcpgen_reloads_total`` metric (detect, then build new, then swap:
+:class:`mcpgen.runtime.admin.reload.Reloads`). ``SIGHUP`` and
+``POST /admin/reload`` rebuild from the workspace the same way.
 """
 
 from __future__ import annotations
@@ -17,17 +20,10 @@ from pathlib import Path
 
 from mcpgen import manifest as manifest_io
 from mcpgen.config import Config, load_config
-from mcpgen.errors import ConfigError, McpgenError, UsageError, ValidationFailed
+from mcpgen.errors import ConfigError, UsageError, ValidationFailed
 from mcpgen.manifest import Manifest
-from mcpgen.runtime import (
-    Registry,
-    RuntimeState,
-    Settings,
-    create_app,
-    runtime_state,
-    serve_http,
-    serve_stdio,
-)
+from mcpgen.runtime import Registry, Settings, create_app, serve_http, serve_stdio
+from mcpgen.runtime.admin.reload import Rebuild, Reloads
 from mcpgen.runtime.credentials import check_credentials
 from mcpgen.runtime.settings import LogLevelName, apply_tool_overrides, settings_from_config
 from mcpgen.workflows.configure import inject_stored_secrets
@@ -50,6 +46,8 @@ class ServeOptions:
     log_level: LogLevelName | None = None
     env: str | None = None
     overrides: tuple[str, ...] = ()
+    reload: bool = False
+    """Watch the workspace and reload on change (``serve --reload``; ``dev`` always does)."""
 
 
 @dataclass(frozen=True)
@@ -127,48 +125,34 @@ def _require_ok(gen: Generated) -> None:
 def serve(workspace: Path | None, manifest_file: Path | None, options: ServeOptions) -> None:
     if options.transport not in ("http", "stdio"):
         raise UsageError(f"--transport must be http or stdio, not {options.transport!r}")
+    if options.reload and (options.transport != "http" or manifest_file is not None):
+        raise UsageError("--reload watches a workspace over HTTP: not with --manifest or --transport stdio")
+    if options.reload:
+        _watched(workspace or Path("."), options, "serve")
+        return
     manifest, root = prepare(workspace, manifest_file)
     ready = configure(manifest, root, options, os.environ)
     if options.transport == "stdio":
         serve_stdio(ready.manifest, ready.settings)
     else:
-        serve_http(ready.manifest, ready.settings)
+        rebuild = workspace_rebuild(root, ready.config) if manifest_file is None else None
+        serve_http(ready.manifest, ready.settings, rebuild=rebuild)
 
 
-class Reloader:
-    """Rebuild the registry after a change; keep the old one when anything fails."""
+def workspace_rebuild(root: Path, config: Config) -> Rebuild:
+    """A reload from the workspace: discover and validate again, then load (raises to keep the old tools)."""
 
-    def __init__(self, root: Path, settings: Settings, config: Config, app_state: RuntimeState) -> None:
-        self.root = root
-        self.settings = settings
-        self.config = config
-        self.app_state = app_state
-        self.generation = 0
-
-    def reload(self) -> bool:
-        """Returns True when the new tools were swapped in."""
-        try:
-            gen = generate(self.root)
-        except McpgenError as exc:
-            logger.error("reload failed, keeping the previous tools: %s", exc.message)
-            return False
+    def rebuild(settings: Settings) -> Registry:
+        gen = generate(root)
         if not gen.report.ok or gen.manifest is None:
-            for diag in gen.report.errors:
-                logger.error("reload failed, keeping the previous tools: %s", diag)
-            return False
-        self.generation += 1
-        settings = self.settings.with_options(module_namespace=f"mcpgen_workspace_r{self.generation}")
-        try:
-            manifest = apply_tool_overrides(gen.manifest, self.config.tools)
-            registry = Registry.load(manifest, settings, purge=True)
-        except McpgenError as exc:
-            logger.error("reload failed, keeping the previous tools: %s", exc.message)
-            return False
+            problems = "; ".join(str(d) for d in gen.report.errors) or "no manifest"
+            raise ValidationFailed(f"the workspace does not validate: {problems}", report=gen.report)
+        manifest = apply_tool_overrides(gen.manifest, config.tools)
+        registry = Registry.load(manifest, settings, purge=True)
         write_manifest(gen)
-        self.app_state.swap(registry)
-        names = ", ".join(t.name for t in manifest.tools) or "none"
-        logger.warning("reloaded %d tool(s): %s", len(manifest.tools), names)
-        return True
+        return registry
+
+    return rebuild
 
 
 def _relevant(path: str) -> bool:
@@ -178,27 +162,34 @@ def _relevant(path: str) -> bool:
     return "__pycache__" not in parts and "node_modules" not in parts and not Path(path).name.startswith(".")
 
 
-def _watch(reloader: Reloader, paths: list[Path], stop: threading.Event) -> None:
+def _watch(reloads: Reloads, paths: list[Path], stop: threading.Event) -> None:
     for batch in changes(paths, stop):
         relevant = [p for p in batch if _relevant(p)]
         if relevant:
             logger.warning("change detected: %s", ", ".join(sorted({Path(p).name for p in relevant})))
-            reloader.reload()
+            reloads.run_sync("watch")
 
 
 def dev(workspace: Path, options: ServeOptions) -> None:
     """Serve from source and reload on change until interrupted."""
+    _watched(workspace, options, "dev")
+
+
+def _watched(workspace: Path, options: ServeOptions, command: str) -> None:
+    """Serve the workspace over HTTP, reloading when its files change, until interrupted."""
     manifest, root = prepare(workspace, None)
     ready = configure(manifest, root, options, os.environ)
     manifest, settings = ready.manifest, ready.settings
-    app = create_app(manifest, settings)
-    reloader = Reloader(root, settings, ready.config, runtime_state(app))
+    app = create_app(manifest, settings, rebuild=workspace_rebuild(root, ready.config))
+    reloads = app.state.mcp_reloads
+    assert isinstance(reloads, Reloads)
     stop = threading.Event()
     paths = load_project(root).watch_paths() or [root]
-    watcher = threading.Thread(target=_watch, args=(reloader, paths, stop), name="mcpgen-watch", daemon=True)
+    watcher = threading.Thread(target=_watch, args=(reloads, paths, stop), name="mcpgen-watch", daemon=True)
     watcher.start()
     logger.warning(
-        "dev: %d tool(s) on http://%s:%d/mcp, watching %s",
+        "%s: %d tool(s) on http://%s:%d/mcp, watching %s",
+        command,
         len(manifest.tools),
         settings.http.host,
         settings.http.port,

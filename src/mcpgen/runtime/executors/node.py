@@ -30,6 +30,7 @@ from mcpgen.common.nodejs import NodeNotFound
 from mcpgen.runtime.executors.base import InvalidArguments, Invocation, Passthrough
 from mcpgen.runtime.node_connectors import node_connector_states
 from mcpgen.runtime.node_pool import CallHooks, NodeBinding, NodeToolError, NodeWorkerError
+from mcpgen.runtime.telemetry.context import CURRENT, TRACER, incoming_traceparent
 
 logger = logging.getLogger("mcpgen.runtime")
 _NO_CONNECTORS: Mapping[str, Any] = {"connected": [], "unavailable": {}}
@@ -100,7 +101,21 @@ class NodeExecutor:
         )
         extra = {"tool": name, "request_id": request_id}
         try:
-            value = await binding.pool.call(params, time_limit=invocation.time_limit, hooks=hooks)
+            tracer = TRACER.get()
+            if tracer is None:
+                call = CURRENT.get()
+                traceparent = incoming_traceparent(call.meta, call.headers) if call is not None else None
+                if traceparent is not None:  # tracing off here: hand on what the client sent
+                    params["traceparent"] = traceparent
+                value = await binding.pool.call(params, time_limit=invocation.time_limit, hooks=hooks)
+            else:
+                with tracer.start_as_current_span(
+                    f"node {name}", attributes={"mcpgen.node.path": binding.path}
+                ):
+                    from mcpgen.runtime.telemetry.tracing import outgoing_traceparent  # tracing is on
+
+                    params.update(outgoing_traceparent())
+                    value = await binding.pool.call(params, time_limit=invocation.time_limit, hooks=hooks)
         except NodeToolError as exc:
             if exc.kind == "validation":
                 raise InvalidArguments(exc.message) from None

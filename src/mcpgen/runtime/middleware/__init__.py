@@ -1,11 +1,12 @@
 """The configured middleware of the call pipeline, one module each, in the chain's order.
 
-:func:`configured` is the chain's list: auth → RBAC → rate limit → cache →
-metrics/tracing, each entry present only when its config section turns it
-on. Authentication itself happens before the pipeline, in the ASGI layer in
-front of ``/mcp`` (:mod:`mcpgen.runtime.auth.gate`), which sets
-``CallContext.client``; the audit log comes first in the chain so that calls
-the authorization middleware refuses are recorded too. Adding a middleware
+:func:`configured` is the chain's list: tracing → metrics → audit → RBAC →
+rate limit, each entry present only when its config section turns it on.
+Authentication itself happens before the pipeline, in the ASGI layer in front
+of ``/mcp`` (:mod:`mcpgen.runtime.auth.gate`), which sets
+``CallContext.client``; tracing and metrics come first so that refused calls
+are traced and counted (``outcome="rejected"``), then the audit log, so that
+calls the authorization middleware refuses are recorded too. Adding a middleware
 means writing its module here (one class, one async ``__call__(call,
 call_next)``, its settings taken in the constructor, and an ``aclose()`` if it
 holds connections) and adding one line to :func:`configured` -- nothing else
@@ -26,8 +27,17 @@ from mcpgen.runtime.settings import Settings
 
 def configured(settings: Settings) -> list[Middleware]:
     """The middleware ``settings`` switch on, outermost first."""
-    auth = settings.auth
     chain: list[Middleware] = []
+    monitoring = settings.monitoring
+    if monitoring.tracing:  # outermost with metrics: refused calls are traced and counted too
+        from mcpgen.runtime.middleware.tracing import Tracing  # the OpenTelemetry SDK loads only when on
+
+        chain.append(Tracing.configured(settings))
+    if monitoring.metrics or monitoring.admin_token or settings.logging.access_log:
+        from mcpgen.runtime.middleware.metrics import Metrics
+
+        chain.append(Metrics.configured(settings))
+    auth = settings.auth
     if auth.audit.enabled:
         log = AuditLog(auth.audit.file)
         chain.append(

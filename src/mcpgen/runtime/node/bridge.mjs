@@ -316,6 +316,8 @@ function makeContext(id, p, controller, access) {
   const credentials = p.credentials ?? {};
   return {
     requestId: p.requestId ?? null,
+    traceparent: p.traceparent ?? null,
+    tracestate: p.tracestate ?? null,
     toolName: p.tool,
     signal: controller.signal,
     config: p.config ?? {},

@@ -162,6 +162,8 @@ class McpEndpoint:
         """POST requests answered by each path since start (logged at shutdown, read by the bench)."""
         self.in_flight = 0
         """POST requests being answered right now (what a graceful shutdown waits for)."""
+        self.observe_size: Callable[[int], None] | None = None
+        """Told the size of every POST body read (the request-size metric), when set."""
         self._idle: anyio.Event | None = None
         self._apps: dict[Route, ASGIApp] | None = None
         self._ended = _Ended()
@@ -216,6 +218,12 @@ class McpEndpoint:
                 yield
             finally:
                 self._apps = self._sessions = None
+
+    @property
+    def sessions(self) -> int:
+        """Open 2025-era sessions (0 when stateless or not running)."""
+        manager = self._sessions
+        return len(manager._server_instances) if manager is not None else 0
 
     def _unknown_session(self, session_id: str) -> bool:
         """Whether ``session_id`` names no live session of this process (``auto``: 404 like ``stateful``)."""
@@ -285,6 +293,8 @@ class McpEndpoint:
         body = await self._read_body(scope, receive, send)
         if body is None:
             return
+        if self.observe_size is not None:
+            self.observe_size(len(body))
         parsed: Any
         try:
             parsed = orjson.loads(body)
