@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from mcpgen.cli import render
-from mcpgen.cli._common import JsonFlag, Workspace, state
+from mcpgen.cli._common import JsonFlag, Workspace, WorkspaceOpt, state
 from mcpgen.cli.errors import Group
 
 config_app = typer.Typer(help="Inspect the runtime configuration.", cls=Group, no_args_is_help=True)
@@ -123,3 +123,56 @@ def show_cmd(
         if sources:
             line += f"  # {loaded.sources.get(key, 'default')}"
         render.out.print(line, markup=False, highlight=False)
+
+
+FileArg = Annotated[Path, typer.Argument(help="The backup file.")]
+
+
+@config_app.command("backup")
+def backup_cmd(
+    file: FileArg,
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+    workspace: WorkspaceOpt = Path("."),
+    json_out: JsonFlag = False,
+) -> None:
+    """Write every file of config/ to FILE with a manifest of SHA-256 hashes."""
+    from mcpgen.workflows.backup import backup_config_folder
+
+    written = backup_config_folder(workspace, file, force=force)
+    if json_out:
+        render.print_json({"file": str(written.path), "count": written.count})
+    elif not state.quiet:
+        render.out.print(f"backed up {written.count} config file(s) to {written.path}")
+
+
+@config_app.command("restore")
+def restore_cmd(
+    file: FileArg,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace config files that differ from the backup (local changes)."),
+    ] = False,
+    workspace: WorkspaceOpt = Path("."),
+    json_out: JsonFlag = False,
+) -> None:
+    """Restore config/ from FILE after verifying it; refuses to replace local changes without --force."""
+    from mcpgen.workflows.backup import restore_config_folder
+
+    result = restore_config_folder(workspace, file, force=force)
+    if json_out:
+        render.print_json(
+            {
+                "written": result.written,
+                "unchanged": result.unchanged,
+                "kept": result.kept,
+                "overwritten": result.overwritten,
+            }
+        )
+        return
+    if state.quiet:
+        return
+    for rel in result.written:
+        render.out.print(f"[green]restored[/green]  config/{rel}", markup=True)
+    for rel in result.kept:
+        render.out.print(f"[yellow]kept[/yellow]      config/{rel} (not in the backup)", markup=True)
+    render.out.print(f"{len(result.written)} file(s) restored, {len(result.unchanged)} unchanged")

@@ -254,3 +254,46 @@ def export_env_cmd(
     text = _store(workspace, create=False).export_env(format=fmt)
     sys.stdout.write(text if not text or text.endswith("\n") else text + "\n")
     sys.stdout.flush()
+
+
+FileArg = Annotated[Path, typer.Argument(help="The backup file.")]
+
+
+@secrets_app.command("backup")
+def backup_cmd(
+    file: FileArg,
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+    workspace: WorkspaceOpt = Path("."),
+    json_out: JsonFlag = False,
+) -> None:
+    """Write the store to FILE, still encrypted under its key (back the key up separately)."""
+    from mcpgen.workflows.backup import backup_secrets
+
+    passphrase = _passphrase if stdin_is_tty() else None
+    written = backup_secrets(workspace, file, environ=os.environ, passphrase=passphrase, force=force)
+    if json_out:
+        render.print_json({"file": str(written.path), "count": written.count})
+    elif not state.quiet:
+        render.out.print(f"backed up {written.count} secret(s) to {written.path} (encrypted; mode 0600)")
+
+
+@secrets_app.command("restore")
+def restore_cmd(file: FileArg, workspace: WorkspaceOpt = Path("."), json_out: JsonFlag = False) -> None:
+    """Replace the store with a backup, after checking its integrity and that a key you have opens it."""
+    from mcpgen.workflows.backup import restore_secrets
+
+    passphrase = _passphrase if stdin_is_tty() else None
+    result = restore_secrets(workspace, file, environ=os.environ, passphrase=passphrase)
+    if json_out:
+        render.print_json(
+            {
+                "store": str(result.path),
+                "count": result.count,
+                "replaced": result.replaced,
+                "key": key_data(result.key),
+            }
+        )
+    elif not state.quiet:
+        render.out.print(
+            f"restored {result.count} secret(s) into {result.path} (key {result.key.key_id} from {result.key.source})"
+        )

@@ -73,7 +73,7 @@ from mcpgen.secrets.audit import AuditSink, JsonlAuditLog, NullAuditLog
 from mcpgen.secrets.crypto import ScryptParams
 from mcpgen.secrets.keyring_backend import KeyringBackend, NoKeyring, SystemKeyring
 from mcpgen.secrets.keys import DefaultKeyProvider, KeyProvider, StoreKey
-from mcpgen.secrets.store import KeyInfo, RotationResult, SecretSource, SecretStore
+from mcpgen.secrets.store import KeyInfo, RestoreResult, RotationResult, SecretSource, SecretStore
 
 __all__ = [
     "AuditSink",
@@ -84,6 +84,7 @@ __all__ = [
     "KeyringBackend",
     "NoKeyring",
     "NullAuditLog",
+    "RestoreResult",
     "RotationResult",
     "ScryptParams",
     "SecretSource",

@@ -26,7 +26,7 @@ from mcpgen.secrets.fs import PRIVATE_FILE
 
 logger = logging.getLogger(__name__)
 
-Operation = Literal["open", "get", "set", "rm", "list", "rotate", "export"]
+Operation = Literal["open", "get", "set", "rm", "list", "rotate", "export", "backup", "restore"]
 
 
 class AuditSink(Protocol):

@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from mcpgen.errors import SecretKeyError, SecretStoreError
 from mcpgen.secrets.audit import AuditSink, JsonlAuditLog, Operation
+from mcpgen.secrets.backup import unwrap, wrap
 from mcpgen.secrets.crypto import (
     DEFAULT_SCRYPT,
     AuthenticationFailed,
@@ -61,6 +62,17 @@ class KeyInfo:
     kdf: Literal["none", "scrypt"]
     generated: bool = False
     key_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """What :meth:`SecretStore.restore` did: the store now holds ``count`` secrets sealed with ``key``."""
+
+    path: Path
+    count: int
+    key: KeyInfo
+    replaced: bool
+    """False when there was no store before."""
 
 
 @dataclass(frozen=True)
@@ -223,6 +235,68 @@ class SecretStore:
                 old_key_removed=removed,
             )
 
+    def backup(self) -> bytes:
+        """The store, with every entry authenticated first, as a backup file's bytes.
+
+        The values stay sealed under the store key (see :mod:`mcpgen.secrets.backup`).
+        """
+        with _audited(self._audit, "backup"), self._locked():
+            data = self.path.read_bytes()
+            doc = parse(data, self.path)
+            self._check_kid(doc)
+            _verify_index(doc, self._key, self.path)
+            self._decrypt_all(doc)
+            return wrap(data, key_id=self._key.kid, count=len(doc.entries))
+
+    @classmethod
+    def restore(
+        cls,
+        state_dir: Path,
+        backup: bytes,
+        *,
+        source: Path,
+        environ: Mapping[str, str] | None = None,
+        passphrase: Callable[[], str] | None = None,
+        keys: KeyProvider | None = None,
+        audit: AuditSink | None = None,
+    ) -> RestoreResult:
+        """Replace the store in ``state_dir`` with the one in ``backup`` (read from ``source``).
+
+        Everything is verified before anything is written: the checksum (a
+        truncated or edited file), the key (one of the key sources must hold
+        the backup's key: :class:`SecretKeyError` otherwise) and every entry.
+        Then the store file is replaced atomically; on any error it is
+        byte-identical to before.
+        """
+        state_dir = Path(state_dir)
+        path = state_dir / STORE_FILE
+        provider = keys or DefaultKeyProvider(path, environ=environ or {}, passphrase=passphrase)
+        sink = audit or JsonlAuditLog(state_dir / AUDIT_FILE)
+        with _audited(sink, "restore"):
+            data = unwrap(backup, source)
+            doc = parse(data, source)
+            try:
+                key = provider.for_existing(doc.header)
+            except SecretKeyError as exc:
+                raise SecretKeyError(
+                    f"cannot restore from {source}: its key {doc.header.kid} is not available ({exc.message}); "
+                    "the current store was not changed",
+                    path=source,
+                ) from None
+            _verify_index(doc, key, source)
+            restored = cls(path, key, audit=sink, scrypt=DEFAULT_SCRYPT)
+            restored._decrypt_all(doc)
+            ensure_private_dir(state_dir)
+            with exclusive_lock(state_dir / LOCK_FILE):
+                replaced = path.exists()
+                try:
+                    atomic_write_private(path, data)
+                except OSError as exc:
+                    raise SecretStoreError(
+                        f"cannot write {path}: {exc.strerror or exc}; nothing was changed", path=path
+                    ) from exc
+        return RestoreResult(path=path, count=len(doc.entries), key=_key_info(key), replaced=replaced)
+
     # -- internals -------------------------------------------------------------------------------
 
     def _locked(self) -> contextlib.AbstractContextManager[None]:
@@ -230,14 +304,17 @@ class SecretStore:
 
     def _read(self) -> StoreDocument:
         doc = _read_document(self.path)
+        self._check_kid(doc)
+        _verify_index(doc, self._key, self.path)
+        return doc
+
+    def _check_kid(self, doc: StoreDocument) -> None:
         if doc.header.kid != self._key.kid:
             raise SecretKeyError(
                 f"{self.path} is now encrypted with another key (rotated by another process?); "
                 "open it again; nothing was changed",
                 path=self.path,
             )
-        _verify_index(doc, self._key, self.path)
-        return doc
 
     def _decrypt_all(self, doc: StoreDocument) -> dict[str, str]:
         return {name: _decrypt(doc, self._key, name, self.path) for name in sorted(doc.entries)}
