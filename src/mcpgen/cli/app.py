@@ -20,6 +20,7 @@ from mcpgen.cli import (
     config_cmds,
     conformance_cmds,
     credentials_cmds,
+    doctor_cmds,
     keys_cmds,
     secrets_cmds,
     serve_cmds,
@@ -73,6 +74,7 @@ app.command("images")(build_cmds.images_cmd)
 app.command("generate")(config_cmds.generate_cmd)
 app.command("conformance")(conformance_cmds.conformance_cmd)
 app.command("credentials")(credentials_cmds.credentials_cmd)
+app.command("doctor")(doctor_cmds.doctor_cmd)
 app.command("dev")(serve_cmds.dev_cmd)
 app.command("serve")(serve_cmds.serve_cmd)
 app.add_typer(config_cmds.config_app, name="config")
