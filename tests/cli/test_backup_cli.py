@@ -65,7 +65,9 @@ def test_secrets_backup_and_restore_roundtrip(ws: Path, tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["count"] == 1 and data["replaced"] is True and data["key"]["source"] == "MCPGEN_SECRET_KEY"
+    assert data["count"] == 1
+    assert data["replaced"] is True
+    assert data["key"]["source"] == "MCPGEN_SECRET_KEY"
     assert secrets(ws, "get", "API_KEY", "--reveal").stdout.strip() == SENTINEL
     assert secrets(ws, "get", "NEW_ONE").exit_code == 1
 
@@ -203,7 +205,8 @@ def test_config_restore_refuses_local_changes_without_force(configured: Path, tm
     result = cli("config", "restore", str(backup), "-w", str(configured))
 
     assert result.exit_code == 1
-    assert "config.yaml" in result.output and "--force" in result.output
+    assert "config.yaml" in result.output
+    assert "--force" in result.output
     assert snapshot(configured) == before  # not even the missing file was written
 
     result = cli("config", "restore", str(backup), "-w", str(configured), "--force", "--json")

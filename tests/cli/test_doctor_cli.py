@@ -45,7 +45,8 @@ def test_warnings_only_exit_0_and_text_matches_json(ws: Path) -> None:
     data = json.loads(as_json.stdout)
     assert (data["ok"], data["errors"], data["warnings"]) == (True, 0, 1)
     for item in data["checks"]:
-        assert f"{item['name']}" in text.stdout and item["detail"] in text.stdout
+        assert f"{item['name']}" in text.stdout
+        assert item["detail"] in text.stdout
     assert "! docker" in text.stdout
     assert "→ start Docker" in text.stdout
     assert "0 error(s), 1 warning(s)" in text.stdout

@@ -101,7 +101,8 @@ def test_credentials_in_the_store_count(ws: Path) -> None:
     assert check(report, "credentials").status == "ok"
     store = check(report, "secret store")
     assert store.status == "ok"
-    assert "1 secret(s)" in store.detail and "from MCPGEN_SECRET_KEY" in store.detail
+    assert "1 secret(s)" in store.detail
+    assert "from MCPGEN_SECRET_KEY" in store.detail
 
 
 def test_a_store_the_key_does_not_open_is_an_error(ws: Path) -> None:
@@ -212,7 +213,8 @@ def test_missing_node_is_an_error_only_with_typescript_tools(ws: Path) -> None:
 def test_an_old_node_is_reported(ws: Path) -> None:
     probes = fine_probes(node_version=lambda timeout: "v20.11.0")
     node = check(run_doctor(ws, environ={}, probes=probes, checks=only("node")), "node")
-    assert node.status == "warning" and "older than 22.18" in node.detail
+    assert node.status == "warning"
+    assert "older than 22.18" in node.detail
 
 
 def test_conformance_suite_installed_or_registry_reachable(ws: Path) -> None:
@@ -225,7 +227,8 @@ def test_conformance_suite_installed_or_registry_reachable(ws: Path) -> None:
         ),
         "conformance",
     )
-    assert found.status == "warning" and "timed out" in found.detail
+    assert found.status == "warning"
+    assert "timed out" in found.detail
 
     package = (
         ws
@@ -245,7 +248,8 @@ def test_conformance_suite_installed_or_registry_reachable(ws: Path) -> None:
         ),
         "conformance",
     )
-    assert found.status == "ok" and "installed" in found.detail
+    assert found.status == "ok"
+    assert "installed" in found.detail
 
 
 def test_a_check_that_raises_becomes_an_error_line_and_the_rest_still_runs(ws: Path) -> None:
@@ -288,4 +292,5 @@ def test_the_real_registry_probe_reports_an_unreachable_registry() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     problem = doctor.registry_problem({"npm_config_registry": f"http://127.0.0.1:{port}"}, 2.0)
-    assert problem is not None and "is not reachable" in problem
+    assert problem is not None
+    assert "is not reachable" in problem

@@ -82,10 +82,12 @@ def backup_config(root: Path) -> ConfigBackup:
     folder = root / CONFIG_DIR
     if not folder.is_dir():
         raise ConfigError(f"there is no {folder} folder to back up (run `mcpgen generate` first)")
-    files = []
+    files: list[dict[str, Any]] = []
+    hashes: list[tuple[str, str]] = []
     for rel, path in _files(folder):
         content = path.read_bytes()
         digest = hashlib.sha256(content).hexdigest()
+        hashes.append((rel, digest))
         files.append(
             {
                 "path": rel,
@@ -98,10 +100,10 @@ def backup_config(root: Path) -> ConfigBackup:
         "format": FORMAT,
         "version": VERSION,
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "sha256": _manifest_hash([(f["path"], f["sha256"]) for f in files]),
+        "sha256": _manifest_hash(hashes),
         "files": files,
     }
-    return ConfigBackup(data=(json.dumps(body, indent=2) + "\n").encode(), files=[f["path"] for f in files])
+    return ConfigBackup(data=(json.dumps(body, indent=2) + "\n").encode(), files=[rel for rel, _ in hashes])
 
 
 def read_backup(data: bytes, source: Path) -> dict[str, bytes]:
