@@ -88,15 +88,19 @@ def test_missing_credentials_are_an_error_naming_them(ws: Path) -> None:
     assert not report.ok
 
 
-def test_credentials_in_the_store_count(ws: Path) -> None:
+def with_store(ws: Path, key: str) -> DoctorReport:
+    """Store WEATHER_KEY under KEY, then run the store and credential checks with ``key``."""
     SecretStore.open(ws / ".mcpgen", environ={"MCPGEN_SECRET_KEY": KEY}).set("WEATHER_KEY", "stored")
-
-    report = run_doctor(
+    return run_doctor(
         ws,
-        environ={"MCPGEN_SECRET_KEY": KEY},
+        environ={"MCPGEN_SECRET_KEY": key},
         probes=fine_probes(),
         checks=only("workspace", "secret store", "credentials"),
     )
+
+
+def test_credentials_in_the_store_count(ws: Path) -> None:
+    report = with_store(ws, KEY)
 
     assert check(report, "credentials").status == "ok"
     store = check(report, "secret store")
@@ -106,14 +110,7 @@ def test_credentials_in_the_store_count(ws: Path) -> None:
 
 
 def test_a_store_the_key_does_not_open_is_an_error(ws: Path) -> None:
-    SecretStore.open(ws / ".mcpgen", environ={"MCPGEN_SECRET_KEY": KEY}).set("WEATHER_KEY", "stored")
-
-    report = run_doctor(
-        ws,
-        environ={"MCPGEN_SECRET_KEY": OTHER_KEY},
-        probes=fine_probes(),
-        checks=only("workspace", "secret store", "credentials"),
-    )
+    report = with_store(ws, OTHER_KEY)
 
     store = check(report, "secret store")
     assert store.status == "error"

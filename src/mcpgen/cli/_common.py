@@ -40,6 +40,8 @@ JsonFlag = Annotated[
     bool,
     typer.Option("--json", help="Print machine-readable JSON instead of text.", callback=_remember_json),
 ]
+BackupFile = Annotated[Path, typer.Argument(help="The backup file.")]
+ReplaceFile = Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")]
 Timeout = Annotated[
     float,
     typer.Option("--timeout", min=0.1, help="Seconds each module may take to import before it is reported."),

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from mcpgen.cli import render
-from mcpgen.cli._common import JsonFlag, Workspace, WorkspaceOpt, state
+from mcpgen.cli._common import BackupFile, JsonFlag, ReplaceFile, Workspace, WorkspaceOpt, state
 from mcpgen.cli.errors import Group
 
 config_app = typer.Typer(help="Inspect the runtime configuration.", cls=Group, no_args_is_help=True)
@@ -125,13 +125,10 @@ def show_cmd(
         render.out.print(line, markup=False, highlight=False)
 
 
-FileArg = Annotated[Path, typer.Argument(help="The backup file.")]
-
-
 @config_app.command("backup")
 def backup_cmd(
-    file: FileArg,
-    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+    file: BackupFile,
+    force: ReplaceFile = False,
     workspace: WorkspaceOpt = Path("."),
     json_out: JsonFlag = False,
 ) -> None:
@@ -147,7 +144,7 @@ def backup_cmd(
 
 @config_app.command("restore")
 def restore_cmd(
-    file: FileArg,
+    file: BackupFile,
     force: Annotated[
         bool,
         typer.Option("--force", help="Replace config files that differ from the backup (local changes)."),

@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from mcpgen.cli import render
-from mcpgen.cli._common import JsonFlag, WorkspaceOpt, state
+from mcpgen.cli._common import BackupFile, JsonFlag, ReplaceFile, WorkspaceOpt, state
 from mcpgen.cli.errors import Group, show_error
 from mcpgen.errors import SecretStoreError, UsageError
 from mcpgen.secrets import SecretStore, mask
@@ -256,13 +256,10 @@ def export_env_cmd(
     sys.stdout.flush()
 
 
-FileArg = Annotated[Path, typer.Argument(help="The backup file.")]
-
-
 @secrets_app.command("backup")
 def backup_cmd(
-    file: FileArg,
-    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+    file: BackupFile,
+    force: ReplaceFile = False,
     workspace: WorkspaceOpt = Path("."),
     json_out: JsonFlag = False,
 ) -> None:
@@ -278,7 +275,7 @@ def backup_cmd(
 
 
 @secrets_app.command("restore")
-def restore_cmd(file: FileArg, workspace: WorkspaceOpt = Path("."), json_out: JsonFlag = False) -> None:
+def restore_cmd(file: BackupFile, workspace: WorkspaceOpt = Path("."), json_out: JsonFlag = False) -> None:
     """Replace the store with a backup, after checking its integrity and that a key you have opens it."""
     from mcpgen.workflows.backup import restore_secrets
 

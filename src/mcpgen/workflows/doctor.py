@@ -284,23 +284,16 @@ def _secrets(run: _Run) -> Check:
     try:
         store = open_store(run.root, environ=run.environ, passphrase=None, create=False)
         run.stored = store.items()
-    except SecretKeyError as exc:
-        run.store_problem = "the secret store could not be opened"
-        return Check(
-            "secret store",
-            "error",
-            exc.message.splitlines()[0],
-            "provide the key that made the store (MCPGEN_SECRET_KEY, MCPGEN_SECRET_KEY_FILE, "
-            "MCPGEN_SECRET_PASSPHRASE) or `mcpgen secrets restore BACKUP`",
-        )
     except SecretStoreError as exc:
-        run.store_problem = "the secret store could not be read"
-        return Check(
-            "secret store",
-            "error",
-            exc.message.splitlines()[0],
-            "restore a backup with `mcpgen secrets restore BACKUP`",
-        )
+        wrong_key = isinstance(exc, SecretKeyError)
+        run.store_problem = f"the secret store could not be {'opened' if wrong_key else 'read'}"
+        hint = "restore a backup with `mcpgen secrets restore BACKUP`"
+        if wrong_key:
+            hint = (
+                "provide the key that made the store (MCPGEN_SECRET_KEY, MCPGEN_SECRET_KEY_FILE, "
+                "MCPGEN_SECRET_PASSPHRASE) or " + hint
+            )
+        return Check("secret store", "error", exc.message.splitlines()[0], hint)
     key = store.key_info
     return Check(
         "secret store",
