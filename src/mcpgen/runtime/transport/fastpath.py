@@ -310,6 +310,8 @@ class FastPath:
         if cached is None:
             result = await self._pipeline.handle(call)
             cached = self._listings[key] = orjson.dumps(self.shape(call.method, call.wire, result))
+        elif self._pipeline.middleware:  # observe-only middleware still see (count, trace, limit) the call
+            await self._pipeline.observe(call)
         return cached
 
     async def answer(
