@@ -29,7 +29,7 @@ from .test_tracing import PARENT, TRACE, TRACEPARENT, send
 
 pytestmark = pytest.mark.anyio
 
-CONNECTOR = '''
+CONNECTOR = """
 from typing import Any
 
 from mcpgen import Connector, connector
@@ -43,7 +43,7 @@ class Svc(Connector):
     async def ping(self, text: str) -> dict[str, Any]:
         response = await self.http.get("/ping", params={"text": text, "token": "query-secret"})
         return {"status": response.status_code, **response.json()}
-'''
+"""
 TOOL = '''
 from typing import Any
 
@@ -115,7 +115,8 @@ async def test_a_connector_call_is_a_client_span_under_the_tool_and_the_service_
     assert len(clients) == 1, [s.name for s in spans]  # health checks run outside any call: not traced
     http = clients[0]
     assert http.name == "GET"
-    assert http.parent is not None and http.parent.span_id == execute.context.span_id
+    assert http.parent is not None
+    assert http.parent.span_id == execute.context.span_id
     assert format(http.context.trace_id, "032x") == TRACE == format(server.context.trace_id, "032x")
     attributes = dict(http.attributes or {})
     assert attributes["http.request.method"] == "GET"
@@ -132,9 +133,7 @@ async def test_a_connector_call_is_a_client_span_under_the_tool_and_the_service_
     assert PARENT not in sent  # the service's parent is the HTTP span, not the client's
 
 
-async def test_a_failed_answer_marks_the_span(
-    workspace: tuple[Path, Manifest], stand_in: StandIn
-) -> None:
+async def test_a_failed_answer_marks_the_span(workspace: tuple[Path, Manifest], stand_in: StandIn) -> None:
     exporter = InMemorySpanExporter()
     await _call(workspace, stand_in, exporter, True, "fail")
     http = next(s for s in exporter.get_finished_spans() if s.kind is SpanKind.CLIENT)

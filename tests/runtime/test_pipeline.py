@@ -122,7 +122,7 @@ def test_listings_are_cacheable_only_when_every_middleware_says_it_leaves_them_a
     from mcpgen.runtime.middleware.rbac import Rbac
     from mcpgen.runtime.pipeline import Pipeline
 
-    manifest, settings = make_manifest(tmp_path, fixture_files("basic"))
+    _manifest, settings = make_manifest(tmp_path, fixture_files("basic"))
     state: Any = None
     assert Pipeline(state).lists_cacheable
     assert configured(settings)  # metrics are on by default ...
@@ -145,7 +145,9 @@ async def test_cached_listings_still_run_through_observe_only_middleware(tmp_pat
     limit = RateLimit(LimitSettings(rate_limit="3/minute"))
     app = create_app(manifest, settings, middleware=[Metrics(instruments), peek, limit])
     content, headers = (
-        (body("tools/list", envelope=True), modern("tools/list")) if wire == "modern" else (body("tools/list"), legacy())
+        (body("tools/list", envelope=True), modern("tools/list"))
+        if wire == "modern"
+        else (body("tools/list"), legacy())
     )
     async with app.router.lifespan_context(app):
         transport = httpx2.ASGITransport(app=app)
@@ -154,7 +156,8 @@ async def test_cached_listings_still_run_through_observe_only_middleware(tmp_pat
     assert [status for status, _ in answers[:3]] == [200, 200, 200]
     assert answers[1][1] == answers[0][1] == answers[2][1]  # the same bytes, from the cache
     assert answers[3][0] == 429  # the limiter still sees cached listings
-    assert peek.seen[0] != [] and peek.seen[1:] == [[], []]  # built once; then the chain ran without dispatch
+    assert peek.seen[0] != []
+    assert peek.seen[1:] == [[], []]
     found = samples(generate_latest(instruments.registry).decode())
     assert value(found, "mcpgen_calls_total", method="tools/list", target="", outcome="ok") == 3
     assert value(found, "mcpgen_calls_total", method="tools/list", target="", outcome="rejected") == 1

@@ -56,7 +56,9 @@ async def test_rate_limit_refusals_are_counted_by_reason(tmp_path: Path) -> None
             found = await scrape(client)
             assert value(found, "mcpgen_rate_limited_total", reason="client") == 2
             assert value(found, "mcpgen_rate_limited_total", reason="tool") == 0
-            assert value(found, "mcpgen_calls_total", method="tools/call", target="add", outcome="rejected") == 2
+            assert (
+                value(found, "mcpgen_calls_total", method="tools/call", target="add", outcome="rejected") == 2
+            )
 
 
 def tool_call(name: str, peer: str) -> CallContext:
@@ -97,11 +99,15 @@ async def test_auth_failures_and_forbidden_calls_are_counted(
     keys = make_keys(keys_file)
     expired = "mcpgen_" + "x" * 43
     store = ApiKeyFile(keys_file)
-    old = ApiKey("old", "admin", "2020-01-01T00:00:00+00:00", "2020-02-01T00:00:00+00:00", hash_key(expired), "x")
+    old = ApiKey(
+        "old", "admin", "2020-01-01T00:00:00+00:00", "2020-02-01T00:00:00+00:00", hash_key(expired), "x"
+    )
     store._write({**{k.name: k for k in store.list()}, "old": old})
     auth = AuthSettings(api_keys=True, api_keys_file=keys_file, roles=ROLES)
     content, headers = next(requests("tools/list"))
-    forbidden, forbidden_headers = next(requests("tools/call", {"name": "wipe", "arguments": {"target": "db"}}))
+    forbidden, forbidden_headers = next(
+        requests("tools/call", {"name": "wipe", "arguments": {"target": "db"}})
+    )
     async with both(tmp_path, auth) as clients:
         assert store.revoke("admin-key")
         for client in clients:
