@@ -181,7 +181,11 @@ class CallContext:
 
 
 class Middleware(Protocol):
-    """One step of the chain: look, change, refuse, or wrap ``call_next``."""
+    """One step of the chain: look, change, refuse, or wrap ``call_next``.
+
+    A class attribute ``changes_listings = False`` says it leaves listing results as they are (it may
+    still time, count or refuse them): see :attr:`Pipeline.lists_cacheable`.
+    """
 
     async def __call__(self, call: CallContext, call_next: Next) -> Result: ...
 
@@ -215,6 +219,9 @@ class Pipeline:
         self.middleware: tuple[Middleware, ...] = tuple(middleware)
         self._chain: Next = compose(self.middleware, self._dispatch)
         self._observe_chain: Next = compose(self.middleware, _listed)
+        self._lists_cacheable = all(
+            getattr(step, "changes_listings", True) is False for step in self.middleware
+        )
 
     async def handle(self, call: CallContext) -> Result:
         """Run one call through the chain: returns the wire result or raises :class:`CallError`.
@@ -253,7 +260,7 @@ class Pipeline:
 
         A middleware without that class attribute is taken to change them (filter per caller, like RBAC).
         """
-        return all(getattr(step, "changes_listings", True) is False for step in self.middleware)
+        return self._lists_cacheable
 
     async def observe(self, call: CallContext) -> None:
         """Run the chain for a listing answered from a cache: the middleware time, count, trace or refuse
