@@ -32,7 +32,7 @@ def test_promtool_accepts_the_rules_and_the_config(folder: Path) -> None:
         [tool, "check", "rules", str(folder / "prometheus/alerts.yml")], capture_output=True, timeout=60
     )
     assert rules.returncode == 0, rules.stdout.decode() + rules.stderr.decode()
-    assert b"SUCCESS: 6 rules found" in rules.stdout
+    assert b"SUCCESS: 9 rules found" in rules.stdout
     config = subprocess.run(
         [tool, "check", "config", str(folder / "prometheus/prometheus.yml")], capture_output=True, timeout=60
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,11 @@ import pytest
 from mcpgen.runtime.auth.settings import AuthSettings, JwtSettings, OAuthSettings, Role
 from mcpgen.runtime.auth.tokens import JwtVerifier
 from mcpgen.runtime.middleware.rbac import FORBIDDEN
+from server_support import free_port
 
 from .test_auth import both, requests, served, serving
+from .test_metrics import samples
+from .test_metrics import value as value_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.xdist_group("runtime-oauth")]  # one issuer process
 
@@ -137,6 +141,29 @@ async def test_audience_issuer_and_expiry_are_enforced(tmp_path: Path, issuer: s
             assert f'resource_metadata="{METADATA}"' in challenge
             assert value not in challenge
         assert "expired" in response.headers["www-authenticate"]
+        found = samples((await client.get("/metrics")).text)
+        assert value_of(found, "mcpgen_auth_failures_total", reason="invalid") == 2
+        assert value_of(found, "mcpgen_auth_failures_total", reason="expired") == 1
+
+
+async def test_an_unreachable_issuer_is_counted_as_unavailable(tmp_path: Path, issuer: str) -> None:
+    settings = oauth_settings(issuer)
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings = replace(
+        settings,
+        jwt=replace(settings.jwt, jwks_url=f"{dead}/jwks"),
+        oauth=replace(settings.oauth, introspection_url=None),
+    )
+    valid = await token(issuer, roles="admin")
+    async with serving(tmp_path, settings) as client:
+        content, headers = next(requests("tools/list"))
+        response = await client.post(
+            "/mcp", content=content, headers={**headers, "authorization": f"Bearer {valid}"}
+        )
+        assert response.status_code == 401
+        assert "JWKS unavailable" in response.headers["www-authenticate"]
+        found = samples((await client.get("/metrics")).text)
+    assert value_of(found, "mcpgen_auth_failures_total", reason="unavailable") == 1
 
 
 async def test_key_rotation_refetches_the_jwks_on_an_unknown_kid(

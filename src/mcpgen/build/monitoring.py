@@ -5,7 +5,8 @@
 
 - ``prometheus/prometheus.yml``: scrapes the server's ``/metrics`` and loads the rules;
 - ``prometheus/alerts.yml``: error ratio, p99 latency, a connector down, Node worker restarts,
-  a failed reload, the server gone (checked by ``promtool check rules`` in the tests);
+  a failed reload, the server gone, refused credentials, the token issuer out of reach, a high
+  share of rate-limited calls (checked by ``promtool check rules`` in the tests);
 - ``grafana/dashboards/mcpgen.json``: calls, errors, latency, in-flight, workers, connectors;
 - ``grafana/provisioning/``: the Prometheus data source and the dashboard folder for Grafana;
 - ``docker-compose.yml``: the server image (``mcpgen build``), Prometheus and Grafana.
@@ -33,6 +34,7 @@ class MonitoringPlan:
     metrics_path: str = "/metrics"
     error_ratio: float = 0.05
     p99_seconds: float = 2.0
+    rate_limited_ratio: float = 0.1
 
 
 def _rules(plan: MonitoringPlan) -> str:
@@ -81,6 +83,31 @@ def _rules(plan: MonitoringPlan) -> str:
             "0m",
             "warning",
             "The last reload failed; the previous tools are still served (see /admin/stats).",
+        ),
+        (
+            "McpgenAuthFailures",
+            f'sum by (instance) (rate(mcpgen_auth_failures_total{{job="{job}",reason!="missing"}}[5m])) > 1',
+            "10m",
+            "warning",
+            "More than 1/s of presented credentials are refused on {{ $labels.instance }}: a bad key "
+            "rollout, or someone guessing.",
+        ),
+        (
+            "McpgenAuthUnavailable",
+            f'sum by (instance) (rate(mcpgen_auth_failures_total{{job="{job}",reason="unavailable"}}[5m])) > 0',
+            "5m",
+            "critical",
+            "{{ $labels.instance }} cannot reach the token issuer (JWKS or introspection): bearer tokens "
+            "are refused.",
+        ),
+        (
+            "McpgenRateLimited",
+            f'sum by (instance) (rate(mcpgen_rate_limited_total{{job="{job}"}}[5m]))'
+            f' / sum by (instance) (rate(mcpgen_calls_total{{job="{job}"}}[5m])) > {plan.rate_limited_ratio}',
+            "15m",
+            "warning",
+            f"More than {plan.rate_limited_ratio:.0%} of MCP requests are refused by the rate limiter on "
+            "{{ $labels.instance }}.",
         ),
     ]
     lines = ["groups:", "  - name: mcpgen", "    rules:"]

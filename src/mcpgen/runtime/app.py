@@ -90,9 +90,10 @@ def create_app(
     if monitoring.metrics and instruments is None:
         instruments = Instruments()  # middleware of the caller's choosing: the scrape-time metrics still
     reloads = Reloads(state, rebuild, instruments)
+    counted = instruments.auth_failed if monitoring.metrics and instruments is not None else None
     errors = RecentErrors() if monitoring.admin_token else None
     routes = [
-        Route(MCP_PATH, endpoint=guarded(endpoint, settings)),
+        Route(MCP_PATH, endpoint=guarded(endpoint, settings, counted)),
         *metadata_routes(settings.auth, manifest.server.name),
         *health_routes(state),
     ]

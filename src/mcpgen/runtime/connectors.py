@@ -215,12 +215,12 @@ class ConnectorSlot:
         import httpx  # imported only by servers that have connectors
 
         from mcpgen.runtime.connector_auth import OAuth2RefreshAuth, http_auth
-        from mcpgen.runtime.http_client import ResilientTransport
+        from mcpgen.runtime.http_client import ResilientTransport, TracedTransport
 
         auth = http_auth(self.loaded.definition, settings)
         limits = httpx.Limits(max_connections=self.service.max_connections, max_keepalive_connections=10)
         transport = ResilientTransport(
-            httpx.AsyncHTTPTransport(limits=limits),
+            TracedTransport(httpx.AsyncHTTPTransport(limits=limits), self.name),
             self.guard,
             self.retry,
             authenticated=auth is not None and not isinstance(auth, OAuth2RefreshAuth),

@@ -1,5 +1,6 @@
 """The HTTP side of a connector's resilience: ``ResilientTransport``, the ``httpx`` transport that
-retries, honours ``Retry-After`` and goes through the connector's :class:`ServiceGuard`.
+retries, honours ``Retry-After`` and goes through the connector's :class:`ServiceGuard`; inside it,
+``TracedTransport``, a CLIENT span per attempt when the call is traced.
 
 Separate from :mod:`mcpgen.runtime.resilience` so a server without connectors
 never imports ``httpx`` or ``tenacity`` (start-up time and memory).
@@ -15,6 +16,7 @@ import tenacity
 
 from mcpgen.authoring import ConnectorAuthError, ConnectorError, ConnectorUnavailable, RateLimited
 from mcpgen.runtime.resilience import _IDEMPOTENT, _RETRY_STATUS, CircuitOpen, RetryPolicy, ServiceGuard
+from mcpgen.runtime.telemetry.context import TRACER
 
 
 class _ServerFailure(Exception):
@@ -170,6 +172,65 @@ class ResilientTransport(httpx.AsyncBaseTransport):
                 connector=self.name,
             )
         return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class TracedTransport(httpx.AsyncBaseTransport):
+    """One CLIENT span per HTTP request of a connector, child of the call's span, when the call is traced.
+
+    With tracing off (or the request sampled out) this costs one contextvar read: the OpenTelemetry
+    SDK is not imported. When traced, the span follows the HTTP client semantic conventions
+    (named after the method; ``http.request.method``, ``url.full`` without query string or user info,
+    ``url.scheme``, ``server.address``, ``server.port``, ``http.response.status_code``, ``error.type``
+    for a status >= 400 or a transport error) plus ``mcpgen.connector``, and its W3C ``traceparent``
+    (and ``tracestate``) goes to the service in the request headers. Below the retries, so each attempt
+    is its own span.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, connector: str) -> None:
+        self._inner = inner
+        self._connector = connector
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        tracer = TRACER.get()
+        if tracer is None:
+            return await self._inner.handle_async_request(request)
+        from opentelemetry.trace import SpanKind, Status, StatusCode  # loaded already: tracing is on
+
+        from mcpgen.runtime.telemetry.tracing import PROPAGATOR
+
+        url = request.url
+        attributes: dict[str, str | int] = {
+            "http.request.method": request.method,
+            "url.full": str(url.copy_with(query=None, fragment=None, userinfo=b"")),
+            "url.scheme": url.scheme,
+            "server.address": url.host,
+            "mcpgen.connector": self._connector,
+        }
+        port = url.port or (443 if url.scheme == "https" else 80)
+        attributes["server.port"] = port
+        with tracer.start_as_current_span(
+            request.method,
+            kind=SpanKind.CLIENT,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            PROPAGATOR.inject(request.headers)
+            try:
+                response = await self._inner.handle_async_request(request)
+            except BaseException as exc:
+                span.set_attribute("error.type", type(exc).__qualname__)
+                span.set_status(Status(StatusCode.ERROR))
+                raise
+            status = response.status_code
+            span.set_attribute("http.response.status_code", status)
+            if status >= 400:
+                span.set_attribute("error.type", str(status))
+                span.set_status(Status(StatusCode.ERROR))
+            return response
 
     async def aclose(self) -> None:
         await self._inner.aclose()

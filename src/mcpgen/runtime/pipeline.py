@@ -181,7 +181,11 @@ class CallContext:
 
 
 class Middleware(Protocol):
-    """One step of the chain: look, change, refuse, or wrap ``call_next``."""
+    """One step of the chain: look, change, refuse, or wrap ``call_next``.
+
+    A class attribute ``changes_listings = False`` says it leaves listing results as they are (it may
+    still time, count or refuse them): see :attr:`Pipeline.lists_cacheable`.
+    """
 
     async def __call__(self, call: CallContext, call_next: Next) -> Result: ...
 
@@ -198,6 +202,11 @@ _NO_CONTEXT = Context()
 """Passed to targets that take no Context (it is never injected)."""
 
 
+async def _listed(call: CallContext) -> Result:
+    """The end of :meth:`Pipeline.observe`'s chain: an empty result, the answer comes from the listing cache."""
+    return {}
+
+
 def _internal(what: str, request_id: Any) -> CallError:
     return CallError(types.INTERNAL_ERROR, f"{what} failed with an internal error (request id {request_id})")
 
@@ -209,6 +218,10 @@ class Pipeline:
         self._state = state
         self.middleware: tuple[Middleware, ...] = tuple(middleware)
         self._chain: Next = compose(self.middleware, self._dispatch)
+        self._observe_chain: Next = compose(self.middleware, _listed)
+        self._lists_cacheable = all(
+            getattr(step, "changes_listings", True) is False for step in self.middleware
+        )
 
     async def handle(self, call: CallContext) -> Result:
         """Run one call through the chain: returns the wire result or raises :class:`CallError`.
@@ -243,8 +256,21 @@ class Pipeline:
 
     @property
     def lists_cacheable(self) -> bool:
-        """Whether a listing is the same for every caller (no middleware that could filter or count it)."""
-        return not self.middleware
+        """Whether a listing is the same for every caller: every middleware says ``changes_listings = False``.
+
+        A middleware without that class attribute is taken to change them (filter per caller, like RBAC).
+        """
+        return self._lists_cacheable
+
+    async def observe(self, call: CallContext) -> None:
+        """Run the chain for a listing answered from a cache: the middleware time, count, trace or refuse
+        it as usual, only the dispatch is skipped (its result is the cache's to give, see
+        :attr:`lists_cacheable`); raises :class:`CallError` when a middleware refuses."""
+        token = CURRENT.set(call)
+        try:
+            await self._observe_chain(call)
+        finally:
+            CURRENT.reset(token)
 
     async def _dispatch(self, call: CallContext) -> Result:
         method = call.method

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -79,11 +80,12 @@ class ApiKeys:
             self._checked = now
             self._reload()
         found = self._table.get(hash_key(presented))
-        if found is None:
-            raise AuthFailed("unknown or revoked API key")
+        if found is None:  # one of ours once (revoked) or not even shaped like one
+            reason = "revoked" if presented.startswith(KEY_PREFIX) else "invalid"
+            raise AuthFailed("unknown or revoked API key", reason=reason)
         _, client, expires = found
         if expires is not None and expires <= time.time():
-            raise AuthFailed("the API key has expired")
+            raise AuthFailed("the API key has expired", reason="expired")
         return client
 
 
@@ -125,7 +127,7 @@ class Authenticator:
                     raise
         if self.introspector is not None:
             return await self.introspector.verify(token)
-        raise AuthFailed(
+        raise AuthFailed(  # not shaped like an API key, and no token check judged it
             "unknown or revoked API key" if self.api_keys is not None else "invalid bearer token"
         )
 
@@ -137,9 +139,17 @@ def _quote(text: str) -> str:
 class AuthGate:
     """ASGI: requests without acceptable credentials get 401; others go on with ``scope["mcpgen.client"]``."""
 
-    def __init__(self, app: ASGIApp, authenticator: Authenticator, metadata_url: str | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticator: Authenticator,
+        metadata_url: str | None = None,
+        on_refusal: Callable[[str], None] | None = None,
+    ) -> None:
         self.app = app
         self.authenticator = authenticator
+        self.on_refusal = on_refusal
+        """Told the reason of each 401 (``missing`` or :attr:`AuthFailed.reason`): the metrics count them."""
         self.challenge = (
             f'Bearer resource_metadata="{metadata_url}"' if metadata_url else 'Bearer realm="mcp"'
         )
@@ -155,11 +165,15 @@ class AuthGate:
             elif key == b"x-api-key":
                 api_key = value
         if authorization is None and api_key is None:
+            if self.on_refusal is not None:
+                self.on_refusal("missing")
             await self._refuse(send, "invalid_request", "authentication required")
             return
         try:
             client = await self.authenticator.authenticate(authorization, api_key)
         except AuthFailed as exc:
+            if self.on_refusal is not None:
+                self.on_refusal(exc.reason)
             await self._refuse(send, "invalid_token", exc.message)
             return
         scope[CLIENT_SCOPE_KEY] = client
@@ -186,12 +200,15 @@ class AuthGate:
         await send({"type": "http.response.body", "body": body})
 
 
-def guarded(app: ASGIApp, settings: Settings) -> ASGIApp:
-    """``app`` behind an :class:`AuthGate` when ``server.auth`` turns authentication on."""
+def guarded(app: ASGIApp, settings: Settings, on_refusal: Callable[[str], None] | None = None) -> ASGIApp:
+    """``app`` behind an :class:`AuthGate` when ``server.auth`` turns authentication on.
+
+    ``on_refusal`` is told the reason of each 401 (see :attr:`AuthGate.on_refusal`).
+    """
     auth = settings.auth
     if not auth.enabled:
         return app
-    return AuthGate(app, Authenticator(auth, settings.root), metadata_url(auth))
+    return AuthGate(app, Authenticator(auth, settings.root), metadata_url(auth), on_refusal)
 
 
 def refuse_unsafe_bind(settings: Settings) -> None:

@@ -135,8 +135,11 @@ def auth_settings(auth: AuthConfig, audit: AuditConfig, root: Path) -> AuthSetti
 class AuthFailed(Exception):
     """A credential was presented and refused (``message`` is safe to show the caller)."""
 
-    def __init__(self, message: str, *, final: bool = True) -> None:
+    def __init__(self, message: str, *, final: bool = True, reason: str = "invalid") -> None:
         super().__init__(message)
         self.message = message
         self.final = final
         """``False``: not a token this check can judge (no JWT, unknown key); another check may try."""
+        self.reason = reason
+        """For the metrics: ``invalid``, ``expired``, ``revoked`` (an unknown API key, a token no longer
+        active) or ``unavailable`` (the issuer could not be asked)."""

@@ -119,7 +119,7 @@ class JwtVerifier:
                 options={"verify_aud": bool(self.audience), "require": ["exp"]},
             )
         except jwt.ExpiredSignatureError:
-            raise AuthFailed("the bearer token has expired") from None
+            raise AuthFailed("the bearer token has expired", reason="expired") from None
         except jwt.InvalidAudienceError:
             raise AuthFailed("the bearer token was not issued for this server (audience)") from None
         except jwt.InvalidIssuerError:
@@ -154,7 +154,9 @@ class JwtVerifier:
                 keyset = jwt.PyJWKSet.from_dict(response.json())
         except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
             logger.warning("cannot fetch the JWKS from %s: %s", url, exc)
-            raise AuthFailed("the server cannot check bearer tokens right now (JWKS unavailable)") from None
+            raise AuthFailed(
+                "the server cannot check bearer tokens right now (JWKS unavailable)", reason="unavailable"
+            ) from None
         self._keys = {k.key_id: k for k in keyset.keys if k.key_id}
         self._fetched = time.monotonic()
         self.fetches += 1
@@ -206,13 +208,13 @@ class Introspector:
         except (httpx.HTTPError, ValueError) as exc:
             logger.warning("token introspection at %s failed: %s", self.url, exc)
             raise AuthFailed(
-                "the server cannot check bearer tokens right now (introspection failed)"
+                "the server cannot check bearer tokens right now (introspection failed)", reason="unavailable"
             ) from None
         if not isinstance(info, dict) or info.get("active") is not True:
-            raise AuthFailed("the bearer token is not active")
+            raise AuthFailed("the bearer token is not active", reason="revoked")
         exp = info.get("exp")
         if isinstance(exp, int | float) and exp + self.jwt_settings.leeway < time.time():
-            raise AuthFailed("the bearer token has expired")
+            raise AuthFailed("the bearer token has expired", reason="expired")
         if self.audience and not (names(info.get("aud")) & self.audience):
             raise AuthFailed("the bearer token was not issued for this server (audience)")
         return identity(info, self.jwt_settings, "oauth")

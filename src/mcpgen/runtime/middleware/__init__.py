@@ -9,8 +9,9 @@ are traced and counted (``outcome="rejected"``), then the audit log, so that
 calls the authorization middleware refuses are recorded too. Adding a middleware
 means writing its module here (one class, one async ``__call__(call,
 call_next)``, its settings taken in the constructor, and an ``aclose()`` if it
-holds connections) and adding one line to :func:`configured` -- nothing else
-changes. See "The call
+holds connections; ``changes_listings = False`` on the class when it leaves
+listings as they are, so the fast path may serve them cached) and adding one
+line to :func:`configured` -- nothing else changes. See "The call
 pipeline" in docs/architecture.md.
 """
 

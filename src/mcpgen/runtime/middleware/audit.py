@@ -71,6 +71,8 @@ def _masked(value: Any, secrets: tuple[str, ...]) -> Any:
 class Audit:
     """Pipeline middleware: time the call, then write what happened."""
 
+    changes_listings = False
+
     def __init__(
         self, log: AuditLog, *, include_arguments: bool = False, secrets: Iterable[str] = ()
     ) -> None:

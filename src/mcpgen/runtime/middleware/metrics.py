@@ -5,7 +5,10 @@ One middleware feeds up to three sinks, each optional: the Prometheus
 in-process :class:`~mcpgen.runtime.telemetry.metrics.CallStats` behind ``/admin/stats`` (an admin
 token is set) and the access log (``logging.access_log``: one record per call on the
 ``mcpgen.access`` logger, with method, target, outcome, duration, path and wire as fields).
-The labelled children are looked up once per (method, target, outcome) and kept.
+The labelled children are looked up once per (method, target, outcome) and kept. A call the
+rate limiter or RBAC (inner middleware) refuses is also counted in ``mcpgen_rate_limited`` (by the
+reason they mark in ``call.state``) or ``mcpgen_forbidden``; 401s are counted by the auth gate,
+before the pipeline.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import logging
 from time import perf_counter
 from typing import Any
 
+from mcpgen.runtime.middleware.ratelimit import REFUSED
+from mcpgen.runtime.middleware.rbac import DECISION
 from mcpgen.runtime.pipeline import CallContext, CallError, Next, Result
 from mcpgen.runtime.settings import Settings
 from mcpgen.runtime.telemetry.metrics import CallStats, Instruments, bounded_target
@@ -46,6 +51,8 @@ def target_of(call: CallContext) -> str:
 
 class Metrics:
     """Times and counts each call into the configured sinks."""
+
+    changes_listings = False
 
     def __init__(
         self,
@@ -97,6 +104,18 @@ class Metrics:
             extra |= {"path": call.path, "wire": call.wire, "transport": call.transport}
             access_logger.info("%s %s %s %.1fms", method, target or "-", outcome, ms, extra=extra)
 
+    @staticmethod
+    def _refused(call: CallContext, instruments: Instruments) -> None:
+        """Count a refusal by the rate limiter or RBAC (inner middleware mark them in ``call.state``)."""
+        state = call.state
+        reason = state.get(REFUSED)
+        if reason is not None:
+            instruments.rate_limited.labels(reason).inc()
+        elif state.get(DECISION) == "deny":
+            method = call.method
+            kind = "tool" if method == "tools/call" else "prompt" if method == "prompts/get" else "resource"
+            instruments.forbidden.labels(kind).inc()
+
     async def __call__(self, call: CallContext, call_next: Next) -> Result:
         target = target_of(call)
         gauge = self._gauge(call.method) if self.instruments is not None else None
@@ -110,6 +129,8 @@ class Metrics:
             return result
         except CallError:
             outcome = str(call.state.get("outcome", "rejected"))
+            if self.instruments is not None:
+                self._refused(call, self.instruments)
             raise
         except asyncio.CancelledError:
             outcome = "cancelled"

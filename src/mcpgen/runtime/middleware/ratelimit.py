@@ -40,6 +40,8 @@ logger = logging.getLogger("mcpgen.runtime")
 RATE_LIMITED = -32000
 """The JSON-RPC code of a refusal (the server-error range: JSON-RPC and MCP define none for it)."""
 PREFIX = "mcpgen"
+REFUSED = "ratelimit.refused"
+"""``CallContext.state`` key: why this middleware refused the call (``client``, ``tool``, ``concurrency``)."""
 
 
 def client_key(call: CallContext) -> str:
@@ -83,6 +85,8 @@ def _limited(message: str, retry_after: int) -> CallError:
 class RateLimit:
     """The middleware: refuse a call over its client's rate, its tool's rate, or its client's concurrency."""
 
+    changes_listings = False
+
     def __init__(self, settings: LimitSettings, storage: Storage | None = None) -> None:
         self._close: Callable[[], Awaitable[None]] | None = None
         if storage is None and settings.redis_url:
@@ -115,7 +119,7 @@ class RateLimit:
             self._tool_rates[tool] = found
         return found
 
-    async def _check(self, rates: Sequence[RateLimitItem], what: str, *key: str) -> None:
+    async def _check(self, call: CallContext, rates: Sequence[RateLimitItem], what: str, *key: str) -> None:
         for item in rates:
             try:
                 allowed = await self._limiter.hit(item, PREFIX, *key)
@@ -125,6 +129,7 @@ class RateLimit:
             if not allowed:
                 stats = await self._limiter.get_window_stats(item, PREFIX, *key)
                 retry = max(1, math.ceil(stats.reset_time - time.time()))
+                call.state[REFUSED] = key[0]
                 raise _limited(
                     f"Rate limit exceeded for {what}: at most {item.amount} per "
                     f"{item.multiples} {item.GRANULARITY.name}; retry in {retry}s",
@@ -139,17 +144,18 @@ class RateLimit:
     async def __call__(self, call: CallContext, call_next: Next) -> Result:
         client = client_key(call)
         if self._client_rates:
-            await self._check(self._client_rates, "this client", "client", client)
+            await self._check(call, self._client_rates, "this client", "client", client)
         if call.method == "tools/call" and self._tool_patterns:
             matched = self._rates_of(call.name)
             if matched is not None:
                 pattern, rates = matched
-                await self._check(rates, f"tool '{call.name}'", "tool", pattern, client)
+                await self._check(call, rates, f"tool '{call.name}'", "tool", pattern, client)
         limit = self._max_running
         if limit is None:
             return await call_next(call)
         running = self._running.get(client, 0)
         if running >= limit:
+            call.state[REFUSED] = "concurrency"
             raise _limited(f"Too many concurrent calls from this client (at most {limit} at once)", 1)
         self._running[client] = running + 1
         try:

@@ -92,6 +92,9 @@ def _tags(call: CallContext, kind: str, name: str) -> tuple[str, ...]:
 class Rbac:
     """Pipeline middleware: filter listings, refuse calls the caller's roles do not allow."""
 
+    changes_listings = True
+    """Listings are filtered per caller: never served from the shared listing cache."""
+
     def __init__(self, roles: Mapping[str, Role], default_roles: Iterable[str] = ()) -> None:
         self.roles = dict(roles)
         self.default_roles = frozenset(default_roles)

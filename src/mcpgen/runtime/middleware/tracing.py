@@ -39,6 +39,8 @@ _LOW_CARDINALITY = {"tools/call": "gen_ai.tool.name", "prompts/get": "gen_ai.pro
 class Tracing:
     """Opens the server span of each call (see the module docstring)."""
 
+    changes_listings = False
+
     def __init__(self, provider: TracerProvider, sample_ratio: float = 1.0) -> None:
         self.provider = provider
         self.tracer: Tracer = provider.get_tracer(SCOPE, __version__)

@@ -6,7 +6,7 @@ manifest* (anything else is ``unknown``; resource reads and the lists have an em
 ``outcome`` one of :data:`OUTCOMES`.
 
 - :class:`Instruments`: what the middleware and the endpoint update per request (calls, duration,
-  in flight, request size) and the reload counters;
+  in flight, request size, refusals by the rate limiter, the auth gate and RBAC) and the reload counters;
 - :class:`StateCollector`: what is read when scraped (Node workers, connectors, circuits, sessions,
   build info), so nothing is paid per request for it;
 - :func:`exposition`: the text format; with ``PROMETHEUS_MULTIPROC_DIR`` set (several server
@@ -44,6 +44,12 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 SIZE_BUCKETS = (256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216)
 CONNECTOR_STATES = ("connected", "degraded", "disconnected", "error")
 CIRCUIT_STATES = ("closed", "open", "half-open")
+RATE_LIMIT_REASONS = ("client", "tool", "concurrency")
+"""Why the rate limiter refused a call: the client's rate, the tool's rate, the client's concurrency cap."""
+AUTH_FAILURE_REASONS = ("missing", "invalid", "expired", "revoked", "unavailable")
+"""Why ``/mcp`` answered 401: no credentials; a credential that is malformed, badly signed or for another
+audience or issuer; one past its expiry; an unknown (revoked) API key or a token the issuer says is no longer
+active; the issuer's keys or introspection could not be reached."""
 
 
 def multiprocess_dir() -> str | None:
@@ -91,6 +97,34 @@ class Instruments:
             registry=r,
         )
         self.reload_ok.set(1)
+        self.rate_limited = Counter(
+            "mcpgen_rate_limited",
+            "Calls refused by the rate limiter, by reason (client, tool, concurrency).",
+            ["reason"],
+            registry=r,
+        )
+        self.auth_failures = Counter(
+            "mcpgen_auth_failures",
+            "Requests to /mcp refused with 401, by reason (missing, invalid, expired, revoked, unavailable).",
+            ["reason"],
+            registry=r,
+        )
+        self.forbidden = Counter(
+            "mcpgen_forbidden",
+            "Calls the caller's roles do not allow (RBAC), by kind (tool, resource, prompt).",
+            ["kind"],
+            registry=r,
+        )
+        for reason in RATE_LIMIT_REASONS:  # every bounded series exists from the start: rate() sees the first
+            self.rate_limited.labels(reason)
+        for reason in AUTH_FAILURE_REASONS:
+            self.auth_failures.labels(reason)
+        for kind in ("tool", "resource", "prompt"):
+            self.forbidden.labels(kind)
+
+    def auth_failed(self, reason: str) -> None:
+        """Count a 401 (``reason``: one of :data:`AUTH_FAILURE_REASONS`)."""
+        self.auth_failures.labels(reason).inc()
 
 
 class StateCollector:

@@ -23,7 +23,9 @@ the request's version (2025 wires drop the 2026-only envelope fields;
 2026-07-28 results carry the ``serverInfo`` stamp), serialized with orjson,
 sent as one raw ASGI response. Results of fixed shape (the listings, text
 tool results) skip the SDK's per-version validation; the listings are
-serialized once per registry and version. Other results (resources,
+serialized once per registry and version when the chain allows it
+(``Pipeline.lists_cacheable``), the chain still running around the cached
+bytes (``Pipeline.observe``). Other results (resources,
 prompts, rich content) go through the SDK's result serializer, so a malformed
 value from user code is refused the same way on both paths.
 """
@@ -310,6 +312,8 @@ class FastPath:
         if cached is None:
             result = await self._pipeline.handle(call)
             cached = self._listings[key] = orjson.dumps(self.shape(call.method, call.wire, result))
+        elif self._pipeline.middleware:  # observe-only middleware still see (count, trace, limit) the call
+            await self._pipeline.observe(call)
         return cached
 
     async def answer(
