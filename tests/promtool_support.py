@@ -24,3 +24,19 @@ def promtool() -> str:
             )
         pytest.skip("promtool is not installed (scripts/provision-prometheus.sh installs it)")
     return found
+
+
+def docker_compose() -> str:
+    """Compose v1 (Debian's ``docker-compose``, installed with promtool), or skip (fail when required).
+
+    ``docker-compose config`` validates and resolves a compose file without an engine; the v2 plugin
+    (``docker compose``) is not packaged for Debian bookworm.
+    """
+    found = shutil.which("docker-compose")
+    if found is None:
+        if REQUIRED:
+            pytest.fail(
+                "MCPGEN_REQUIRE_PROMTOOL is set but docker-compose is missing (scripts/provision-prometheus.sh)"
+            )
+        pytest.skip("docker-compose is not installed (scripts/provision-prometheus.sh installs it)")
+    return found

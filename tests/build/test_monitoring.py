@@ -12,7 +12,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from mcpgen.build.monitoring import MonitoringPlan, monitoring_files
-from promtool_support import promtool
+from promtool_support import docker_compose, promtool
 
 PLAN = MonitoringPlan(server="weather", image="ghcr.io/acme/weather:latest", port=9000)
 
@@ -66,3 +66,14 @@ def test_dashboard_and_compose_shape(folder: Path) -> None:
     scrape = yaml.load((folder / "prometheus/prometheus.yml").read_text())["scrape_configs"][0]
     assert scrape["static_configs"][0]["targets"] == ["server:9000"]
     assert scrape["job_name"] == "weather"
+
+
+def test_docker_compose_accepts_the_compose_file(folder: Path) -> None:
+    compose = docker_compose()
+    checked = subprocess.run(
+        [compose, "-f", str(folder / "docker-compose.yml"), "config"], capture_output=True, timeout=60
+    )
+    assert checked.returncode == 0, checked.stdout.decode() + checked.stderr.decode()
+    resolved = YAML(typ="safe").load(checked.stdout)
+    assert set(resolved["services"]) == {"server", "prometheus", "grafana"}
+    assert all(p.startswith("127.0.0.1:") for s in resolved["services"].values() for p in s.get("ports", []))
