@@ -37,7 +37,7 @@ pytestmark = [
     pytest.mark.docker,
     pytest.mark.integration,
     pytest.mark.timeout(900),
-    pytest.mark.xdist_group("docker-demo"),
+    pytest.mark.xdist_group("docker"),  # see test_polyglot_e2e.py: every image-building module on one worker
 ]
 
 ROOT = Path(__file__).resolve().parents[2]

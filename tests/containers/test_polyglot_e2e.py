@@ -39,7 +39,10 @@ pytestmark = [
     pytest.mark.docker,
     pytest.mark.integration,
     pytest.mark.timeout(600),
-    pytest.mark.xdist_group("docker-polyglot"),  # one worker builds the image the tests share
+    # One worker for every module that builds images: builds on one engine share cached layers, and one
+    # module removing its images (or a failed build its intermediates) can pull a layer from under
+    # another build in progress ("unknown parent image ID").
+    pytest.mark.xdist_group("docker"),
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
