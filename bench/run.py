@@ -367,6 +367,7 @@ def render(meta: dict[str, Any], rows: list[Row], servers: list[str], extra: lis
         f"Versions (bench/.venv): {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}  ",
         f"Load generator: {meta['client']}, 1 thread, closed loop, on the same machine as the server; "
         f"{meta['pinning']}  ",
+        f"Load average: {meta['load']}  ",
         f"Command: `{meta['command']}`\n",
         "## `tools/call` throughput and latency\n",
         "Each cell: **requests/s · p50/p99 latency in ms**, the best of "
@@ -381,6 +382,13 @@ def render(meta: dict[str, Any], rows: list[Row], servers: list[str], extra: lis
         *extra,
     ]
     return "\n".join(parts)
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def _pinning() -> str:
@@ -460,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     h.venv_python()
     sync_workspace()
     started = time.monotonic()
+    load_before = _loadavg()
     rows: list[Row] = []
     for mode in modes:
         print(f"== {mode.upper()} responses", flush=True)
@@ -486,6 +495,7 @@ def main(argv: list[str] | None = None) -> int:
         "warmup": args.warmup,
         "repeats": args.repeats,
         "pinning": _pinning(),
+        "load": f"{load_before} at the start, {_loadavg()} at the end (1/5/15 min)",
         "command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
     }
     (h.OUT / "results.json").write_text(
