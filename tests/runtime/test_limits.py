@@ -329,3 +329,24 @@ async def test_debug_logs_carry_sizes_and_ids_not_payloads(tmp_path: Path) -> No
     assert "PAYLOAD-MARKER" not in text
     assert "payload-marker" not in text
     assert "Received JSON: 28 characters (payload not logged)" in text
+
+
+async def test_local_windows_slide_like_the_limits_strategy() -> None:
+    """The in-memory counters: refuse past the amount, slide with the window, forget idle buckets."""
+    from limits import parse
+
+    from mcpgen.runtime.middleware.ratelimit import LocalWindows
+
+    now = [1000.0 * 60]
+    windows = LocalWindows(max_keys=3, clock=lambda: now[0])
+    item = parse("4/minute")
+    assert [await windows.hit(item, "c", "a") for _ in range(5)] == [True] * 4 + [False]
+    stats = await windows.get_window_stats(item, "c", "a")
+    assert (stats.remaining, stats.reset_time) == (0, 1001.0 * 60)
+    now[0] += 60 + 30  # half way into the next window: 4 * 0.5 of the last one still counts
+    assert [await windows.hit(item, "c", "a") for _ in range(3)] == [True, True, False]
+    now[0] += 180  # long idle: a fresh bucket
+    assert await windows.hit(item, "c", "a")
+    for client in ("b", "c", "d"):  # past max_keys the idle ones are dropped
+        assert await windows.hit(item, "c", client)
+    assert len(windows._buckets) <= 3
