@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcpgen.runtime.breaker import CircuitBreaker, Outcome, Ticket
+from mcpgen.runtime.connectors.breaker import CircuitBreaker, Outcome, Ticket
 
 
 class FakeClock:

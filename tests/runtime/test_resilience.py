@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from mcpgen.authoring import ConnectorError, ConnectorUnavailable
-from mcpgen.runtime.resilience import CircuitOpen, ServiceGuard, is_failure
+from mcpgen.runtime.connectors.resilience import CircuitOpen, ServiceGuard, is_failure
 
 pytestmark = pytest.mark.anyio
 

@@ -524,7 +524,7 @@ class NodePool:
         """Workers started to replace one that died or stopped answering."""
         self.connector_specs: dict[str, dict[str, Any]] = {}
         """Connected TS/JS connectors (name → path, attribute, config): sent to every fresh worker,
-        which initializes them lazily (see :mod:`mcpgen.runtime.node_connectors`)."""
+        which initializes them lazily (see :mod:`mcpgen.runtime.connectors.node`)."""
 
     @property
     def workers(self) -> list[NodeWorker]:

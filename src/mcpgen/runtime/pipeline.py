@@ -45,7 +45,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from mcpgen.authoring import ConnectorError, Context, MissingClientCapability, ToolError
 from mcpgen.errors import ToolTimeoutError
 from mcpgen.runtime.asking import InputRequired, InputRound, run_round
-from mcpgen.runtime.connectors import explain
+from mcpgen.runtime.connectors.hub import explain
 from mcpgen.runtime.executors import Executor, InvalidArguments, Invocation, Passthrough, ThreadPool
 from mcpgen.runtime.results import prompt_result, resource_contents, text_size, tool_error, tool_result
 from mcpgen.runtime.telemetry.context import CURRENT, TRACER

@@ -32,9 +32,9 @@ from mcpgen.authoring import (
 )
 from mcpgen.errors import LoadError
 from mcpgen.manifest import ConnectorEntry, Entrypoint, Manifest, PromptEntry, ResourceEntry, ToolEntry
-from mcpgen.runtime.connectors import LoadedConnector
+from mcpgen.runtime.connectors.hub import LoadedConnector
+from mcpgen.runtime.connectors.node import load_node_connector
 from mcpgen.runtime.executors import Executor, Invocation, NodeExecutor, PythonExecutor
-from mcpgen.runtime.node_connectors import load_node_connector
 from mcpgen.runtime.node_pool import NodeBinding, NodePool
 from mcpgen.runtime.settings import Settings
 
@@ -308,7 +308,7 @@ class Registry:
         self.node_pool = node_pool
         """The Node workers of this registry's TS/JS tools and connectors (``None`` without any)."""
         self.connectors: Mapping[str, LoadedConnector] = MappingProxyType({c.name: c for c in connectors})
-        """The manifest's connectors, imported (the :class:`~mcpgen.runtime.connectors.ConnectorHub` runs them)."""
+        """The manifest's connectors, imported (the :class:`~mcpgen.runtime.connectors.hub.ConnectorHub` runs them)."""
         self.tools: Mapping[str, LoadedTool] = MappingProxyType({t.name: t for t in tools})
         self.static_resources: Mapping[str, LoadedResource] = MappingProxyType(
             {r.entry.uri: r for r in resources if r.entry.uri is not None}

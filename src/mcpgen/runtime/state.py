@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from mcpgen.runtime.connectors import ConnectorHub, fingerprint
+from mcpgen.runtime.connectors.hub import ConnectorHub, fingerprint
 from mcpgen.runtime.executors import ThreadPool
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from mcpgen.authoring import Context
-    from mcpgen.runtime.connectors import ConnectorHub
+    from mcpgen.runtime.connectors.hub import ConnectorHub
     from mcpgen.runtime.executors.python import ThreadPool
 
 

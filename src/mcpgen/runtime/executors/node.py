@@ -27,8 +27,8 @@ from typing import Any
 from mcpgen.authoring import LogLevel, ToolError
 from mcpgen.authoring.context import LOG_LEVELS
 from mcpgen.common.nodejs import NodeNotFound
+from mcpgen.runtime.connectors.node import node_connector_states
 from mcpgen.runtime.executors.base import InvalidArguments, Invocation, Passthrough
-from mcpgen.runtime.node_connectors import node_connector_states
 from mcpgen.runtime.node_pool import CallHooks, NodeBinding, NodeToolError, NodeWorkerError
 from mcpgen.runtime.telemetry.context import CURRENT, TRACER, incoming_traceparent
 

@@ -43,7 +43,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from mcpgen.authoring import ConnectorError, LogLevel, MissingClientCapability
 from mcpgen.authoring.interaction import CAPABILITY_OF
 from mcpgen.runtime.asking import BackChannel, InputRound, client_supports, invalid, no_back_channel
-from mcpgen.runtime.connectors import ConnectorHub
+from mcpgen.runtime.connectors.hub import ConnectorHub
 from mcpgen.runtime.pipeline import CLIENT_SCOPE_KEY, CallContext, CallError, Pipeline
 from mcpgen.runtime.state import RuntimeState
 from mcpgen.runtime.transport.events import Events

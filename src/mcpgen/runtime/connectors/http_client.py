@@ -2,7 +2,7 @@
 retries, honours ``Retry-After`` and goes through the connector's :class:`ServiceGuard`; inside it,
 ``TracedTransport``, a CLIENT span per attempt when the call is traced.
 
-Separate from :mod:`mcpgen.runtime.resilience` so a server without connectors
+Separate from :mod:`mcpgen.runtime.connectors.resilience` so a server without connectors
 never imports ``httpx`` or ``tenacity`` (start-up time and memory).
 """
 
@@ -15,7 +15,13 @@ import httpx
 import tenacity
 
 from mcpgen.authoring import ConnectorAuthError, ConnectorError, ConnectorUnavailable, RateLimited
-from mcpgen.runtime.resilience import _IDEMPOTENT, _RETRY_STATUS, CircuitOpen, RetryPolicy, ServiceGuard
+from mcpgen.runtime.connectors.resilience import (
+    _IDEMPOTENT,
+    _RETRY_STATUS,
+    CircuitOpen,
+    RetryPolicy,
+    ServiceGuard,
+)
 from mcpgen.runtime.telemetry.context import TRACER
 
 

@@ -1,11 +1,11 @@
-"""TS/JS connectors: they live in the Node workers; the :class:`~mcpgen.runtime.connectors.ConnectorHub`
+"""TS/JS connectors: they live in the Node workers; the :class:`~mcpgen.runtime.connectors.hub.ConnectorHub`
 drives them through a proxy.
 
 A TS/JS connector (``connectors/notion.ts``) default-exports ``{metadata,
 initialize(config), testConnection(), disconnect(), ...methods}``. Each Node
 worker holds one instance (the module's object). The hub sees a
 :class:`NodeConnector` per connection attempt, made by the
-:class:`~mcpgen.runtime.connectors.LoadedConnector` factory, and runs it like
+:class:`~mcpgen.runtime.connectors.hub.LoadedConnector` factory, and runs it like
 any Python connector (connect timeout, health checks, backoff reconnects,
 states in ``/health``):
 
@@ -42,7 +42,7 @@ from mcpgen.authoring import (
 )
 from mcpgen.authoring.connectors import seed_config
 from mcpgen.manifest import ConnectorEntry
-from mcpgen.runtime.connectors import ConnectorHub, LoadedConnector
+from mcpgen.runtime.connectors.hub import ConnectorHub, LoadedConnector
 from mcpgen.runtime.node_pool import NodePool, NodeToolError, NodeWorkerError
 
 REFUSED = frozenset({"ConnectorAuthError", "AuthError"})

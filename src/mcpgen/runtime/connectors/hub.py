@@ -1,7 +1,7 @@
 """The connector hub: start, watch, reconnect and close the manifest's connectors.
 
 Each connector gets a :class:`ConnectorSlot` holding its one live instance,
-its pooled ``httpx`` client, its :class:`~mcpgen.runtime.resilience.ServiceGuard`
+its pooled ``httpx`` client, its :class:`~mcpgen.runtime.connectors.resilience.ServiceGuard`
 (rate limit + circuit breaker) and its state:
 
 ========== ==================================================================
@@ -55,7 +55,7 @@ from mcpgen.authoring import (
 from mcpgen.config.models import ServiceConfig
 from mcpgen.errors import ConnectorStartError
 from mcpgen.manifest import ConnectorEntry
-from mcpgen.runtime.resilience import CircuitOpen, RateLimiter, RetryPolicy, ServiceGuard
+from mcpgen.runtime.connectors.resilience import CircuitOpen, RateLimiter, RetryPolicy, ServiceGuard
 
 if TYPE_CHECKING:
     import httpx
@@ -214,8 +214,8 @@ class ConnectorSlot:
     def _client(self, settings: ConnectorSettings) -> httpx.AsyncClient:
         import httpx  # imported only by servers that have connectors
 
-        from mcpgen.runtime.connector_auth import OAuth2RefreshAuth, http_auth
-        from mcpgen.runtime.http_client import ResilientTransport, TracedTransport
+        from mcpgen.runtime.connectors.auth import OAuth2RefreshAuth, http_auth
+        from mcpgen.runtime.connectors.http_client import ResilientTransport, TracedTransport
 
         auth = http_auth(self.loaded.definition, settings)
         limits = httpx.Limits(max_connections=self.service.max_connections, max_keepalive_connections=10)

@@ -2,7 +2,7 @@
 
 - :class:`RateLimiter`: a token bucket of ``per_minute`` requests; callers wait for a token.
 - :class:`ServiceGuard`: ``async with guard:`` around one service call = wait for the
-  rate limit, then pass the circuit breaker (:mod:`mcpgen.runtime.breaker`; closed →
+  rate limit, then pass the circuit breaker (:mod:`mcpgen.runtime.connectors.breaker`; closed →
   open after ``failure_threshold`` consecutive failures → half-open after
   ``reset_timeout``, one trial call → closed on its success, open again on its
   failure). An open circuit raises
@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from mcpgen.authoring import ConnectorError, ConnectorUnavailable
-from mcpgen.runtime.breaker import CircuitBreaker, CircuitState, Outcome, Ticket
+from mcpgen.runtime.connectors.breaker import CircuitBreaker, CircuitState, Outcome, Ticket
 
 if TYPE_CHECKING:
     import tenacity
