@@ -55,6 +55,13 @@ SHAPES: list[tuple[bytes, int, Any, str]] = [
         None,
         "duplicate key 'a'",
     ),
+    (  # an escaped colon (\u003a) must not make up for the colon the dropped duplicate took away
+        b'{"jsonrpc":"2.0","id":1,"method":"tools/call",'
+        b'"params":{"name":"add","name":"shout","arguments":{"text":"\\u003a"}}}',
+        -32600,
+        None,
+        "duplicate key 'name'",
+    ),
     (
         b'{"jsonrpc":"2.0","id":1,"method":"tools/list","params":' + b'{"x":' * 70 + b"1" + b"}" * 71,
         -32600,

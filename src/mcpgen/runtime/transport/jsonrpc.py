@@ -30,6 +30,7 @@ import json
 from typing import Any
 
 import mcp_types as types
+import orjson
 
 from mcpgen.runtime.pipeline import CallError
 
@@ -103,10 +104,16 @@ def shape_error(body: bytes, parsed: Any, *, max_depth: int) -> Refusal | None:
         if type(parsed) is list:
             return _invalid("Invalid request: batch arrays are not supported; send one JSON-RPC object")
         return _invalid("Invalid request: the body must be a JSON-RPC object")
-    keys, depth = _measure(parsed)
-    if depth > max_depth:
-        return _invalid(f"Invalid request: JSON nested deeper than {max_depth} levels")
-    if body.count(b":") > keys:
+    if b"\\" in body or body.count(b"{") + body.count(b"[") > max_depth:
+        keys, depth = _measure(parsed)  # the exact walk: deep, or escapes that may hide a colon
+        if depth > max_depth:
+            return _invalid(f"Invalid request: JSON nested deeper than {max_depth} levels")
+        suspect = body.count(b":") > keys
+    else:
+        # Without escapes every colon of the body is a key separator or inside a string, and orjson
+        # writes the same strings back verbatim: a key dropped as a duplicate leaves fewer colons.
+        suspect = body.count(b":") != orjson.dumps(parsed).count(b":")
+    if suspect:
         repeated = repeated_key(body)
         if repeated is not None:
             return _invalid(f"Invalid request: duplicate key {repeated[:64]!r} in one JSON object")
