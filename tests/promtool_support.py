@@ -14,16 +14,21 @@ import pytest
 REQUIRED = os.environ.get("MCPGEN_REQUIRE_PROMTOOL", "") not in ("", "0")
 
 
-def promtool() -> str:
-    """The promtool binary, or skip (fail when required)."""
-    found = shutil.which("promtool")
+def _required_binary(name: str, what: str) -> str:
+    """The ``name`` binary, or skip -- fail when ``MCPGEN_REQUIRE_PROMTOOL`` is set."""
+    found = shutil.which(name)
     if found is None:
         if REQUIRED:
             pytest.fail(
-                "MCPGEN_REQUIRE_PROMTOOL is set but promtool is missing (scripts/provision-prometheus.sh)"
+                f"MCPGEN_REQUIRE_PROMTOOL is set but {name} is missing (scripts/provision-prometheus.sh)"
             )
-        pytest.skip("promtool is not installed (scripts/provision-prometheus.sh installs it)")
+        pytest.skip(f"{name} is not installed (scripts/provision-prometheus.sh installs it {what})")
     return found
+
+
+def promtool() -> str:
+    """The promtool binary, or skip (fail when required)."""
+    return _required_binary("promtool", "with Debian's prometheus package")
 
 
 def docker_compose() -> str:
@@ -32,11 +37,4 @@ def docker_compose() -> str:
     ``docker-compose config`` validates and resolves a compose file without an engine; the v2 plugin
     (``docker compose``) is not packaged for Debian bookworm.
     """
-    found = shutil.which("docker-compose")
-    if found is None:
-        if REQUIRED:
-            pytest.fail(
-                "MCPGEN_REQUIRE_PROMTOOL is set but docker-compose is missing (scripts/provision-prometheus.sh)"
-            )
-        pytest.skip("docker-compose is not installed (scripts/provision-prometheus.sh installs it)")
-    return found
+    return _required_binary("docker-compose", "from Debian")

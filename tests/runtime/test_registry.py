@@ -95,3 +95,16 @@ def test_reload_with_purge_sees_edited_code(tmp_path: Path) -> None:
     second = Registry.load(manifest, settings, purge=True)
     assert first.tools["good"].definition.fn(2) == 2
     assert second.tools["good"].definition.fn(2) == 20
+
+
+def test_header_routed_tools_are_the_ones_the_sdk_would_route() -> None:
+    """Only an ``x-mcp-header`` annotation (valid or not) sends a tool's calls to the SDK path."""
+    from mcpgen.runtime.registry import _header_params
+
+    annotated = {"type": "object", "properties": {"city": {"type": "string", "x-mcp-header": "City"}}}
+    invalid = {"type": "object", "properties": {"city": {"type": "object", "x-mcp-header": "City"}}}
+    named_like_it = {"type": "object", "properties": {"x-mcp-header": {"type": "string"}}}
+    assert _header_params(annotated)
+    assert _header_params(invalid)
+    assert not _header_params(named_like_it)
+    assert not _header_params({"type": "object"})

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 import jsonschema_rs
-import orjson
+from mcp.shared.inbound import find_invalid_x_mcp_header, x_mcp_header_map
 from mcp.shared.uri_template import UriTemplate
 
 from mcpgen.authoring import (
@@ -181,7 +181,8 @@ def _runs_in_node(*args: Any, **kwargs: Any) -> Any:
 
 
 def _header_params(schema: Mapping[str, Any]) -> bool:
-    return "x-mcp-header" in orjson.dumps(schema).decode()
+    """Whether the schema routes arguments to ``Mcp-Param-*`` headers (or tries to: the SDK judges it)."""
+    return bool(x_mcp_header_map(schema)) or find_invalid_x_mcp_header(schema) is not None
 
 
 def _bind_tool(definition: ToolDefinition) -> Any:

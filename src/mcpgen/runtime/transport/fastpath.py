@@ -111,6 +111,7 @@ class Seen:
 
     __slots__ = (
         "accept",
+        "content_length",
         "content_type",
         "host",
         "mcp_method",
@@ -124,7 +125,11 @@ class Seen:
     )
 
     def __init__(self, headers: list[tuple[bytes, bytes]]) -> None:
-        self.content_type = self.host = self.origin = self.accept = None
+        self.content_type: bytes | None = None
+        self.content_length: bytes | None = None
+        self.host: bytes | None = None
+        self.origin: bytes | None = None
+        self.accept: bytes | None = None
         self.version: str | None = None
         self.session_id: str | None = None
         self.mcp_method: str | None = None
@@ -140,6 +145,8 @@ class Seen:
                     self.origin = value
                 elif key == b"accept":
                     self.accept = value
+                elif key == b"content-length":
+                    self.content_length = value
                 continue
             if value != value.strip():
                 self.untrimmed = True
@@ -157,11 +164,6 @@ class Seen:
                 self.mcp_name = text
             elif key.startswith(b"mcp-param-"):
                 self.param_headers = True
-
-    content_type: bytes | None
-    host: bytes | None
-    origin: bytes | None
-    accept: bytes | None
 
 
 def _accepts_json(accept: bytes) -> bool:
@@ -275,7 +277,8 @@ class FastPath:
     def __init__(self, pipeline: Pipeline, server_info: dict[str, Any]) -> None:
         self._pipeline = pipeline
         self._server_info = server_info
-        self._listings: dict[tuple[int, str, str], bytes] = {}
+        self._listings: dict[tuple[str, str], bytes] = {}
+        """Serialized listings of :attr:`_listings_of`, by (method, wire)."""
         self._listings_of: Registry | None = None
 
     def _stamp(self, result: dict[str, Any]) -> dict[str, Any]:
@@ -307,7 +310,7 @@ class FastPath:
         registry = call.registry
         if registry is not self._listings_of:  # a reload swapped the registry: start over
             self._listings, self._listings_of = {}, registry
-        key = (id(registry), call.method, call.wire)
+        key = (call.method, call.wire)
         cached = self._listings.get(key)
         if cached is None:
             result = await self._pipeline.handle(call)

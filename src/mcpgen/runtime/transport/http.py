@@ -74,13 +74,6 @@ def route_of(message: Any, may_stream: StreamTest) -> Route:
     return "stream" if may_stream(method, params) else "plain"
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
 def _strip_mcp_headers(scope: Scope) -> Scope:
     """``Mcp-*`` header values without surrounding whitespace (HTTP optional whitespace is not part of a value)."""
     headers = scope["headers"]
@@ -290,7 +283,7 @@ class McpEndpoint:
     async def _post(
         self, scope: Scope, receive: Receive, send: Send, seen: Seen, apps: dict[Route, ASGIApp]
     ) -> None:
-        body = await self._read_body(scope, receive, send)
+        body = await self._read_body(scope, receive, send, seen.content_length)
         if body is None:
             return
         if self.observe_size is not None:
@@ -333,10 +326,11 @@ class McpEndpoint:
         self.served["sdk"] += 1
         await app(scope, _Replay(body, receive), _answer_as_asked(scope, send))
 
-    async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+    async def _read_body(
+        self, scope: Scope, receive: Receive, send: Send, length: bytes | None
+    ) -> bytes | None:
         """The whole request body, or ``None`` after answering 413 for one over the size limit."""
         limit = self.settings.http.max_request_size
-        length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await PlainTextResponse("Payload Too Large", status_code=413)(scope, receive, send)
             return None
