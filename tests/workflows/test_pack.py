@@ -233,3 +233,19 @@ async def test_vendored_bundle_serves_with_only_its_own_lib(tmp_path: Path) -> N
             assert names == {"summarize", "classify", "translate"}
             summary = await client.call_tool("summarize", {"text": "One. Two is longer.", "max_length": 40})
             assert not summary.is_error
+
+
+def test_lock_file_pins_what_the_bundle_gets(workspace: Path) -> None:
+    """With ``.mcpgen/requirements.lock`` (what dev used) the bundle installs exactly that."""
+    plan = pack.plan_bundle(workspace, author="Ada")
+    assert plan.lock_file is None
+    cmd = pack.install_command(plan, Path("/w/mcpgen.whl"), Path("/t/lib"))
+    assert cmd[cmd.index("--target") + 1] == "/t/lib"
+    assert "/w/mcpgen.whl" in cmd
+    assert "-r" not in cmd
+    lock = workspace / ".mcpgen" / "requirements.lock"
+    lock.write_text("anyio==4.5.0\n")
+    plan = pack.plan_bundle(workspace, author="Ada")
+    assert plan.lock_file == lock.resolve()
+    cmd = pack.install_command(plan, Path("/w/mcpgen.whl"), Path("/t/lib"))
+    assert cmd[cmd.index("-r") + 1] == str(lock.resolve())
