@@ -284,3 +284,12 @@ async def test_the_written_stdio_entry_starts_a_working_server(home: Path) -> No
             assert {"summarize", "classify", "translate"} <= names
             result = await client.call_tool("summarize", {"text": "One. Two is longer.", "max_length": 40})
             assert not result.is_error
+
+
+def test_an_mcpgen_from_uvx_cache_gets_a_note(tmp_path: Path) -> None:
+    cached = "/root/.cache/uv/archive-v0/Abc123/bin/mcpgen"
+    launch, notes = clients.workspace_launch(DEMO, "stdio", command=lambda: cached)
+    assert launch.command == cached
+    assert any("uv tool install" in note for note in notes)
+    _, notes = clients.workspace_launch(DEMO, "stdio", command=lambda: "/home/u/.local/bin/mcpgen")
+    assert notes == []

