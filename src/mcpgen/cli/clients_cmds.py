@@ -42,7 +42,9 @@ def install_cmd(
     ] = TransportName.stdio,
     url: Annotated[
         str | None,
-        typer.Option("--url", help="HTTP: the server's URL [default: from server.host/server.port, /mcp]."),
+        typer.Option(
+            "--url", help="HTTP: the server's URL (default: from server.host and server.port, path /mcp)."
+        ),
     ] = None,
     env: Annotated[
         list[str] | None, typer.Option("--env", help="stdio: an environment variable for the server: K=V.")
@@ -52,7 +54,7 @@ def install_cmd(
     ] = None,
     name: Annotated[
         str | None,
-        typer.Option("--name", help="The server's name in the client [default: the project name]."),
+        typer.Option("--name", help="The server's name in the client (default: the project name)."),
     ] = None,
     scope: Annotated[
         ScopeName,
@@ -112,10 +114,10 @@ def pack_cmd(
     workspace: Workspace = Path("."),
     mcpb: Annotated[bool, typer.Option("--mcpb", help="Build an MCPB desktop bundle (.mcpb).")] = False,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="The bundle file [default: WS/dist/NAME-VERSION.mcpb].")
+        Path | None, typer.Option("--out", "-o", help="The bundle file (default: WS/dist/NAME-VERSION.mcpb).")
     ] = None,
     author: Annotated[
-        str | None, typer.Option("--author", help="The author named in the bundle [default: your user name].")
+        str | None, typer.Option("--author", help="The author named in the bundle (default: your user name).")
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
