@@ -17,6 +17,7 @@ import typer
 from mcpgen._version import __version__
 from mcpgen.cli import (
     build_cmds,
+    clients_cmds,
     config_cmds,
     conformance_cmds,
     credentials_cmds,
@@ -77,6 +78,8 @@ app.command("credentials")(credentials_cmds.credentials_cmd)
 app.command("doctor")(doctor_cmds.doctor_cmd)
 app.command("dev")(serve_cmds.dev_cmd)
 app.command("serve")(serve_cmds.serve_cmd)
+app.command("install")(clients_cmds.install_cmd)
+app.command("pack")(clients_cmds.pack_cmd)
 app.add_typer(config_cmds.config_app, name="config")
 app.add_typer(secrets_cmds.secrets_app, name="secrets")
 app.add_typer(keys_cmds.keys_app, name="keys")
