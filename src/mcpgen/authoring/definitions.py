@@ -53,6 +53,8 @@ class ToolDefinition:
     timeout: float | None = None
     tags: tuple[str, ...] = ()
     credentials: tuple[Credential, ...] = ()
+    cache_ttl: float | None = None
+    """Seconds a successful result is reused for the same arguments (read-only tools without a Context)."""
     line: int | None = None
     schema_version: str | None = None
     signature: Signature | None = None
@@ -182,6 +184,23 @@ def _all_credentials(explicit: Sequence[Credential] | None, doc: str | None) -> 
     return tuple(merged.values())
 
 
+def _check_cache(
+    tool_name: str, ttl: object, annotations: Mapping[str, Any] | None, context_param: str | None
+) -> None:
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
+        raise DefinitionError(f"{tool_name}: cache_ttl must be a positive number of seconds")
+    if not (annotations or {}).get("readOnlyHint"):
+        raise DefinitionError(
+            f"{tool_name}: cache_ttl caches results of read-only tools only: add "
+            "annotations={'readOnlyHint': True} (or force it in the config: tools.<name>.cache.force)"
+        )
+    if context_param is not None:
+        raise DefinitionError(
+            f"{tool_name}: cache_ttl cannot cache a tool that takes a Context "
+            "(its logs, progress and questions would not be replayed)"
+        )
+
+
 def build_tool(
     fn: Callable[..., Any],
     *,
@@ -193,6 +212,7 @@ def build_tool(
     credentials: Sequence[Credential] | None = None,
     tags: Sequence[str] | None = None,
     input_schema: Mapping[str, Any] | None = None,
+    cache_ttl: float | None = None,
 ) -> ToolDefinition:
     if not callable(fn):
         raise DefinitionError(f"@tool must decorate a function, not {type(fn).__name__}")
@@ -205,6 +225,8 @@ def build_tool(
     else:
         signature = signature_model(fn, tool_name, doc.params)
     output = output_adapter(fn, tool_name)
+    if cache_ttl is not None:
+        _check_cache(tool_name, cache_ttl, annotations, signature.context_param)
     return ToolDefinition(
         name=tool_name,
         description=description if description is not None else doc.description,
@@ -217,6 +239,7 @@ def build_tool(
         timeout=float(timeout) if timeout is not None else None,
         tags=tuple(tags or ()),
         credentials=_all_credentials(credentials, fn.__doc__),
+        cache_ttl=float(cache_ttl) if cache_ttl is not None else None,
         line=_line(fn),
         signature=signature,
         output=output,
@@ -237,6 +260,7 @@ def tool(
     credentials: Sequence[Credential] | None = None,
     tags: Sequence[str] | None = None,
     input_schema: Mapping[str, Any] | None = None,
+    cache_ttl: float | None = None,
 ) -> Callable[[F], F]: ...
 def tool(
     fn: Any = None,
@@ -250,6 +274,7 @@ def tool(
     credentials: Sequence[Credential] | None = None,
     tags: Sequence[str] | None = None,
     input_schema: Mapping[str, Any] | None = None,
+    cache_ttl: float | None = None,
 ) -> Any:
     """Make a function an MCP tool. Use as ``@tool`` or ``@tool(name=..., timeout=...)``.
 
@@ -259,6 +284,8 @@ def tool(
     ``input_schema=`` replaces the derived schema with a hand-written JSON
     Schema (Draft 2020-12): arguments are then validated against it and passed
     on as they are, by name, or all of them to a ``**kwargs`` parameter.
+    ``cache_ttl=60`` reuses a successful result for 60 seconds when the tool is called again with
+    the same arguments (read-only tools that take no ``Context``; see docs/gateway.md).
     """
 
     def decorate(func: F) -> F:
@@ -272,6 +299,7 @@ def tool(
             credentials=credentials,
             tags=tags,
             input_schema=input_schema,
+            cache_ttl=cache_ttl,
         )
         setattr(func, ATTRIBUTE, definition)
         return func

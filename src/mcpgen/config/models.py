@@ -334,13 +334,13 @@ class RateLimitsConfig(_Section):
 
 
 class RedisConfig(_Section):
-    """Redis, for state replicas share (rate-limit counters)."""
+    """Redis, for state replicas share (rate-limit counters, cached tool results)."""
 
     url: SecretStr | None = Field(
         None,
         description=(
-            'Redis URL, e.g. "redis://redis:6379/0"; set: rate limits are counted in Redis '
-            "(shared by replicas), unset: in each process's memory. Secret."
+            'Redis URL, e.g. "redis://redis:6379/0"; set: rate limits are counted and tool results '
+            "cached in Redis (shared by replicas), unset: in each process's memory. Secret."
         ),
     )
 
@@ -453,6 +453,49 @@ class ServiceConfig(_Section):
         return value
 
 
+class OpenApiConfig(_Section):
+    """Run-time settings of one OpenAPI spec's tools (``openapi.<name>``, the spec file's name)."""
+
+    base_url: str | None = Field(
+        None,
+        description="Base URL requests go to, e.g. https://api.example.com/v1; empty: the spec's servers[0].",
+        json_schema_extra={"pattern": _HTTP_URL.pattern},
+    )
+    timeout: Seconds | None = Field(
+        None, description="Seconds per request; empty: the tool's timeout (server.request_timeout)."
+    )
+    headers: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Extra request headers, e.g. {X-Tenant: acme}; values may be ${VAR}. Secret.",
+    )
+    max_connections: int = Field(20, ge=1, description="Most open HTTP connections to the API.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not _HTTP_URL.match(value):
+            raise ValueError("expected an http:// or https:// URL")
+        return value
+
+
+class CacheConfig(_Section):
+    """Result caching of one read-only tool (``tools.<name>.cache``)."""
+
+    ttl: Seconds | None = Field(
+        None, description="Seconds a successful result is reused for the same arguments; empty: no caching."
+    )
+    max_entries: int = Field(
+        1024, ge=1, description="Most results kept for this tool (least recently used go)."
+    )
+    per_caller: bool = Field(
+        False, description="Key results by the caller's identity too (results differ per caller)."
+    )
+    force: bool = Field(
+        False,
+        description="Cache even though the tool is not marked readOnlyHint or takes a Context (logged as a warning).",
+    )
+
+
 class ToolConfig(_Section):
     """Overrides for one tool, by tool name."""
 
@@ -464,6 +507,7 @@ class ToolConfig(_Section):
         default_factory=dict,
         description="Settings passed to a seed-format TS/JS handler as its config argument (over metadata.config).",
     )
+    cache: CacheConfig = Field(default_factory=CacheConfig, description=CacheConfig.__doc__)
 
 
 class MetricsConfig(_Section):
@@ -540,6 +584,10 @@ class Config(_Section):
         default_factory=dict, description="Feature flags by name, free-form: true or false."
     )
     tools: dict[str, ToolConfig] = Field(default_factory=dict, description="Per-tool overrides by tool name.")
+    openapi: dict[str, OpenApiConfig] = Field(
+        default_factory=dict,
+        description="OpenAPI specs' run-time settings by spec name (openapi/<name>.json).",
+    )
     monitoring: MonitoringConfig = Field(
         default_factory=MonitoringConfig, description=MonitoringConfig.__doc__
     )

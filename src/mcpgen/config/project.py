@@ -7,6 +7,8 @@ server name)::
     version: 0.1.0
     description: Forecasts         # the image's description label
     instructions: ...              # the server's MCP instructions
+    openapi:                       # OpenAPI specs in openapi/ (see docs/gateway.md)
+      pets: {url: https://api.example.com/openapi.json, include_tags: [pets]}
     build:                         # `mcpgen build` defaults; the command line wins
       base_image: python:3.12-slim
       registry: ghcr.io/my-org
@@ -34,7 +36,7 @@ from mcpgen.errors import ConfigError, WorkspaceError
 PROJECT_FILE = "mcpgen.yaml"
 """The project file's name, at the root of a workspace."""
 DEFAULT_VERSION = "0.1.0"
-_TOP = "a map of project keys (name, version, description, instructions, build)"
+_TOP = "a map of project keys (name, version, description, instructions, build, openapi)"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TOKEN = re.compile(r"^[^\s\x00-\x1f\x7f]+$")
@@ -87,6 +89,37 @@ class BuildSettings(BaseModel):
         return value
 
 
+class OpenApiSource(BaseModel):
+    """One ``openapi.<api>`` entry: where the spec comes from and which operations become tools.
+
+    The spec itself is ``openapi/<api>.json`` (or ``.yaml``); with ``url`` set, ``mcpgen manifest``
+    fetches it and saves it there first (a snapshot: a later fetch that fails keeps it).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str | None = None
+    include_tags: Annotated[tuple[str, ...], BeforeValidator(_one_or_many)] = ()
+    exclude_tags: Annotated[tuple[str, ...], BeforeValidator(_one_or_many)] = ()
+    include_paths: Annotated[tuple[str, ...], BeforeValidator(_one_or_many)] = ()
+    exclude_paths: Annotated[tuple[str, ...], BeforeValidator(_one_or_many)] = ()
+    prefix: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://\S+$", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if value and not re.match(r"^[A-Za-z0-9_.-]+$", value):
+            raise ValueError("must be letters, digits, '_', '.' or '-' (it starts tool names)")
+        return value
+
+
 class ProjectFile(BaseModel):
     """What ``mcpgen.yaml`` says, defaults filled in (``name`` defaults to the workspace folder's name)."""
 
@@ -97,6 +130,8 @@ class ProjectFile(BaseModel):
     description: str = ""
     instructions: str | None = None
     build: BuildSettings = BuildSettings()
+    openapi: dict[str, OpenApiSource] = {}
+    """OpenAPI specs by name (the file ``openapi/<name>.json|yaml``): where to fetch them, what to keep."""
 
     @field_validator("name")
     @classmethod
@@ -148,7 +183,11 @@ def _problems(exc: ValidationError, document: Document, where: str) -> list[str]
         loc = tuple(str(part) for part in error["loc"])
         key = ".".join(loc) or "(top level)"
         if error["type"] == "extra_forbidden":
-            section = BuildSettings if loc[:1] == ("build",) else ProjectFile
+            section: type[BaseModel] = ProjectFile
+            if loc[:1] == ("build",):
+                section = BuildSettings
+            elif loc[:1] == ("openapi",) and len(loc) > 2:
+                section = OpenApiSource
             message = f"unknown key; expected one of: {_allowed(section)}"
         elif error["type"] == "model_type":
             message = "expected a map of keys"

@@ -10,6 +10,7 @@ credential merging) are :mod:`mcpgen.validation`'s job.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from mcpgen.discovery.deps import (
 from mcpgen.discovery.diagnostics import Diagnostic, Severity, ordered, warning
 from mcpgen.discovery.node_loader import load_node
 from mcpgen.discovery.npm import NpmDeclared, check_imports, merge_npm, read_package_json
+from mcpgen.discovery.openapi import OpenApiOptions, load_openapi
 from mcpgen.discovery.python_loader import ModuleResult, load_python
 from mcpgen.discovery.scan import NODE_KINDS, Kind, Language, SourceFile, scan, unsupported
 from mcpgen.discovery.ts_schema import derive_schema
@@ -34,6 +36,7 @@ __all__ = [
     "DiscoveryResult",
     "Kind",
     "Language",
+    "OpenApiOptions",
     "SeedVersion",
     "Severity",
     "SourceFile",
@@ -142,8 +145,17 @@ def _load_node_modules(
     return list(loaded), merged.dependencies, diagnostics + merged.diagnostics
 
 
-def discover(root: Path, *, timeout: float = 10.0, workers: int = 2) -> DiscoveryResult:
-    """Scan ``root``, read declared dependencies and load every module (in subprocesses)."""
+def discover(
+    root: Path,
+    *,
+    timeout: float = 10.0,
+    workers: int = 2,
+    openapi: Mapping[str, OpenApiOptions] | None = None,
+) -> DiscoveryResult:
+    """Scan ``root``, read declared dependencies and load every module (in subprocesses).
+
+    The OpenAPI specs in ``openapi/`` become tools too (``openapi``: per spec, which operations).
+    """
     files = scan(root)
     node_files = [f for f in files if f.language != "python" and f.kind in NODE_KINDS]
     diagnostics = unsupported(files)
@@ -158,6 +170,9 @@ def discover(root: Path, *, timeout: float = 10.0, workers: int = 2) -> Discover
     seeds: list[SeedVersion] = []
     node_loaded, npm, node_diagnostics = _load_node_modules(root, node_files, timeout, workers)
     diagnostics.extend(node_diagnostics)
+    api_tools, api_diagnostics = load_openapi(root, openapi)
+    tools.extend(api_tools)
+    diagnostics.extend(api_diagnostics)
     for f, module in zip([*python_files, *node_files], [*loaded, *node_loaded], strict=True):
         tools.extend(module.tools)
         resources.extend(module.resources)

@@ -48,6 +48,7 @@ def tool_spec(d: ToolDefinition) -> dict[str, Any]:
         "tags": list(d.tags),
         "credentials": [asdict(c) for c in d.credentials],
         "connectors": list(d.connectors),
+        "cacheTtl": d.cache_ttl,
     }
     return {"attribute": d.attribute, "kind": d.kind, "line": d.line, "metadata": metadata}
 

@@ -92,6 +92,7 @@ def tool_entry(
             output_schema=meta.get("outputSchema"),
             annotations=meta.get("annotations"),
             timeout=_timeout(meta.get("timeout")),
+            cache_ttl=_timeout(meta.get("cacheTtl")),
             tags=sorted(str(t) for t in meta.get("tags") or []),
             credentials=credentials(meta.get("credentials"), f"tool {name!r}", more=more_credentials),
             connectors=sorted({str(c) for c in meta.get("connectors") or []}),

@@ -3,6 +3,7 @@
 from mcpgen.manifest.io import canonical, digest, dumps, json_schema, load, loads, to_data, write
 from mcpgen.manifest.models import (
     MANIFEST_VERSION,
+    NODE_LANGUAGES,
     SUPPORTED_SCHEMA_VERSIONS,
     Capabilities,
     ConnectorEntry,
@@ -11,6 +12,9 @@ from mcpgen.manifest.models import (
     CredentialRequirement,
     Dependencies,
     Entrypoint,
+    HttpAuth,
+    HttpOperation,
+    HttpParameter,
     Manifest,
     PromptArgument,
     PromptEntry,
@@ -23,6 +27,7 @@ from mcpgen.manifest.models import (
 
 __all__ = [
     "MANIFEST_VERSION",
+    "NODE_LANGUAGES",
     "SUPPORTED_SCHEMA_VERSIONS",
     "Capabilities",
     "ConnectorEntry",
@@ -31,6 +36,9 @@ __all__ = [
     "CredentialRequirement",
     "Dependencies",
     "Entrypoint",
+    "HttpAuth",
+    "HttpOperation",
+    "HttpParameter",
     "Manifest",
     "PromptArgument",
     "PromptEntry",

@@ -44,6 +44,10 @@ class Entrypoint(_Model):
     - ``seed``: a seed-format module (``metadata`` dict plus ``handler``);
     - ``native``: a TS/JS module in mcpgen's format (``handler(input, ctx)``).
 
+    For an OpenAPI operation (``language: openapi``), ``path`` is the spec file under ``openapi/``
+    and ``attribute`` the operation's JSON pointer in it (``/paths/~1pets/get``); what the runtime
+    needs to call it is in :attr:`ToolEntry.http`, so the spec is not read again at run time.
+
     For TS/JS, ``attribute`` names the export the Node bridge reads: ``default``,
     ``handler`` (``metadata`` + ``handler`` exports) or ``tools.N``, and
     ``takes_context`` says whether a ``native`` handler declares its ``ctx``
@@ -51,7 +55,7 @@ class Entrypoint(_Model):
     does not cannot log or report progress, so its calls take the fast path.
     """
 
-    language: Literal["python", "typescript", "javascript"] = "python"
+    language: Literal["python", "typescript", "javascript", "openapi"] = "python"
     path: str
     attribute: str
     kind: Literal["decorated", "seed", "native"] = "decorated"
@@ -70,6 +74,58 @@ def parse_when(when: str | None) -> tuple[str, str] | None:
     return name.strip(), value.strip()
 
 
+NODE_LANGUAGES = frozenset({"typescript", "javascript"})
+"""Entrypoint languages that run in the Node worker pool."""
+
+
+class HttpParameter(_Model):
+    """One parameter of an HTTP operation: where it goes (``location``) and which tool argument holds it."""
+
+    name: str
+    location: Literal["path", "query", "header", "cookie"]
+    argument: str
+    """The tool argument's name (the parameter name, unless two parameters share it)."""
+    style: Literal["form", "simple"] | None = None
+    explode: bool = True
+    """How an array value is serialized (``explode``: ``?a=1&a=2``; else ``?a=1,2``)."""
+
+
+class HttpAuth(_Model):
+    """How a request is authenticated: a credential's value put in a header or query parameter.
+
+    ``kind`` ``api_key`` puts the value as it is in ``name`` (a header or query parameter,
+    by ``location``); ``bearer`` sends ``Authorization: Bearer <value>``; ``basic`` sends the
+    value (``user:password``) base64-encoded as ``Authorization: Basic``.
+    """
+
+    kind: Literal["api_key", "bearer", "basic"]
+    credential: str
+    location: Literal["header", "query", "cookie"] = "header"
+    name: str = "Authorization"
+
+
+class HttpOperation(_Model):
+    """An OpenAPI operation as a tool calls it (``ToolEntry.http``).
+
+    ``api`` is the spec's name (its file name without the extension; the config's
+    ``openapi.<api>`` section overrides ``base_url`` and adds headers). The request body is
+    built from the arguments named in ``body_fields`` (a flattened object body), or is the
+    argument ``body_argument`` as it is, or absent.
+    """
+
+    api: str
+    method: str
+    path: str
+    base_url: str | None = None
+    parameters: list[HttpParameter] = Field(default_factory=list)
+    body_argument: str | None = None
+    body_fields: list[str] | None = None
+    body_required: bool = False
+    content_type: str = "application/json"
+    auth: list[HttpAuth] = Field(default_factory=list)
+    """Alternatives in the spec's order: the first whose credential is set is used."""
+
+
 class ToolEntry(_Model):
     name: str
     title: str | None = None
@@ -82,6 +138,10 @@ class ToolEntry(_Model):
     credentials: list[CredentialRef] = Field(default_factory=list)
     connectors: list[str] = Field(default_factory=list)
     """Connectors injected into the tool's parameters (by annotation), by name."""
+    cache_ttl: float | None = None
+    """Seconds a successful result may be served again for the same arguments (``@tool(cache_ttl=...)``)."""
+    http: HttpOperation | None = None
+    """The HTTP operation an OpenAPI tool calls (``entrypoint.language == "openapi"``)."""
     entrypoint: Entrypoint
     source: SourceRef
 

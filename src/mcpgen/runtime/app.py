@@ -81,7 +81,7 @@ def create_app(
     loaded = registry if registry is not None else Registry.load(manifest, settings)
     state = RuntimeState(loaded, settings, threads)
     state.subscribe(lambda old, new: old.close_soon() if old is not new else None)  # old Node workers
-    pipeline = Pipeline(state, configured(settings) if middleware is None else middleware)
+    pipeline = Pipeline(state, configured(settings, manifest) if middleware is None else middleware)
     server = build_server(state, pipeline)
     fast = FastPath(pipeline, server.server_info_stamp) if settings.http.fast_path else None
     endpoint = McpEndpoint(server, settings, lambda: state.registry, fast)

@@ -31,10 +31,19 @@ from mcpgen.authoring import (
     purge_workspace_modules,
 )
 from mcpgen.errors import LoadError
-from mcpgen.manifest import ConnectorEntry, Entrypoint, Manifest, PromptEntry, ResourceEntry, ToolEntry
+from mcpgen.manifest import (
+    NODE_LANGUAGES,
+    ConnectorEntry,
+    Entrypoint,
+    Manifest,
+    PromptEntry,
+    ResourceEntry,
+    ToolEntry,
+)
 from mcpgen.runtime.connectors.hub import LoadedConnector
 from mcpgen.runtime.connectors.node import load_node_connector
 from mcpgen.runtime.executors import Executor, Invocation, NodeExecutor, PythonExecutor
+from mcpgen.runtime.executors.openapi import HttpClients, HttpOperationExecutor
 from mcpgen.runtime.node_pool import NodeBinding, NodePool
 from mcpgen.runtime.settings import Settings
 
@@ -180,6 +189,10 @@ def _runs_in_node(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("TS/JS tools run in the Node worker pool")
 
 
+def _runs_over_http(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("OpenAPI tools are HTTP requests")
+
+
 def _header_params(schema: Mapping[str, Any]) -> bool:
     """Whether the schema routes arguments to ``Mcp-Param-*`` headers (or tries to: the SDK judges it)."""
     return bool(x_mcp_header_map(schema)) or find_invalid_x_mcp_header(schema) is not None
@@ -234,6 +247,34 @@ def _load_node_tool(entry: ToolEntry, pool: NodePool, settings: Settings) -> Loa
         wants_context=ep.kind != "seed" and ep.takes_context is not False,
         executor=NodeExecutor(binding, credentials, entry.annotations),
         connectors=tuple(entry.connectors),
+        header_params=_header_params(entry.input_schema),
+    )
+
+
+def _load_openapi_tool(entry: ToolEntry, clients: HttpClients, settings: Settings) -> LoadedTool:
+    op = entry.http
+    if op is None:
+        message = (
+            f"tool '{entry.name}': an OpenAPI entry without its HTTP operation (regenerate the manifest)"
+        )
+        raise LoadError(message, path=entry.entrypoint.path, name=entry.name)
+    definition = ToolDefinition(
+        name=entry.name,
+        description=entry.description,
+        input_schema=entry.input_schema,
+        fn=_runs_over_http,
+        kind="seed",
+        attribute=entry.entrypoint.attribute,
+        output_schema=entry.output_schema,
+    )
+    return LoadedTool(
+        entry=entry,
+        definition=definition,
+        validator=_validator(entry),
+        timeout=entry.timeout if entry.timeout is not None else settings.execution.default_timeout,
+        credentials=frozenset(c.name for c in entry.credentials),
+        wants_context=False,
+        executor=HttpOperationExecutor(op, clients, settings.openapi.get(op.api)),
         header_params=_header_params(entry.input_schema),
     )
 
@@ -304,9 +345,12 @@ class Registry:
         prompts: Sequence[LoadedPrompt],
         node_pool: NodePool | None = None,
         connectors: Sequence[LoadedConnector] = (),
+        http_clients: HttpClients | None = None,
     ) -> None:
         self.manifest = manifest
         self.node_pool = node_pool
+        self.http_clients = http_clients
+        """The pooled HTTP clients of this registry's OpenAPI tools (``None`` without any)."""
         """The Node workers of this registry's TS/JS tools and connectors (``None`` without any)."""
         self.connectors: Mapping[str, LoadedConnector] = MappingProxyType({c.name: c for c in connectors})
         """The manifest's connectors, imported (the :class:`~mcpgen.runtime.connectors.hub.ConnectorHub` runs them)."""
@@ -341,8 +385,10 @@ class Registry:
         _unique([r.uri or r.uri_template or "" for r in manifest.resources], "resource URI")
         _unique([c.name for c in manifest.connectors], "connector")
         importer = _Importer(settings)
-        node = [e for e in manifest.tools if e.entrypoint.language != "python"]
-        node_connectors = [e for e in manifest.connectors if e.entrypoint.language != "python"]
+        node = [e for e in manifest.tools if e.entrypoint.language in NODE_LANGUAGES]
+        node_connectors = [e for e in manifest.connectors if e.entrypoint.language in NODE_LANGUAGES]
+        http = [e for e in manifest.tools if e.entrypoint.language == "openapi"]
+        clients = HttpClients(settings.openapi) if http else None
         pool = NodePool(settings.root, settings.execution.node_workers) if node or node_connectors else None
         connectors = [
             load_node_connector(e, pool)
@@ -353,6 +399,8 @@ class Registry:
         tools = [
             _load_node_tool(e, pool, settings)
             if pool is not None and e in node
+            else _load_openapi_tool(e, clients, settings)
+            if clients is not None and e in http
             else _load_tool(e, importer, settings)
             for e in manifest.tools
         ]
@@ -365,17 +413,21 @@ class Registry:
             len(prompts),
             len(connectors),
         )
-        return cls(manifest, tools, resources, prompts, pool, connectors)
+        return cls(manifest, tools, resources, prompts, pool, connectors, clients)
 
     async def aclose(self) -> None:
-        """Stop this registry's Node workers (if any); Python tools need no shutdown."""
+        """Stop this registry's Node workers and close its HTTP clients (if any); Python tools need no shutdown."""
         if self.node_pool is not None:
             await self.node_pool.aclose()
+        if self.http_clients is not None:
+            await self.http_clients.aclose()
 
     def close_soon(self) -> None:
         """Stop the Node workers once their in-flight calls finish (after a swap; any thread)."""
         if self.node_pool is not None:
             self.node_pool.close_soon()
+        if self.http_clients is not None:
+            self.http_clients.close_soon(60.0)
 
     def input_schema(self, name: str) -> dict[str, Any] | None:
         tool = self.tools.get(name)

@@ -152,7 +152,7 @@ def serve_stdio(
     _configure_logging(settings, stdio=True)
     _guard_credentials(manifest, settings)
     state = RuntimeState(registry if registry is not None else Registry.load(manifest, settings), settings)
-    pipeline = Pipeline(state, configured(settings) if middleware is None else middleware)
+    pipeline = Pipeline(state, configured(settings, manifest) if middleware is None else middleware)
     server = build_server(state, pipeline)
     state.mark_serving()
     logger.info("serving %s over stdio", manifest.server.name)

@@ -37,7 +37,7 @@ from pydantic import BaseModel, SecretStr
 
 from mcpgen.authoring import DatabaseSettings
 from mcpgen.config import Config
-from mcpgen.config.models import ServiceConfig, ToolConfig
+from mcpgen.config.models import CacheConfig, OpenApiConfig, ServiceConfig, ToolConfig
 from mcpgen.errors import ConfigError
 from mcpgen.manifest import Manifest
 from mcpgen.runtime.auth.settings import AuthSettings, auth_settings
@@ -315,6 +315,8 @@ class SettingsOptions(TypedDict, total=False):
     database: DatabaseSettings
     secret_values: tuple[str, ...] | list[str]
     auth: AuthSettings
+    openapi: Mapping[str, OpenApiConfig]
+    tool_caches: Mapping[str, CacheConfig]
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +342,10 @@ class Settings:
     """Secret values from the config (service API keys, database password, credentials): redacted from logs."""
     auth: AuthSettings = field(default_factory=AuthSettings, repr=False, compare=False)
     """``server.auth.*`` and ``server.audit.*``: inbound authentication, roles, the audit log."""
+    openapi: Mapping[str, OpenApiConfig] = field(default_factory=dict, repr=False, compare=False)
+    """``openapi.<name>``: base URL, headers and timeout of each OpenAPI spec's tools."""
+    tool_caches: Mapping[str, CacheConfig] = field(default_factory=dict, compare=False)
+    """``tools.<name>.cache``: result caching by tool name (over the tool's own ``cache_ttl``)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
@@ -476,6 +482,8 @@ def settings_from_config(config: Config, root: Path) -> Settings:
         ),
         secret_values=tuple(config_secrets(config)),
         auth=auth_settings(server.auth, server.audit, root),
+        openapi=dict(config.openapi),
+        tool_caches={name: t.cache for name, t in config.tools.items() if "cache" in t.model_fields_set},
     )
 
 

@@ -47,6 +47,7 @@ from mcpgen.workflows.conformance import (
     suite_installed,
 )
 from mcpgen.workflows.credentials import open_store, resolve_without_input, store_path
+from mcpgen.workflows.openapi_specs import options_of
 from mcpgen.workflows.project import load_project
 
 Status = Literal["ok", "warning", "error"]
@@ -242,8 +243,8 @@ def _node(run: _Run) -> Check:
 
 
 def _workspace(run: _Run) -> Check:
-    load_project(run.root)
-    result = discover(run.root, timeout=run.options.module_timeout)
+    project = load_project(run.root)
+    result = discover(run.root, timeout=run.options.module_timeout, openapi=options_of(project.file.openapi))
     run.discovery = result
     report = validate(result)
     lines = tuple(str(d) for d in report.diagnostics)

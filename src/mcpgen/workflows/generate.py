@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mcpgen import manifest as manifest_io
 from mcpgen._version import __version__
 from mcpgen.discovery import DiscoveryResult, discover
+from mcpgen.discovery.diagnostics import ordered
 from mcpgen.discovery.npm import ensure_installed
 from mcpgen.errors import WorkspaceError
 from mcpgen.manifest import Manifest, ServerInfo
 from mcpgen.validation import Report, build_manifest, validate
+from mcpgen.workflows.openapi_specs import fetch_specs, options_of
 from mcpgen.workflows.project import Project, load_project
 
 
@@ -28,7 +30,8 @@ def generate(root: Path, *, timeout: float = 10.0) -> Generated:
     """Discover and validate a workspace; build its manifest when there are no errors.
 
     When ``tools/package.json`` declares npm packages that are not installed (or changed since),
-    ``npm install`` runs in ``tools/`` first (progress on stderr).
+    ``npm install`` runs in ``tools/`` first (progress on stderr); OpenAPI specs ``mcpgen.yaml``
+    names by URL are fetched into ``openapi/`` first.
     """
     project = load_project(root)
     try:  # TS/JS tools import their npm packages while being described: install them first
@@ -36,7 +39,10 @@ def generate(root: Path, *, timeout: float = 10.0) -> Generated:
     except Exception as exc:
         message = f"cannot install the npm packages of {project.root / 'tools' / 'package.json'}: {exc}"
         raise WorkspaceError(message, path=project.root / "tools" / "package.json") from exc
-    result = discover(project.root, timeout=timeout)
+    fetched = fetch_specs(project)
+    result = discover(project.root, timeout=timeout, openapi=options_of(project.file.openapi))
+    if fetched:
+        result = replace(result, diagnostics=ordered([*result.diagnostics, *fetched]))
     report = validate(result)
     manifest = None
     if report.ok:

@@ -41,7 +41,7 @@ import jsonschema_rs
 
 from mcpgen import manifest as manifest_io
 from mcpgen.errors import BundleError, UsageError, ValidationFailed
-from mcpgen.manifest import Manifest
+from mcpgen.manifest import NODE_LANGUAGES, Manifest
 from mcpgen.workflows.credentials import is_masked
 from mcpgen.workflows.generate import Generated, generate
 from mcpgen.workflows.project import SOURCE_DIRS
@@ -296,7 +296,7 @@ def plan_bundle(
     languages |= {r.entrypoint.language for r in server.resources} | {
         p.entrypoint.language for p in server.prompts
     }
-    if languages - {"python"}:
+    if languages & NODE_LANGUAGES:
         requirements.append(NODE_REQUIREMENT)  # TS/JS modules run in Node, shipped as a wheel
     return BundlePlan(
         root=root,

@@ -1,7 +1,7 @@
 """The configured middleware of the call pipeline, one module each, in the chain's order.
 
 :func:`configured` is the chain's list: tracing → metrics → audit → RBAC →
-rate limit, each entry present only when its config section turns it on.
+rate limit → result cache, each entry present only when its config section turns it on.
 Authentication itself happens before the pipeline, in the ASGI layer in front
 of ``/mcp`` (:mod:`mcpgen.runtime.auth.gate`), which sets
 ``CallContext.client``; tracing and metrics come first so that refused calls
@@ -18,6 +18,7 @@ pipeline" in docs/architecture.md.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from mcpgen.runtime.middleware.audit import Audit, AuditLog
 from mcpgen.runtime.middleware.ratelimit import RateLimit
@@ -25,10 +26,15 @@ from mcpgen.runtime.middleware.rbac import Rbac
 from mcpgen.runtime.pipeline import Middleware
 from mcpgen.runtime.settings import Settings
 
+if TYPE_CHECKING:
+    from mcpgen.manifest import Manifest
+    from mcpgen.runtime.telemetry.metrics import Instruments
 
-def configured(settings: Settings) -> list[Middleware]:
-    """The middleware ``settings`` switch on, outermost first."""
+
+def configured(settings: Settings, manifest: Manifest | None = None) -> list[Middleware]:
+    """The middleware ``settings`` switch on, outermost first (``manifest``: whose tools may be cached)."""
     chain: list[Middleware] = []
+    instruments: Instruments | None = None
     monitoring = settings.monitoring
     if monitoring.tracing:  # outermost with metrics: refused calls are traced and counted too
         from mcpgen.runtime.middleware.tracing import Tracing  # the OpenTelemetry SDK loads only when on
@@ -37,7 +43,9 @@ def configured(settings: Settings) -> list[Middleware]:
     if monitoring.metrics or monitoring.admin_token or settings.logging.access_log:
         from mcpgen.runtime.middleware.metrics import Metrics
 
-        chain.append(Metrics.configured(settings))
+        metrics = Metrics.configured(settings)
+        instruments = metrics.instruments
+        chain.append(metrics)
     auth = settings.auth
     if auth.audit.enabled:
         log = AuditLog(auth.audit.file)
@@ -48,6 +56,14 @@ def configured(settings: Settings) -> list[Middleware]:
         chain.append(Rbac(auth.roles, auth.default_roles))
     if settings.limits.enabled:
         chain.append(RateLimit(settings.limits))
+    caches = settings.tool_caches
+    if any(c.ttl for c in caches.values()) or (
+        manifest is not None and any(t.cache_ttl for t in manifest.tools)
+    ):
+        from mcpgen.runtime.middleware.cache import RedisStore, ResultCache
+
+        redis = settings.limits.redis_url
+        chain.append(ResultCache(caches, RedisStore(redis) if redis else None, instruments))
     return chain
 
 

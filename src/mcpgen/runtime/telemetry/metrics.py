@@ -115,6 +115,15 @@ class Instruments:
             ["kind"],
             registry=r,
         )
+        self.cache_hits = Counter(
+            "mcpgen_cache_hits", "Tool calls answered from the result cache, by tool.", ["tool"], registry=r
+        )
+        self.cache_misses = Counter(
+            "mcpgen_cache_misses",
+            "Calls of cached tools that ran (not in the cache), by tool.",
+            ["tool"],
+            registry=r,
+        )
         for reason in RATE_LIMIT_REASONS:  # every bounded series exists from the start: rate() sees the first
             self.rate_limited.labels(reason)
         for reason in AUTH_FAILURE_REASONS:
