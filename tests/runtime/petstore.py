@@ -4,18 +4,25 @@
 ``servers`` pointing nowhere useful so the tests must set the base URL or rely on the fetch
 URL), ``GET /pets?limit=&tag=``, ``GET /pets/{petId}``, ``POST /pets`` (a JSON body, a
 ``$ref``'d schema, a recursive ``Category``), ``DELETE /pets/{petId}`` (an error path),
-all behind an ``X-API-Key`` header. ``calls`` counts requests per route.
+all behind an ``X-API-Key`` header. ``calls`` counts requests per route. :class:`ThreadServer`
+serves an ASGI app (this one, or a generated server) with uvicorn in a thread on 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from typing import Any
+
+import uvicorn
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from server_support import free_port
 
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -158,3 +165,28 @@ def create_app(api_key: str) -> Starlette:
     )
     app.state.calls = calls
     return app
+
+
+class ThreadServer:
+    """``app`` served by uvicorn in a daemon thread on a free port of 127.0.0.1 (``stop()`` ends it)."""
+
+    def __init__(self, app: Any, *, lifespan: str = "off") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan=lifespan)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="test-server", daemon=True)
+
+    def start(self) -> ThreadServer:
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:  # a thread, not a task: nothing to await on
+            assert self._thread.is_alive(), "the server did not start"
+            assert time.monotonic() < deadline, "the server did not start within 20s"
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(20)
+        assert not self._thread.is_alive()
