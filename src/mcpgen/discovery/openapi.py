@@ -182,7 +182,8 @@ class _Spec:
         version = document.get("openapi")
         if not (isinstance(version, str) and re.match(r"^3\.[01]\.", version + ".")):
             what = "a Swagger 2.0 document" if "swagger" in document else f"openapi: {version!r}"
-            spec.problem("openapi-invalid", f"{what} is not supported (OpenAPI 3.0 and 3.1 are)", "/openapi")
+            at = "/swagger" if "swagger" in document else "/openapi"
+            spec.problem("openapi-invalid", f"{what} is not supported (OpenAPI 3.0 and 3.1 are)", at)
             spec.document = None
         elif not isinstance(document.get("paths", {}), Mapping):
             spec.problem("openapi-invalid", "paths must be a map of path → operations", "/paths")

@@ -16,7 +16,6 @@ from collections import Counter
 from typing import Any
 
 import uvicorn
-
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -123,7 +122,7 @@ def create_app(api_key: str) -> Starlette:
         calls["listPets"] += 1
         if (denied := authorized(request)) is not None:
             return denied
-        found = [p for p in pets.values() if request.query_params.get("tag") in (None, p["tag"])]
+        found = [p for p in pets.values() if request.query_params.get("tag") in (None, p.get("tag"))]
         limit = int(request.query_params.get("limit", "100"))
         return JSONResponse(found[:limit])
 
