@@ -125,7 +125,8 @@ async def test_a_hit_does_not_run_the_tool(tmp_path: Path, wire: str, fast_path:
         assert {r["content"][0]["text"] for r in sunny} == {"Oslo: sunny #1"}
         assert calls_of(client)["weather"] == 1
         path = "fast" if fast_path else "sdk"
-        assert served(client)[path] == 6 and served(client)["fast" if not fast_path else "sdk"] == 0
+        assert served(client)[path] == 6
+        assert served(client)["fast" if not fast_path else "sdk"] == 0
 
 
 async def test_errors_and_unmarked_tools_are_not_cached(
@@ -206,7 +207,8 @@ async def test_redis_results_are_shared_by_replicas_and_counted(tmp_path: Path, 
         first = await call_tool(one, "lookup", {"word": "cat"})
         shared = await call_tool(two, "lookup", {"word": "cat"}, "modern")
         assert first["structuredContent"] == shared["structuredContent"]
-        assert calls_of(one)["lookup"] == 1 and calls_of(two)["lookup"] == 0
+        assert calls_of(one)["lookup"] == 1
+        assert calls_of(two)["lookup"] == 0
         metrics = (await two.get("/metrics")).text
         assert 'mcpgen_cache_hits_total{tool="lookup"} 1.0' in metrics
         assert 'mcpgen_cache_misses_total{tool="lookup"} 0.0' in metrics

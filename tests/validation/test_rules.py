@@ -110,3 +110,21 @@ def test_unsupported_seed_schema_version() -> None:
         ("unsupported-schema-version", "error", "tools/b.py", 4, "b")
     ]
     assert "9.9" in found[0].message
+
+
+def test_a_cache_ttl_on_a_tool_not_marked_read_only_is_a_warning() -> None:
+    from mcpgen.manifest import Entrypoint, SourceRef, ToolEntry
+    from mcpgen.validation.rules import check_cache
+
+    def entry(name: str, annotations: dict[str, bool] | None) -> ToolEntry:
+        return ToolEntry(
+            name=name,
+            input_schema={"type": "object"},
+            annotations=annotations,
+            cache_ttl=5,
+            entrypoint=Entrypoint(path="tools/t.ts", attribute="default", language="typescript", kind="seed"),
+            source=SourceRef(path="tools/t.ts", line=3),
+        )
+
+    found = check_cache([entry("writes", None), entry("reads", {"readOnlyHint": True})])
+    assert [(d.code, d.name, d.line) for d in found] == [("cache-not-read-only", "writes", 3)]

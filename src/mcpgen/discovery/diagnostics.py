@@ -34,6 +34,12 @@ unsupported-schema-version  error    a seed module's ``schemaVersion`` is unknow
 missing-description         warning  a tool has no description
 credential-conflict         error    modules declare one credential with different kinds
 credential-name             warning  a credential name is not UPPER_SNAKE_CASE
+cache-not-read-only         warning  a tool sets a cache ttl but is not marked read-only
+openapi-invalid             error    an OpenAPI spec (or one operation) cannot be used; names the JSON pointer
+openapi-unsupported         warning  an operation or security scheme uses what mcpgen cannot call; skipped
+openapi-ref                 warning  a ``$ref`` that cannot be followed was replaced by ``{}``
+openapi-missing             error    mcpgen.yaml configures ``openapi.<name>`` but there is no spec file
+openapi-fetch               error    a spec URL cannot be fetched (a warning when an older snapshot is kept)
 =========================== ======== ===============================================
 """
 

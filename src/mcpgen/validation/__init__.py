@@ -14,6 +14,7 @@ from mcpgen.validation.assemble import build_manifest
 from mcpgen.validation.credentials import merge_credentials
 from mcpgen.validation.report import Report
 from mcpgen.validation.rules import (
+    check_cache,
     check_connectors,
     check_descriptions,
     check_duplicates,
@@ -40,6 +41,7 @@ def validate(result: DiscoveryResult) -> Report:
     diagnostics += check_duplicates(result.tools, result.resources, result.prompts)
     diagnostics += check_tool_schemas(result.tools)
     diagnostics += check_descriptions(result.tools)
+    diagnostics += check_cache(result.tools)
     diagnostics += check_seed_versions(result.seed_versions)
     diagnostics += merge(result.requirements).diagnostics
     diagnostics += check_connectors(result.tools, result.connectors)

@@ -96,6 +96,22 @@ def check_descriptions(tools: Iterable[ToolEntry]) -> list[Diagnostic]:
     ]
 
 
+def check_cache(tools: Iterable[ToolEntry]) -> list[Diagnostic]:
+    """A ``cache_ttl``/``cacheTtl`` on a tool not marked read-only is ignored at run time: say so."""
+    return [
+        warning(
+            "cache-not-read-only",
+            f"tool {t.name!r} sets a cache ttl but is not marked readOnlyHint: true; its results are "
+            "not cached (mark it read-only, or force it: tools.<name>.cache.force in the config)",
+            t.source.path,
+            t.source.line,
+            t.name,
+        )
+        for t in tools
+        if t.cache_ttl is not None and not (t.annotations or {}).get("readOnlyHint")
+    ]
+
+
 def check_seed_versions(seeds: Iterable[SeedVersion]) -> list[Diagnostic]:
     supported = ", ".join(sorted(SUPPORTED_SCHEMA_VERSIONS))
     return [

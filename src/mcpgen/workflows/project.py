@@ -32,7 +32,7 @@ class Project:
 
     def watch_paths(self) -> list[Path]:
         """Folders (and the project file) whose changes trigger a reload in ``mcpgen dev``."""
-        paths = [self.root / d for d in SOURCE_DIRS if (self.root / d).is_dir()]
+        paths = [self.root / d for d in (*SOURCE_DIRS, "openapi") if (self.root / d).is_dir()]
         if self.has_project_file:
             paths.append(self.root / PROJECT_FILE)
         return paths
