@@ -78,8 +78,21 @@ def test_unknown_key_is_named_with_its_line_and_the_keys_allowed(tmp_path: Path)
     message = problems(tmp_path, "name: ok\nverison: 1\n")
     assert message == (
         f"{tmp_path / PROJECT_FILE}:2: verison: unknown key; "
-        "expected one of: build, description, instructions, name, version"
+        "expected one of: build, description, instructions, name, openapi, version"
     )
+
+
+def test_openapi_entries_are_checked_with_their_lines(tmp_path: Path) -> None:
+    message = problems(tmp_path, "name: ok\nopenapi:\n  pets:\n    url: ftp://x\n    colour: 1\n")
+    assert f"{tmp_path / PROJECT_FILE}:4: openapi.pets.url: must be an http:// or https:// URL" in message
+    assert (
+        f"{tmp_path / PROJECT_FILE}:5: openapi.pets.colour: unknown key; expected one of: exclude_paths"
+        in message
+    )
+    (tmp_path / PROJECT_FILE).write_text(
+        "openapi:\n  pets: {url: 'https://x.test/o.json', include_tags: pets}\n"
+    )
+    assert load_project_file(tmp_path).openapi["pets"].include_tags == ("pets",)
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

@@ -18,13 +18,13 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ByteSize,
     ConfigDict,
     Field,
     SecretStr,
-    field_validator,
     model_validator,
 )
 from ruamel.yaml import YAML
@@ -71,7 +71,15 @@ def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not _HTTP_URL.match(value):
+        raise ValueError("expected an http:// or https:// URL")
+    return value
+
+
 StrList = Annotated[list[str], BeforeValidator(parse_list)]
+HttpUrl = Annotated[str | None, AfterValidator(_http_url)]
+"""An optional http:// or https:// URL."""
 Seconds = Annotated[float, Field(gt=0)]
 
 
@@ -419,7 +427,7 @@ class ServiceConfig(_Section):
     """Settings for one external service a connector talks to (``services.<connector name>``)."""
 
     api_key: SecretStr | None = Field(None, description="API key, usually ${SERVICE_API_KEY}. Secret.")
-    endpoint: str | None = Field(
+    endpoint: HttpUrl = Field(
         None,
         description="Base URL (http:// or https://); empty: the connector's default.",
         json_schema_extra={"pattern": _HTTP_URL.pattern},
@@ -445,18 +453,11 @@ class ServiceConfig(_Section):
         default_factory=dict, description="Free-form settings passed to the connector as they are."
     )
 
-    @field_validator("endpoint")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not _HTTP_URL.match(value):
-            raise ValueError("expected an http:// or https:// URL")
-        return value
-
 
 class OpenApiConfig(_Section):
     """Run-time settings of one OpenAPI spec's tools (``openapi.<name>``, the spec file's name)."""
 
-    base_url: str | None = Field(
+    base_url: HttpUrl = Field(
         None,
         description="Base URL requests go to, e.g. https://api.example.com/v1; empty: the spec's servers[0].",
         json_schema_extra={"pattern": _HTTP_URL.pattern},
@@ -469,13 +470,6 @@ class OpenApiConfig(_Section):
         description="Extra request headers, e.g. {X-Tenant: acme}; values may be ${VAR}. Secret.",
     )
     max_connections: int = Field(20, ge=1, description="Most open HTTP connections to the API.")
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not _HTTP_URL.match(value):
-            raise ValueError("expected an http:// or https:// URL")
-        return value
 
 
 class CacheConfig(_Section):

@@ -218,6 +218,19 @@ def _bind_keywords(context_param: str | None, known: frozenset[str] | None = Non
     return bind
 
 
+def _stand_in(entry: ToolEntry, fn: Any) -> ToolDefinition:
+    """The definition of a tool that runs outside this process (Node, HTTP): what the entry says."""
+    return ToolDefinition(
+        name=entry.name,
+        description=entry.description,
+        input_schema=entry.input_schema,
+        fn=fn,
+        kind="seed",
+        attribute=entry.entrypoint.attribute,
+        output_schema=entry.output_schema,
+    )
+
+
 def _load_node_tool(entry: ToolEntry, pool: NodePool, settings: Settings) -> LoadedTool:
     ep = entry.entrypoint
     if not (settings.root / ep.path).is_file():
@@ -228,15 +241,7 @@ def _load_node_tool(entry: ToolEntry, pool: NodePool, settings: Settings) -> Loa
     binding = NodeBinding(
         pool, ep.path, ep.attribute, ep.kind, settings.execution.tool_settings.get(entry.name, {})
     )
-    definition = ToolDefinition(
-        name=entry.name,
-        description=entry.description,
-        input_schema=entry.input_schema,
-        fn=_runs_in_node,
-        kind="seed",
-        attribute=ep.attribute,
-        output_schema=entry.output_schema,
-    )
+    definition = _stand_in(entry, _runs_in_node)
     return LoadedTool(
         entry=entry,
         definition=definition,
@@ -258,15 +263,7 @@ def _load_openapi_tool(entry: ToolEntry, clients: HttpClients, settings: Setting
             f"tool '{entry.name}': an OpenAPI entry without its HTTP operation (regenerate the manifest)"
         )
         raise LoadError(message, path=entry.entrypoint.path, name=entry.name)
-    definition = ToolDefinition(
-        name=entry.name,
-        description=entry.description,
-        input_schema=entry.input_schema,
-        fn=_runs_over_http,
-        kind="seed",
-        attribute=entry.entrypoint.attribute,
-        output_schema=entry.output_schema,
-    )
+    definition = _stand_in(entry, _runs_over_http)
     return LoadedTool(
         entry=entry,
         definition=definition,

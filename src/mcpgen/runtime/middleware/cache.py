@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from mcpgen.errors import ConfigError
+from mcpgen.runtime.middleware.ratelimit import redis_asyncio
 from mcpgen.runtime.pipeline import CallContext, Next, Result
 
 if TYPE_CHECKING:
@@ -126,14 +126,7 @@ class RedisStore:
     """Results as JSON under ``mcpgen:cache:<tool>:<sha256 of the key>``, expiring by Redis's TTL."""
 
     def __init__(self, url: str) -> None:
-        try:
-            from redis.asyncio import Redis
-        except ImportError:  # pragma: no cover - the [redis] extra is missing
-            raise ConfigError(
-                "redis.url is set but the redis package is not installed (pip install 'mcpgen[redis]')",
-                key="redis.url",
-            ) from None
-        self._redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        self._redis = redis_asyncio().Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         self._warned = False
 
     @staticmethod

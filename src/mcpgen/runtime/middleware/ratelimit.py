@@ -123,19 +123,24 @@ class LocalWindows:
         return _Stats((bucket[0] + 1) * expiry, max(0, int(item.amount - used)))
 
 
-def redis_storage(url: str) -> tuple[Storage, Callable[[], Awaitable[None]]]:
-    """The ``limits`` async Redis storage for ``redis://``/``rediss://`` ``url``, and how to close it.
-
-    The connection pool is ours (redis-py, the ``redis`` extra), so shutdown closes its connections.
-    """
+def redis_asyncio() -> Any:
+    """``redis.asyncio`` (the ``redis`` extra), or a :class:`ConfigError` saying how to install it."""
     try:
-        from redis.asyncio import ConnectionPool
+        import redis.asyncio
     except ImportError:  # pragma: no cover - the [redis] extra is missing
         raise ConfigError(
             "redis.url is set but the redis package is not installed (pip install 'mcpgen[redis]')",
             key="redis.url",
         ) from None
-    pool = ConnectionPool.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    return redis.asyncio
+
+
+def redis_storage(url: str) -> tuple[Storage, Callable[[], Awaitable[None]]]:
+    """The ``limits`` async Redis storage for ``redis://``/``rediss://`` ``url``, and how to close it.
+
+    The connection pool is ours (redis-py, the ``redis`` extra), so shutdown closes its connections.
+    """
+    pool = redis_asyncio().ConnectionPool.from_url(url, socket_connect_timeout=2, socket_timeout=2)
     uri = url if url.startswith("async+") else f"async+{url}"
     options: dict[str, Any] = {"connection_pool": pool}
     return RedisStorage(uri, implementation="redispy", **options), pool.aclose
