@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from typing import Any
 
+import anyio
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -148,6 +149,28 @@ def create_app(api_key: str) -> Starlette:
         calls["deletePet"] += 1
         return PlainTextResponse("deleting is not allowed here", status_code=403)
 
+    async def echo(request: Request) -> Response:
+        """What the request carried (for the request-building tests)."""
+        raw = await request.body()
+        headers = {
+            k: v
+            for k, v in request.headers.items()
+            if k.startswith(("x-", "authorization", "cookie", "content-type"))
+        }
+        return JSONResponse(
+            {
+                "method": request.method,
+                "path": request.url.path,
+                "query": list(request.query_params.multi_items()),
+                "headers": headers,
+                "body": raw.decode(),
+            }
+        )
+
+    async def slow(request: Request) -> Response:
+        await anyio.sleep(0.5)
+        return PlainTextResponse("late")
+
     async def health(request: Request) -> Response:
         calls["health"] += 1
         return PlainTextResponse("ok")
@@ -160,6 +183,8 @@ def create_app(api_key: str) -> Starlette:
             Route("/v1/pets/{pet_id:int}", show_pet, methods=["GET"]),
             Route("/v1/pets/{pet_id:int}", delete_pet, methods=["DELETE"]),
             Route("/v1/health", health),
+            Route("/echo/{rest:path}", echo, methods=["GET", "POST", "PUT"]),
+            Route("/slow", slow),
         ]
     )
     app.state.calls = calls

@@ -15,9 +15,12 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
+from mcpgen import Context, ToolError
 from mcpgen.config.models import OpenApiConfig
-from mcpgen.manifest import Manifest
+from mcpgen.manifest import HttpAuth, HttpOperation, HttpParameter, Manifest
 from mcpgen.runtime import create_app
+from mcpgen.runtime.executors import Invocation, ThreadPool
+from mcpgen.runtime.executors.openapi import HttpClients, HttpOperationExecutor
 from mcpgen.runtime.settings import Settings
 from mcpgen.workflows.generate import generate
 from petstore import SPEC, ThreadServer
@@ -198,3 +201,70 @@ async def test_both_paths_both_wires_with_rate_limits_and_a_configured_base_url(
         assert served["fast" if fast_path else "sdk"] == 3
         metrics = (await client.get("/metrics")).text
         assert 'mcpgen_calls_total{method="tools/call",outcome="ok",target="show_pet_by_id"} 2.0' in metrics
+
+
+def invocation(arguments: dict[str, Any], time_limit: float = 5) -> Invocation:
+    return Invocation("t", arguments, Context(), {}, None, 1, time_limit, ThreadPool())
+
+
+async def test_requests_carry_parameters_bodies_and_each_kind_of_auth(
+    pets: ThreadServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("A_TOKEN", "tok")
+    monkeypatch.setenv("A_BASIC", "user:pw")
+    monkeypatch.setenv("A_KEY", "k1")
+    params = [
+        HttpParameter(name="id", location="path", argument="id"),
+        HttpParameter(name="tags", location="query", argument="tags"),
+        HttpParameter(name="ids", location="query", argument="ids", explode=False),
+        HttpParameter(name="flag", location="query", argument="flag"),
+        HttpParameter(name="X-Req", location="header", argument="req"),
+        HttpParameter(name="session", location="cookie", argument="session"),
+    ]
+    cases = [
+        (HttpAuth(kind="bearer", credential="A_TOKEN"), {"authorization": "Bearer tok"}, []),
+        (HttpAuth(kind="basic", credential="A_BASIC"), {"authorization": "Basic dXNlcjpwdw=="}, []),
+        (HttpAuth(kind="api_key", credential="A_KEY", location="query", name="key"), {}, [["key", "k1"]]),
+    ]
+    clients = HttpClients({})
+    try:
+        for auth, headers, query in cases:
+            op = HttpOperation(
+                api="a",
+                method="POST",
+                path="/echo/{id}",
+                base_url=pets.url,
+                parameters=params,
+                body_fields=["name", "size"],
+                auth=[HttpAuth(kind="bearer", credential="UNSET_TOKEN"), auth],
+            )
+            arguments = {"id": "a b/c", "tags": ["x", "y"], "ids": [1, 2], "flag": True, "req": "r1"}
+            arguments |= {"session": "s1", "name": "Kit", "size": 3}
+            result = await HttpOperationExecutor(op, clients, None).execute(invocation(arguments))
+            echoed = result.result["structuredContent"]
+            assert echoed["path"] == "/echo/a b/c"  # sent as /echo/a%20b%2Fc
+            assert echoed["query"] == [["tags", "x"], ["tags", "y"], ["ids", "1,2"], ["flag", "true"], *query]
+            assert echoed["headers"]["x-req"] == "r1"
+            assert echoed["headers"]["cookie"] == "session=s1"
+            assert json.loads(echoed["body"]) == {"name": "Kit", "size": 3}
+            for name, value in headers.items():
+                assert echoed["headers"][name] == value
+            assert ("authorization" in echoed["headers"]) == bool(headers)
+    finally:
+        await clients.aclose()
+
+
+async def test_the_configured_timeout_and_headers_apply(pets: ThreadServer) -> None:
+    clients = HttpClients({})
+    config = OpenApiConfig(base_url=pets.url, timeout=0.05, headers={"X-Tenant": "acme"})
+    try:
+        slow = HttpOperation(api="a", method="GET", path="/slow")
+        with pytest.raises(ToolError, match=r"GET /slow: no answer from http://127.0.0.1:\d+ within 0.05s"):
+            await HttpOperationExecutor(slow, clients, config).execute(invocation({}))
+        echo = HttpOperation(api="a", method="GET", path="/echo/x")
+        result = await HttpOperationExecutor(echo, clients, config).execute(invocation({}))
+        assert result.result["structuredContent"]["headers"]["x-tenant"] == "acme"
+        with pytest.raises(ToolError, match=r"set openapi\.a\.base_url"):
+            await HttpOperationExecutor(echo, clients, None).execute(invocation({}))
+    finally:
+        await clients.aclose()
