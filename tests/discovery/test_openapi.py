@@ -10,8 +10,9 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
+from mcpgen.config.reader import parse_yaml
 from mcpgen.discovery import OpenApiOptions, discover
-from mcpgen.discovery.openapi import api_credential, load_openapi, tool_name
+from mcpgen.discovery.openapi import api_credential, json_lines, load_openapi, tool_name
 from mcpgen.manifest import ToolEntry
 from petstore import SPEC
 
@@ -186,3 +187,13 @@ def test_tool_names_are_valid_and_unique(raw: str, taken: set[str], expected: st
 def test_credential_names() -> None:
     assert api_credential("pets", "api_key") == "PETS_API_KEY"
     assert api_credential("my-api", "bearerAuth") == "MY_API_BEARER_AUTH"
+
+
+def test_json_key_lines_match_the_yaml_reader_and_bad_json_names_its_line(tmp_path: Path) -> None:
+    text = json.dumps(SPEC, indent=2) + '\n{"odd": "a\\"b[{,"}'
+    valid = json.dumps({**SPEC, "x-odd": ['a"b[{,', {"k": 1}]}, indent=1)
+    assert json_lines(valid) == parse_yaml(valid, "x").lines
+    write_spec(tmp_path, "broken.json", text)
+    _, diagnostics = load_openapi(tmp_path)
+    assert [(d.code, d.line) for d in diagnostics] == [("openapi-invalid", text.count("\n") + 1)]
+    assert "invalid JSON: Extra data" in diagnostics[0].message
