@@ -4,6 +4,7 @@ by a generated server, called with the official MCP SDK client (both wires) and 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,11 +17,12 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from mcpgen import Context, ToolError
-from mcpgen.config.models import OpenApiConfig
+from mcpgen.config.models import CacheConfig, OpenApiConfig
 from mcpgen.manifest import HttpAuth, HttpOperation, HttpParameter, Manifest
 from mcpgen.runtime import create_app
 from mcpgen.runtime.executors import Invocation, ThreadPool
 from mcpgen.runtime.executors.openapi import HttpClients, HttpOperationExecutor
+from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
 from mcpgen.workflows.generate import generate
 from petstore import SPEC, ThreadServer
@@ -268,3 +270,28 @@ async def test_the_configured_timeout_and_headers_apply(pets: ThreadServer) -> N
             await HttpOperationExecutor(echo, clients, None).execute(invocation({}))
     finally:
         await clients.aclose()
+
+
+async def test_a_cached_get_operation_reaches_the_api_once(
+    workspace: tuple[Path, Manifest], pets: ThreadServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PETS_API_KEY", KEY)
+    root, manifest = workspace
+    caches = {"listPets": CacheConfig(ttl=60)}
+    async with asgi(root, manifest, tool_caches=caches) as client:
+        before = calls(pets).get("listPets", 0)
+        content, headers = body("tools/call", call("listPets", {"tag": "cat"})), legacy()
+        answers = [
+            (await client.post("/mcp", content=content, headers=headers)).json()["result"] for _ in range(3)
+        ]
+        assert answers[0]["structuredContent"] == answers[2]["structuredContent"]
+        assert calls(pets)["listPets"] == before + 1
+
+
+async def test_config_for_an_unknown_spec_is_a_warning(
+    workspace: tuple[Path, Manifest], caplog: pytest.LogCaptureFixture
+) -> None:
+    root, manifest = workspace
+    with caplog.at_level(logging.WARNING, logger="mcpgen.runtime"):
+        Registry.load(manifest, Settings.of(root, openapi={"petz": OpenApiConfig()}))
+    assert "openapi.petz: no OpenAPI tools come from a spec named 'petz' (specs: pets)" in caplog.text

@@ -218,6 +218,15 @@ def _bind_keywords(context_param: str | None, known: frozenset[str] | None = Non
     return bind
 
 
+def _unknown_apis(configured: Mapping[str, Any], known: set[str]) -> None:
+    """Warn about ``openapi.<name>`` sections that no tool uses (a typo would silently do nothing)."""
+    for name in sorted(set(configured) - known):
+        specs = ", ".join(sorted(known)) or "none"
+        logger.warning(
+            "openapi.%s: no OpenAPI tools come from a spec named '%s' (specs: %s)", name, name, specs
+        )
+
+
 def _stand_in(entry: ToolEntry, fn: Any) -> ToolDefinition:
     """The definition of a tool that runs outside this process (Node, HTTP): what the entry says."""
     return ToolDefinition(
@@ -386,6 +395,7 @@ class Registry:
         node_connectors = [e for e in manifest.connectors if e.entrypoint.language in NODE_LANGUAGES]
         http = [e for e in manifest.tools if e.entrypoint.language == "openapi"]
         clients = HttpClients(settings.openapi) if http else None
+        _unknown_apis(settings.openapi, {e.http.api for e in http if e.http is not None})
         pool = NodePool(settings.root, settings.execution.node_workers) if node or node_connectors else None
         connectors = [
             load_node_connector(e, pool)
