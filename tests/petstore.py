@@ -167,6 +167,9 @@ def create_app(api_key: str) -> Starlette:
             }
         )
 
+    async def image(request: Request) -> Response:
+        return Response(b"\x89PNG\r\n\x1a\n", media_type="image/png")
+
     async def slow(request: Request) -> Response:
         await anyio.sleep(0.5)
         return PlainTextResponse("late")
@@ -185,6 +188,7 @@ def create_app(api_key: str) -> Starlette:
             Route("/v1/health", health),
             Route("/echo/{rest:path}", echo, methods=["GET", "POST", "PUT"]),
             Route("/slow", slow),
+            Route("/image.png", image),
         ]
     )
     app.state.calls = calls

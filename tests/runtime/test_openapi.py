@@ -266,6 +266,9 @@ async def test_the_configured_timeout_and_headers_apply(pets: ThreadServer) -> N
         echo = HttpOperation(api="a", method="GET", path="/echo/x")
         result = await HttpOperationExecutor(echo, clients, config).execute(invocation({}))
         assert result.result["structuredContent"]["headers"]["x-tenant"] == "acme"
+        png = HttpOperation(api="a", method="GET", path="/image.png")
+        image = (await HttpOperationExecutor(png, clients, config).execute(invocation({}))).result
+        assert image["content"] == [{"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"}]
         with pytest.raises(ToolError, match=r"set openapi\.a\.base_url"):
             await HttpOperationExecutor(echo, clients, None).execute(invocation({}))
     finally:

@@ -10,7 +10,9 @@ per-request timeout. One pooled ``httpx.AsyncClient`` per API is shared by its t
 call is.
 
 The answer becomes the tool result: a 2xx JSON body is ``structuredContent`` (an object as it is,
-anything else under ``result``) and its text; other bodies are text; a non-2xx status is
+anything else under ``result``) and its text; other text bodies are text, images and audio are image
+and audio content, other binary bodies an embedded resource (base64); redirects are not followed
+(an API key header must not travel to another host); a non-2xx status is
 ``isError`` with the status and the start of the body. A request that cannot be sent (no base
 URL, a connection error, no answer in time) is a :class:`~mcpgen.authoring.ToolError` naming the
 operation, never the query string (it may hold an API key).
@@ -220,6 +222,28 @@ def answer(response: httpx.Response, what: str) -> dict[str, Any]:
                 "content": [{"type": "text", "text": text}],
                 "structuredContent": structured,
             }
+    if response.content and not _textual(kind):
+        data = base64.b64encode(response.content).decode()
+        if kind.startswith("image/") or kind.startswith("audio/"):
+            block = {"type": kind.split("/", 1)[0], "data": data, "mimeType": kind}
+        else:
+            resource = {
+                "uri": f"mcpgen://result/{what.replace(' ', '')}",
+                "mimeType": kind or "application/octet-stream",
+                "blob": data,
+            }
+            block = {"type": "resource", "resource": resource}
+        return {"resultType": "complete", "content": [block]}
     if not text:
         text = f"HTTP {status} {response.reason_phrase}".rstrip()
     return {"resultType": "complete", "content": [{"type": "text", "text": text}]}
+
+
+def _textual(kind: str) -> bool:
+    """Whether a body of this content type is text (an absent type is taken as text)."""
+    return (
+        not kind
+        or kind.startswith("text/")
+        or kind.endswith(("+json", "+xml", "/json", "/xml", "/javascript", "/yaml", "/x-yaml"))
+        or kind == "application/x-www-form-urlencoded"
+    )
