@@ -22,6 +22,7 @@ from mcpgen.cli import (
     credentials_cmds,
     doctor_cmds,
     keys_cmds,
+    loadtest_cmds,
     secrets_cmds,
     serve_cmds,
     workspace_cmds,
@@ -77,6 +78,7 @@ app.command("credentials")(credentials_cmds.credentials_cmd)
 app.command("doctor")(doctor_cmds.doctor_cmd)
 app.command("dev")(serve_cmds.dev_cmd)
 app.command("serve")(serve_cmds.serve_cmd)
+app.command("loadtest")(loadtest_cmds.loadtest_cmd)
 app.add_typer(config_cmds.config_app, name="config")
 app.add_typer(secrets_cmds.secrets_app, name="secrets")
 app.add_typer(keys_cmds.keys_app, name="keys")
