@@ -61,13 +61,16 @@ def test_json_report_and_html_charts(workspace: Path, tmp_path: Path) -> None:
 
 
 def test_error_budget_and_text_summary(workspace: Path) -> None:
+    """A stateless server (--set goes to the served workspace): 2025-11-25 calls without a session."""
     result = runner.invoke(
         app,
-        ["loadtest", str(workspace), "--tool", "flaky", "-n", "9", "--max-error-rate", "0.5"],
-    )
+        ["loadtest", str(workspace), "--tool", "flaky", "-n", "9", "--max-error-rate", "0.5",
+         "--wire", "2025-11-25", "--set", "server.protocol_mode=stateless"],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert re.search(r"requests\s+9\b", result.stdout)
     assert re.search(r"tool error\s+3\b", result.stdout)
+    assert re.search(r"wire\s+2025-11-25\s*$", result.stdout, re.MULTILINE)  # no "(session)"
     assert "✓ passed" in result.stdout
 
 

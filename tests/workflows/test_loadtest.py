@@ -220,6 +220,14 @@ def test_url_without_path_gets_mcp() -> None:
     assert lt.check_url("http://127.0.0.1:8080", allow_remote=False) == "http://127.0.0.1:8080/mcp"
 
 
+def test_a_workspace_that_cannot_serve(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "ws")
+    (ws / "tools" / "broken.py").write_text("def oops(:\n", encoding="utf-8")
+    with pytest.raises(LoadTestError, match="the server exited with code 1 before it was ready") as caught:
+        lt.loadtest(str(ws), LoadOptions(tool="add", arguments={}, requests=1))
+    assert caught.value.log == ws / ".mcpgen" / "loadtest" / "server.log"
+
+
 def test_a_folder_that_is_not_there(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="neither a workspace folder nor an http"):
         lt.loadtest(str(tmp_path / "missing"), LoadOptions(tool="add", arguments={}))

@@ -15,6 +15,7 @@ from rich.text import Text
 from mcpgen.cli import render
 from mcpgen.cli._common import JsonFlag, state
 from mcpgen.workflows.loadtest import (
+    DEFAULT_READY_TIMEOUT,
     DEFAULT_TIMEOUT,
     MAX_CONCURRENCY,
     MAX_DURATION,
@@ -125,6 +126,9 @@ def loadtest_cmd(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Config override for the served workspace.")
     ] = None,
+    ready_timeout: Annotated[
+        float, typer.Option("--ready-timeout", min=1, help="Seconds the served workspace may take to start.")
+    ] = DEFAULT_READY_TIMEOUT,
     html: Annotated[
         Path | None,
         typer.Option(
@@ -152,6 +156,7 @@ def loadtest_cmd(
         allow_remote=allow_remote,
         env=env,
         overrides=tuple(set_ or ()),
+        ready_timeout=ready_timeout,
     )
     if html is not None:
         from mcpgen.workflows.loadtest_report import require_plotly

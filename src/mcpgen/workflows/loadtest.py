@@ -579,7 +579,7 @@ async def drive(
 
             async def ticker() -> None:
                 assert progress is not None
-                window: list[tuple[float, int]] = []
+                window: list[tuple[float, int]] = [(0.0, 0)]
                 while True:
                     await anyio.sleep(0.25)
                     now = time.perf_counter() - start
