@@ -546,6 +546,8 @@ async def _one(
         response = await http.post(url, content=call.body(request_id), headers=call.headers)
     except httpx.TimeoutException as exc:
         return TIMEOUT, type(exc).__name__
+    except httpx.DecodingError as exc:
+        return INVALID, f"{type(exc).__name__}: {exc}"[:SAMPLE_CHARS]
     except httpx.TransportError as exc:
         return CONNECTION, f"{type(exc).__name__}: {exc}"[:SAMPLE_CHARS]
     return classify(response, request_id)
@@ -568,13 +570,17 @@ async def drive(
             start = time.perf_counter()
             deadline = start + options.duration
 
+            pending: dict[int, float] = {}  # requests sent and not yet answered: id → when sent
+
             async def worker() -> None:
                 nonlocal issued
                 while issued < budget and time.perf_counter() < deadline:
                     issued += 1
-                    sent = time.perf_counter()
-                    kind, sample = await _one(http, url, call, issued)
+                    request_id = issued
+                    sent = pending[request_id] = time.perf_counter()
+                    kind, sample = await _one(http, url, call, request_id)
                     done = time.perf_counter()
+                    del pending[request_id]
                     stats.record(done - start, done - sent, kind, sample)
 
             async def ticker() -> None:
@@ -597,7 +603,10 @@ async def drive(
                         for _ in range(options.concurrency):
                             workers.start_soon(worker)
                     tg.cancel_scope.cancel()
-            elapsed = time.perf_counter() - start
+            done = time.perf_counter()
+            for sent in pending.values():  # cut off by the hard stop: they count, as timeouts
+                stats.record(done - start, done - sent, TIMEOUT, "cut off at the end of the run")
+            elapsed = done - start
         finally:
             await _close(http, url, session)
     return stats, elapsed, session.session_id is not None
