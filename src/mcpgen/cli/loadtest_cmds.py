@@ -134,7 +134,7 @@ def loadtest_cmd(
         typer.Option(
             "--html",
             help="Write a self-contained HTML report with a latency histogram "
-            "and throughput over time (needs mcpgen[loadtest]).",
+            "and throughput over time (needs the loadtest extra).",
         ),
     ] = None,
     as_json: JsonFlag = False,
