@@ -145,6 +145,19 @@ class ConformanceError(McpgenError):
         self.log = log
 
 
+class LoadTestError(McpgenError):
+    """A load test cannot start: the server under test did not come up, or refused the handshake,
+    or lacks the tool. (Errors *during* the load are counted in the report, not raised.)
+
+    ``log`` is the served workspace's server log, when there is one; ``hint`` what usually fixes it.
+    """
+
+    def __init__(self, message: str, *, log: Path | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.log = log
+        self.hint = hint
+
+
 class DockerError(McpgenError):
     """The Docker engine refused or failed an operation. ``hint`` says what usually fixes it."""
 
