@@ -120,17 +120,35 @@ def test_config_errors_name_the_key_and_never_the_value(
     (workspace / "config" / "config.yaml").write_text(
         "services:\n  payments:\n    api_key: ${PAYMENTS_KEY}\n"
     )
-    monkeypatch.delenv("PAYMENTS_KEY", raising=False)
-    missing = runner.invoke(app, ["config", "show", str(workspace)])
-    assert missing.exit_code == 1
-    assert "PAYMENTS_KEY" in missing.stderr
-    assert "services.payments.api_key" in missing.stderr
     monkeypatch.setenv("PAYMENTS_KEY", "pk-live-0123456789")
     monkeypatch.setenv("MCPGEN_SERVER__PORT", "not-a-port-s3cr3t")
     bad = runner.invoke(app, ["config", "show", str(workspace), "--set", "services.payments.api_key=x"])
     assert bad.exit_code == 1
     assert "server.port" in bad.stderr
     assert "s3cr3t" not in bad.stderr
+
+
+def test_config_show_lists_unset_credentials_as_missing_and_strict_fails(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workspace / "config").mkdir()
+    (workspace / "config" / "config.yaml").write_text(
+        "server:\n  port: 9001\nservices:\n  payments:\n    api_key: ${PAYMENTS_KEY}\n"
+    )
+    monkeypatch.delenv("PAYMENTS_KEY", raising=False)
+    shown = runner.invoke(app, ["config", "show", str(workspace)])
+    assert shown.exit_code == 0, shown.output
+    assert "services.payments.api_key" in shown.stdout and "<missing: ${PAYMENTS_KEY}>" in shown.stdout
+    assert "server.port" in shown.stdout
+    assert "missing: PAYMENTS_KEY" in shown.stderr
+    data = json.loads(runner.invoke(app, ["config", "show", str(workspace), "--json"]).stdout)
+    assert data["missing"] == [{"key": "services.payments.api_key", "variable": "PAYMENTS_KEY"}]
+    assert data["config"]["server"]["port"] == 9001
+    strict = runner.invoke(app, ["config", "show", str(workspace), "--strict"])
+    assert strict.exit_code == 1
+    assert "PAYMENTS_KEY" in strict.stderr
+    monkeypatch.setenv("PAYMENTS_KEY", "pk-live-0123456789")
+    assert runner.invoke(app, ["config", "show", str(workspace), "--strict"]).exit_code == 0
 
 
 def test_config_show_resolves_placeholders_from_the_secret_store(

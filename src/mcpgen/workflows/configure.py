@@ -86,9 +86,10 @@ def show_config(
 ) -> LoadedConfig:
     """The merged config of a workspace (stored secrets resolve ``${NAME}`` as they do when serving).
 
-    The values of the stored secrets are marked sensitive: masked wherever they land.
+    The values of the stored secrets are marked sensitive: masked wherever they land. A
+    ``${NAME}`` that is neither stored nor set is listed in ``missing``, not an error.
     """
     scratch = dict(environ)
     injected = inject_stored_secrets(root / STATE_DIR, scratch)
-    loaded = load_config(root, env=env, environ=scratch, overrides=overrides)
+    loaded = load_config(root, env=env, environ=scratch, overrides=overrides, allow_missing=True)
     return replace(loaded, sensitive=tuple(scratch[name] for name in injected))
