@@ -16,8 +16,9 @@ Two module shapes are read:
   config)`` (entrypoint kind ``seed``). Without an ``inputSchema`` the schema
   comes from the handler parameter's TypeScript type (:mod:`.ts_schema`).
 
-JSDoc ``@requires-credential NAME [type] [required|optional] [- description]``
-tags declare credentials for every tool of the file; a JSDoc block with
+JSDoc ``@requires-credential NAME[?] [type] [required|optional] [- description]``
+tags declare credentials for every tool of the file (``NAME?`` or ``optional``: an
+optional one; a description that only says "optional" is read so, with a warning); a JSDoc block with
 ``@tool`` gives the description when the metadata has none.
 
 A file in ``connectors/`` is a connector in the seed's shape: a default-exported
@@ -44,6 +45,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from mcpgen.authoring import Credential
+from mcpgen.authoring.credentials import optional_by_wording, says_optional
 from mcpgen.authoring.connectors import AUTH_KINDS, CONNECTOR_NAME
 from mcpgen.common.nodejs import BRIDGE, NodeNotFound, node_command
 from mcpgen.discovery.diagnostics import Diagnostic, error, warning
@@ -58,7 +60,7 @@ SchemaDeriver = Callable[[Path, str, int], tuple[dict[str, Any] | None, str | No
 
 _JSDOC = re.compile(r"/\*\*(?P<body>.*?)\*/", re.S)
 _REQUIRES = re.compile(
-    r"@requires-credential\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"@requires-credential\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<mark>\?)?"
     r"(?:[ \t]+(?P<kind>(?!required\b|optional\b)[A-Za-z_][\w-]*))?"
     r"(?:[ \t]+(?P<req>required|optional))?"
     r"(?:[ \t]*-[ \t]*(?P<desc>[^\n]*))?"
@@ -114,22 +116,49 @@ def _name_line(text: str, name: str) -> int | None:
     return _line_of(text, r"\bmetadata\b|export\s+default")
 
 
+def _jsdoc_tags(text: str) -> list[re.Match[str]]:
+    found = []
+    for block in _JSDOC.finditer(text):
+        body = re.sub(r"(?m)^\s*\*[ \t]?", "", block.group("body"))
+        found += list(_REQUIRES.finditer(body))
+    return found
+
+
+def _by_wording(m: re.Match[str]) -> bool:
+    """Optional only because the description says so (no ``?``, no ``optional`` keyword)."""
+    return not m.group("mark") and m.group("req") is None and says_optional(m.group("desc") or "")
+
+
 def jsdoc_credentials(text: str) -> list[Credential]:
     """Credentials declared with ``@requires-credential`` JSDoc tags, in file order."""
     found: dict[str, Credential] = {}
-    for block in _JSDOC.finditer(text):
-        body = re.sub(r"(?m)^\s*\*[ \t]?", "", block.group("body"))
-        for m in _REQUIRES.finditer(body):
-            found.setdefault(
-                m.group("name"),
-                Credential(
-                    name=m.group("name"),
-                    kind=m.group("kind") or "secret",
-                    required=m.group("req") != "optional",
-                    description=(m.group("desc") or "").strip(),
-                ),
-            )
+    for m in _jsdoc_tags(text):
+        optional = bool(m.group("mark")) or m.group("req") == "optional" or _by_wording(m)
+        found.setdefault(
+            m.group("name"),
+            Credential(
+                name=m.group("name"),
+                kind=m.group("kind") or "secret",
+                required=not optional,
+                description=(m.group("desc") or "").strip(),
+            ),
+        )
     return list(found.values())
+
+
+def jsdoc_credential_warnings(text: str, path: str) -> list[Diagnostic]:
+    """A ``credential-syntax`` warning for each tag whose credential is optional by its wording only."""
+    return [
+        warning(
+            "credential-syntax",
+            optional_by_wording(m.group("name"), f"@requires-credential {m.group('name')}? - ..."),
+            path,
+            _line_of(text, rf"@requires-credential\s+{m.group('name')}\b"),
+            m.group("name"),
+        )
+        for m in _jsdoc_tags(text)
+        if _by_wording(m)
+    ]
 
 
 def jsdoc_tool_description(text: str) -> str:
@@ -158,7 +187,7 @@ class _Described:
 def _entries(
     f: SourceFile, root: Path, described: list[dict[str, Any]], text: str, derive: SchemaDeriver | None
 ) -> _Described:
-    out = _Described([], {}, [], {})
+    out = _Described([], {}, jsdoc_credential_warnings(text, f.path), {})
     file_creds = jsdoc_credentials(text)
     jsdoc_desc = jsdoc_tool_description(text)
     for index, tool in enumerate(described):
