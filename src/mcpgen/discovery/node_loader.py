@@ -23,7 +23,8 @@ optional one; a description that only says "optional" is read so, with a warning
 
 A file in ``connectors/`` is a connector in the seed's shape: a default-exported
 object with ``metadata`` (``name``, ``type``, ``authentication: {type,
-scopes?}``, ``credentials``, ``methods``, ``rateLimits: {requestsPerMinute}``,
+scopes?}``, ``credentials``, ``methods``, ``rateLimits: {requestsPerSecond |
+requestsPerMinute | requestsPerHour}`` (:mod:`mcpgen.authoring.rates`),
 ``required?``, ``endpoint?``), ``initialize(config)``, optional
 ``testConnection()`` and ``disconnect()``, and its methods (entrypoint kind
 ``seed``, attribute ``default``). Each bad field is a diagnostic naming it.
@@ -46,6 +47,7 @@ from pydantic import ValidationError
 
 from mcpgen.authoring import Credential
 from mcpgen.authoring.credentials import optional_by_wording, says_optional
+from mcpgen.authoring.rates import RateLimitError, seed_rate_limit
 from mcpgen.authoring.connectors import AUTH_KINDS, CONNECTOR_NAME
 from mcpgen.common.nodejs import BRIDGE, NodeNotFound, node_command
 from mcpgen.discovery.diagnostics import Diagnostic, error, warning
@@ -290,12 +292,10 @@ def _connector_entry(f: SourceFile, found: Mapping[str, Any], text: str) -> Conn
             raise _BadField(
                 "metadata.methods", f"lists {', '.join(map(repr, undefined))}, not defined as functions"
             )
-    rate = meta.get("rateLimits")
-    per_minute = rate.get("requestsPerMinute") if isinstance(rate, Mapping) else None
-    if rate is not None and not (
-        isinstance(per_minute, int | float) and not isinstance(per_minute, bool) and per_minute > 0
-    ):
-        raise _BadField("metadata.rateLimits.requestsPerMinute", f"must be a number > 0, got {per_minute!r}")
+    try:
+        per_minute = seed_rate_limit(meta)
+    except RateLimitError as exc:
+        raise _BadField(exc.field, exc.problem) from None
     endpoint = meta.get("endpoint")
     if endpoint is not None and not (isinstance(endpoint, str) and _HTTP_URL.match(endpoint)):
         raise _BadField("metadata.endpoint", f"must be an http:// or https:// URL, got {endpoint!r}")
@@ -306,7 +306,7 @@ def _connector_entry(f: SourceFile, found: Mapping[str, Any], text: str) -> Conn
         description=str(meta.get("description") or ""),
         required=required,
         endpoint=endpoint,
-        rate_limit=float(per_minute) if per_minute is not None else None,
+        rate_limit=per_minute,
         scopes=list(scopes or []),
         methods=list(methods),
         credentials=optional(declared, required),

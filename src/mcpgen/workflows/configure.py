@@ -65,16 +65,20 @@ def write_config_files(generated: Generated, *, force: bool = False) -> ConfigFi
     return ConfigFiles(manifest=manifest_path, written=written, kept=kept)
 
 
+def stored_secrets(state_dir: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """Every secret in the workspace's store (``{}`` when it has none yet); ``environ`` holds the key sources."""
+    if not (state_dir / "secrets.enc").is_file():
+        return {}
+    return SecretStore.open(state_dir, environ=environ, create=False).items()
+
+
 def inject_stored_secrets(state_dir: Path, environ: MutableMapping[str, str]) -> list[str]:
     """Put the stored secrets into ``environ`` (a value already there wins); returns the names set.
 
     Nothing happens when the workspace has no secret store yet.
     """
-    if not (state_dir / "secrets.enc").is_file():
-        return []
-    store = SecretStore.open(state_dir, environ=environ, create=False)
     injected = []
-    for name, value in store.items().items():
+    for name, value in stored_secrets(state_dir, environ).items():
         if name not in environ:
             environ[name] = value
             injected.append(name)

@@ -24,7 +24,7 @@ from mcpgen.errors import ConfigError, UsageError, ValidationFailed
 from mcpgen.manifest import Manifest
 from mcpgen.runtime import Registry, Settings, create_app, serve_http, serve_stdio
 from mcpgen.runtime.admin.reload import Rebuild, Reloads
-from mcpgen.runtime.credentials import check_credentials
+from mcpgen.runtime.credentials import check_credentials, load_secret_files
 from mcpgen.runtime.settings import LogLevelName, apply_tool_overrides, settings_from_config
 from mcpgen.workflows.configure import inject_stored_secrets
 from mcpgen.workflows.generate import Generated, generate, write_manifest
@@ -62,7 +62,9 @@ class Prepared:
 def configure(
     manifest: Manifest, root: Path, options: ServeOptions, environ: MutableMapping[str, str]
 ) -> Prepared:
-    """Secrets into the environment, then the layered config, then command-line overrides."""
+    """Secrets into the environment (the environment wins, then ``$MCPGEN_SECRETS_DIR`` files, then the
+    secret store), then the layered config, then command-line overrides."""
+    load_secret_files(environ)
     injected = inject_stored_secrets(root / STATE_DIR, environ)
     try:
         loaded = load_config(root, env=options.env, environ=environ, overrides=options.overrides)
