@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 import docker
 import httpx2
 import pytest
@@ -187,7 +188,7 @@ async def test_secrets_as_files_keeps_credentials_out_of_the_container_environme
     assert "MCPGEN_SECRETS_DIR=/run/secrets" in attrs["Config"]["Env"]
     mount = next(m for m in attrs["Mounts"] if m["Destination"] == "/run/secrets")
     assert mount["RW"] is False
-    assert not Path(mount["Source"]).exists()  # removed from the host tmpfs once the server was ready
+    assert not await anyio.Path(mount["Source"]).exists()  # removed from the host tmpfs once ready
 
 
 def test_secret_is_in_no_layer_and_not_in_the_image_config(

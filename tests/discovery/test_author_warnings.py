@@ -52,7 +52,8 @@ def test_untyped_parameter_is_a_warning_naming_file_line_and_parameter(tmp_path:
     assert report.ok  # a warning: the tool still loads
     untyped = [d for d in report.diagnostics if d.code == "untyped-parameter"]
     assert [(d.severity, d.path, d.line, d.name) for d in untyped] == [("warning", "tools/add.py", 6, "add")]
-    assert "'x'" in untyped[0].message and "'y'" not in untyped[0].message
+    assert "'x'" in untyped[0].message
+    assert "'y'" not in untyped[0].message
     schema = result.tools[0].input_schema
     assert schema["properties"]["x"] == {}  # documented: no type, any JSON value
     assert schema["properties"]["y"]["type"] == "integer"
@@ -64,7 +65,8 @@ def test_python_optional_credential_marked_with_a_question_mark(tmp_path: Path) 
     assert creds == {"REGION": False, "TOKEN": False, "API_KEY": True}
     syntax = [d for d in validate(result).diagnostics if d.code == "credential-syntax"]
     assert [(d.severity, d.path, d.line) for d in syntax] == [("warning", "tools/add.py", 11)]
-    assert "REGION" in syntax[0].message and ":credential REGION?:" in syntax[0].message
+    assert "REGION" in syntax[0].message
+    assert ":credential REGION?:" in syntax[0].message
 
 
 def test_typescript_optional_credential_marked_with_a_question_mark(tmp_path: Path) -> None:

@@ -86,7 +86,8 @@ def test_a_bad_per_second_limit_names_the_field_and_line(tmp_path: Path) -> None
         tmp_path, {"connectors/notion.ts": NOTION_TS.replace("requestsPerSecond: 3", "requestsPerSecond: 0")}
     )
     (problem,) = validate(discover(root)).errors
-    assert problem.path == "connectors/notion.ts" and problem.line == 8
+    assert problem.path == "connectors/notion.ts"
+    assert problem.line == 8
     assert "metadata.rateLimits.requestsPerSecond must be a number > 0" in problem.message
 
 

@@ -26,6 +26,7 @@ def test_each_file_sets_its_credential_and_the_environment_wins(tmp_path: Path) 
 
 def test_no_folder_named_means_nothing_and_an_unreadable_one_is_an_error(tmp_path: Path) -> None:
     environ: dict[str, str] = {}
-    assert load_secret_files(environ) == [] and environ == {}
-    with pytest.raises(CredentialError, match="MCPGEN_SECRETS_DIR=.*cannot read"):
+    assert load_secret_files(environ) == []
+    assert environ == {}
+    with pytest.raises(CredentialError, match=r"MCPGEN_SECRETS_DIR=.*cannot read"):
         load_secret_files({"MCPGEN_SECRETS_DIR": str(tmp_path / "missing")})

@@ -72,7 +72,9 @@ def _param_lines(lines: list[str], start: int, fn_name: str) -> dict[str, int]:
     return {}
 
 
-def _tool_warnings(fn: Callable[..., Any], tool_name: str, untyped: Sequence[str]) -> tuple[DefinitionWarning, ...]:
+def _tool_warnings(
+    fn: Callable[..., Any], tool_name: str, untyped: Sequence[str]
+) -> tuple[DefinitionWarning, ...]:
     """Untyped parameters, and credentials made optional by the wording of their directive."""
     directives = docstring_credential_warnings(fn.__doc__)
     if not untyped and not directives:

@@ -46,9 +46,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from mcpgen.authoring import Credential
+from mcpgen.authoring.connectors import AUTH_KINDS, CONNECTOR_NAME
 from mcpgen.authoring.credentials import optional_by_wording, says_optional
 from mcpgen.authoring.rates import RateLimitError, seed_rate_limit
-from mcpgen.authoring.connectors import AUTH_KINDS, CONNECTOR_NAME
 from mcpgen.common.nodejs import BRIDGE, NodeNotFound, node_command
 from mcpgen.discovery.diagnostics import Diagnostic, error, warning
 from mcpgen.discovery.entries import checked_connectors, credentials, optional, tool_entry

@@ -28,11 +28,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mcpgen import manifest as manifest_io
 from mcpgen.build.docker_engine import ContainerSpec, DockerEngine, ImageBuilder
 from mcpgen.build.dockerfile import APP as APP_ROOT
 from mcpgen.build.dockerfile import VENV
 from mcpgen.build.plan import IMAGE_HOSTS, BuildOptions
-from mcpgen import manifest as manifest_io
 from mcpgen.errors import DockerError, McpgenError, UsageError
 from mcpgen.runtime.credentials import SECRETS_DIR_VAR, check_credentials
 from mcpgen.runtime.settings import is_loopback
