@@ -110,6 +110,18 @@ def _line_of(text: str, pattern: str) -> int | None:
     return next((n for n, line in enumerate(text.splitlines(), start=1) if regex.search(line)), None)
 
 
+def _field_line(text: str, field: str) -> int | None:
+    """The line of a dotted field (``metadata.authentication.type``): each part searched after the last."""
+    lines = text.splitlines()
+    found: int | None = None
+    for part in field.split("."):
+        regex = re.compile(rf"\b{re.escape(part)}\b")
+        start = found or 1
+        hit = next((n for n in range(start, len(lines) + 1) if regex.search(lines[n - 1])), None)
+        found = hit if hit is not None else found
+    return found
+
+
 def _name_line(text: str, name: str) -> int | None:
     for n, line in enumerate(text.splitlines(), start=1):
         match = _NAME_LINE.search(line)
@@ -335,8 +347,7 @@ def _connectors(
         try:
             entries.append(_connector_entry(f, found, text))
         except _BadField as exc:
-            leaf = exc.field.rsplit(".", 1)[-1]
-            line = _line_of(text, rf"\b{re.escape(leaf)}\b") or _line_of(text, r"export\s+default")
+            line = _field_line(text, exc.field) or _line_of(text, r"export\s+default")
             who = f"connector {name!r}" if isinstance(name, str) and name else "connector"
             diagnostics.append(
                 error(
