@@ -7,10 +7,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from mcpgen.discovery import discover
 from mcpgen.validation import validate
+
+Write = Callable[[Path, str, str], Path]
 
 PYTHON = '''from mcpgen import tool
 
@@ -39,15 +42,9 @@ export default async function handler(input: object) { return "ok"; }
 """
 
 
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
-
-
-def test_untyped_parameter_is_a_warning_naming_file_line_and_parameter(tmp_path: Path) -> None:
-    result = discover(_write(tmp_path, {"tools/add.py": PYTHON}))
+def test_untyped_parameter_is_a_warning_naming_file_line_and_parameter(tmp_path: Path, write: Write) -> None:
+    write(tmp_path, "tools/add.py", PYTHON)
+    result = discover(tmp_path)
     report = validate(result)
     assert report.ok  # a warning: the tool still loads
     untyped = [d for d in report.diagnostics if d.code == "untyped-parameter"]
@@ -59,8 +56,9 @@ def test_untyped_parameter_is_a_warning_naming_file_line_and_parameter(tmp_path:
     assert schema["properties"]["y"]["type"] == "integer"
 
 
-def test_python_optional_credential_marked_with_a_question_mark(tmp_path: Path) -> None:
-    result = discover(_write(tmp_path, {"tools/add.py": PYTHON}))
+def test_python_optional_credential_marked_with_a_question_mark(tmp_path: Path, write: Write) -> None:
+    write(tmp_path, "tools/add.py", PYTHON)
+    result = discover(tmp_path)
     creds = {c.name: c.required for c in result.tools[0].credentials}
     assert creds == {"REGION": False, "TOKEN": False, "API_KEY": True}
     syntax = [d for d in validate(result).diagnostics if d.code == "credential-syntax"]
@@ -69,8 +67,9 @@ def test_python_optional_credential_marked_with_a_question_mark(tmp_path: Path) 
     assert ":credential REGION?:" in syntax[0].message
 
 
-def test_typescript_optional_credential_marked_with_a_question_mark(tmp_path: Path) -> None:
-    result = discover(_write(tmp_path, {"tools/lookup.ts": TYPESCRIPT}))
+def test_typescript_optional_credential_marked_with_a_question_mark(tmp_path: Path, write: Write) -> None:
+    write(tmp_path, "tools/lookup.ts", TYPESCRIPT)
+    result = discover(tmp_path)
     report = validate(result)
     assert report.ok, [str(d) for d in report.errors]
     creds = {c.name: c.required for c in result.tools[0].credentials}

@@ -6,6 +6,7 @@ TypeScript, a ``metadata`` dict plus one class for Python) and load as written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ import pytest
 from mcpgen.authoring.rates import RateLimitError, per_minute
 from mcpgen.discovery import discover
 from mcpgen.validation import validate
+
+Write = Callable[[Path, str, str], Path]
 
 NOTION_TS = """\
 export default {
@@ -58,34 +61,22 @@ class Fast:
 """
 
 
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
-
-
-def test_ts_and_python_seed_connectors_with_per_second_and_per_hour_limits_load(tmp_path: Path) -> None:
-    root = _write(
-        tmp_path,
-        {
-            "connectors/notion.ts": NOTION_TS,
-            "connectors/legacy.py": LEGACY_PY,
-            "connectors/fast.py": DECORATED_PY,
-        },
-    )
-    result = discover(root)
+def test_ts_and_python_seed_connectors_with_per_second_and_per_hour_limits_load(
+    tmp_path: Path, write: Write
+) -> None:
+    write(tmp_path, "connectors/notion.ts", NOTION_TS)
+    write(tmp_path, "connectors/legacy.py", LEGACY_PY)
+    write(tmp_path, "connectors/fast.py", DECORATED_PY)
+    result = discover(tmp_path)
     report = validate(result)
     assert report.ok, [str(d) for d in report.diagnostics]
     rates = {c.name: c.rate_limit for c in result.connectors}
     assert rates == {"notion": 180.0, "legacy": 20.0, "fast": 300.0}  # all kept as requests per minute
 
 
-def test_a_bad_per_second_limit_names_the_field_and_line(tmp_path: Path) -> None:
-    root = _write(
-        tmp_path, {"connectors/notion.ts": NOTION_TS.replace("requestsPerSecond: 3", "requestsPerSecond: 0")}
-    )
-    (problem,) = validate(discover(root)).errors
+def test_a_bad_per_second_limit_names_the_field_and_line(tmp_path: Path, write: Write) -> None:
+    write(tmp_path, "connectors/notion.ts", NOTION_TS.replace("requestsPerSecond: 3", "requestsPerSecond: 0"))
+    (problem,) = validate(discover(tmp_path)).errors
     assert problem.path == "connectors/notion.ts"
     assert problem.line == 8
     assert "metadata.rateLimits.requestsPerSecond must be a number > 0" in problem.message
