@@ -158,14 +158,18 @@ def serve(workspace: Path | None, manifest_file: Path | None, options: ServeOpti
     source = prepare(workspace, manifest_file)
     ready = configure(source.manifest, source.root, options, os.environ)
     served = replace(source, manifest=ready.manifest)
+    # With nothing left out the runtime loads the registry itself, after its credential check.
+    registry = served.registry(ready.settings) if served.left_out else None
     if options.transport == "stdio":
-        serve_stdio(ready.manifest, ready.settings, registry=served.registry(ready.settings))
+        serve_stdio(ready.manifest, ready.settings, registry=registry)
     else:
         rebuild = workspace_rebuild(source.root, ready.config) if manifest_file is None else None
-        app = create_app(
-            ready.manifest, ready.settings, registry=served.registry(ready.settings), rebuild=rebuild
+        app = (
+            create_app(ready.manifest, ready.settings, registry=registry, rebuild=rebuild)
+            if registry is not None
+            else None
         )
-        serve_http(ready.manifest, ready.settings, app=app)
+        serve_http(ready.manifest, ready.settings, app=app, rebuild=rebuild)
 
 
 def workspace_rebuild(root: Path, config: Config) -> Rebuild:
