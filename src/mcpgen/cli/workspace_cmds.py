@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from mcpgen import manifest as manifest_io
 from mcpgen.cli import render
@@ -39,12 +40,13 @@ def init_cmd(
         return
     if not state.quiet:
         for rel in result.created:
-            render.out.print(f"[green]created[/green] {directory / rel}", markup=True)
+            render.out.print(f"[green]created[/green] {escape(str(directory / rel))}", markup=True)
         for rel in result.skipped:
             render.out.print(
-                f"[yellow]kept[/yellow]    {directory / rel} (exists; --force overwrites)", markup=True
+                f"[yellow]kept[/yellow]    {escape(str(directory / rel))} (exists; --force overwrites)",
+                markup=True,
             )
-        render.out.print(f"\nNext: [bold]mcpgen dev {directory}[/bold]", markup=True)
+        render.out.print(f"\nNext: [bold]mcpgen dev {escape(str(directory))}[/bold]", markup=True)
 
 
 def _validate_payload(gen: Generated) -> dict[str, Any]:
