@@ -14,21 +14,12 @@ from typer.testing import CliRunner
 
 from mcpgen.cli.app import app
 
-TOOL = "from mcpgen import tool\n\n@tool\ndef ping() -> str:\n    '''Answer pong.'''\n    return 'pong'\n"
 runner = CliRunner()
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, list(args), prog_name="mcpgen")
     return result.exit_code, result.stdout, result.stderr
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    (root / "tools").mkdir(parents=True)
-    (root / "tools" / "ping.py").write_text(TOOL)
-    return root
 
 
 def test_show_completion_prints_a_bash_script() -> None:
@@ -46,36 +37,40 @@ def test_install_completion_is_offered() -> None:
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
-def test_quiet_works_before_and_after_the_command(workspace: Path, where: str) -> None:
-    args = ["-q", "validate", str(workspace)] if where == "before" else ["validate", str(workspace), "-q"]
+def test_quiet_works_before_and_after_the_command(ping_workspace: Path, where: str) -> None:
+    args = (
+        ["-q", "validate", str(ping_workspace)]
+        if where == "before"
+        else ["validate", str(ping_workspace), "-q"]
+    )
     code, out, err = invoke(*args)
     assert code == 0, err
     assert out == ""
-    assert invoke("validate", str(workspace))[1].startswith("✓ 1 tool")
+    assert invoke("validate", str(ping_workspace))[1].startswith("✓ 1 tool")
 
 
-def test_verbose_after_the_command_turns_on_debug(workspace: Path) -> None:
-    code, _, err = invoke("list-tools", str(workspace), "--json", "-vv")
+def test_verbose_after_the_command_turns_on_debug(ping_workspace: Path) -> None:
+    code, _, err = invoke("list-tools", str(ping_workspace), "--json", "-vv")
     assert code == 0, err
     assert logging.getLogger().level == logging.DEBUG
 
 
 def test_a_flag_that_is_an_options_value_stays_the_value(
-    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ping_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, _, err = invoke("manifest", str(workspace), "-o", "-v")
+    code, _, err = invoke("manifest", str(ping_workspace), "-o", "-v")
     assert code == 0, err
     assert json.loads((tmp_path / "-v").read_text())["tools"][0]["name"] == "ping"
 
 
-def test_dockerfiles_print_as_written(workspace: Path) -> None:
+def test_dockerfiles_print_as_written(ping_workspace: Path) -> None:
     """`mcpgen:x:10001` in a Dockerfile is not the emoji :x: and `[bold]` is not markup."""
-    code, out, err = invoke("build", str(workspace), "--dry-run")
+    code, out, err = invoke("build", str(ping_workspace), "--dry-run")
     assert code == 0, err
     assert 'echo "mcpgen:x:10001:10001:mcpgen:/home/mcpgen:/usr/sbin/nologin" >> /etc/passwd' in out
     assert "❌" not in out
-    dockerfile = json.loads(invoke("build", str(workspace), "--dry-run", "--json")[1])["dockerfile"]
+    dockerfile = json.loads(invoke("build", str(ping_workspace), "--dry-run", "--json")[1])["dockerfile"]
     stamp = re.compile(r'created="[^"]*"')  # the build time differs between the two runs
     assert stamp.sub("", dockerfile.strip()) in stamp.sub("", out)
 
@@ -93,8 +88,8 @@ def test_paths_and_diagnostics_print_as_written(tmp_path: Path) -> None:
     assert "[missing-description]" in err  # the code in brackets is text, not a style
 
 
-def test_start_up_lines_are_info_and_shown_by_default(tmp_path: Path, workspace: Path) -> None:
-    cli = start_cli(tmp_path, "dev", str(workspace))
+def test_start_up_lines_are_info_and_shown_by_default(tmp_path: Path, ping_workspace: Path) -> None:
+    cli = start_cli(tmp_path, "dev", str(ping_workspace))
     try:
         log = cli.log()
     finally:

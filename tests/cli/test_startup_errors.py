@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-TOOL = "from mcpgen import tool\n\n@tool\ndef ping() -> str:\n    '''Answer pong.'''\n    return 'pong'\n"
-
-
-@pytest.fixture
-def taken() -> Iterator[int]:
-    """A port something else listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        yield sock.getsockname()[1]
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    (tmp_path / "tools").mkdir()
-    (tmp_path / "tools" / "ping.py").write_text(TOOL)
-    return tmp_path
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -34,21 +14,42 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("command", ["serve", "dev"])
-def test_a_taken_port_is_one_message(workspace: Path, taken: int, command: str) -> None:
-    proc = run("-m", "mcpgen", command, str(workspace), "--port", str(taken))
+def test_a_taken_port_is_one_message(ping_workspace: Path, taken_port: int, command: str) -> None:
+    proc = run("-m", "mcpgen", command, str(ping_workspace), "--port", str(taken_port))
     assert proc.returncode == 1, proc.stderr
-    assert f"cannot listen on 127.0.0.1:{taken}: Address already in use" in proc.stderr
+    assert f"cannot listen on 127.0.0.1:{taken_port}: Address already in use" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert "uvicorn" not in proc.stderr  # uvicorn's own start-up lines never appear: it never started
     assert "Application startup" not in proc.stderr
 
 
-def test_the_runtime_entry_point_says_it_the_same_way(workspace: Path, taken: int) -> None:
-    assert run("-m", "mcpgen", "generate", str(workspace)).returncode == 0
-    manifest = workspace / ".mcpgen" / "manifest.json"
+def test_the_runtime_entry_point_says_it_the_same_way(ping_workspace: Path, taken_port: int) -> None:
+    assert run("-m", "mcpgen", "generate", str(ping_workspace)).returncode == 0
+    manifest = ping_workspace / ".mcpgen" / "manifest.json"
     proc = run(
-        "-m", "mcpgen.runtime", "--manifest", str(manifest), "--root", str(workspace), "--port", str(taken)
+        "-m",
+        "mcpgen.runtime",
+        "--manifest",
+        str(manifest),
+        "--root",
+        str(ping_workspace),
+        "--port",
+        str(taken_port),
     )
     assert proc.returncode == 1, proc.stderr
-    assert f"mcpgen.runtime: error: cannot listen on 127.0.0.1:{taken}" in proc.stderr
+    assert f"mcpgen.runtime: error: cannot listen on 127.0.0.1:{taken_port}" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_invalid_manifest_is_one_message(ping_workspace: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "manifest.json"
+    bad.write_text('{"manifestVersion": 1, "tools": "not a list"}')
+    for args in (
+        ["-m", "mcpgen", "serve", "--manifest", str(bad), str(ping_workspace)],
+        ["-m", "mcpgen.runtime", "--manifest", str(bad), "--root", str(ping_workspace)],
+    ):
+        proc = run(*args)
+        assert proc.returncode == 1, proc.stderr
+        assert "error:" in proc.stderr
+        assert str(bad) in proc.stderr or "manifest" in proc.stderr
+        assert "Traceback" not in proc.stderr
