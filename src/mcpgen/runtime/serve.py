@@ -17,6 +17,7 @@ nothing but protocol.
 from __future__ import annotations
 
 import asyncio
+import errno
 import importlib.util
 import logging
 import math
@@ -115,18 +116,19 @@ class _QuietStartup:
 def _listen(settings: Settings) -> socket.socket:
     """The server's listening socket, bound now (``StartupError`` when the address is taken)."""
     host, port = settings.http.host, settings.http.port
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    except OSError as exc:
-        raise StartupError(f"cannot listen on {host}:{port}: {exc}") from exc
-    sock = socket.socket(family, kind, proto)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn binds
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
+        sock.bind((host, port))
     except OSError as exc:
         sock.close()
         reason = exc.strerror or str(exc)
-        hint = " (is another server running? choose another with --port or server.port)"
+        hint = (
+            " (is another server running? choose another with --port or server.port)"
+            if exc.errno == errno.EADDRINUSE
+            else ""
+        )
         raise StartupError(f"cannot listen on {host}:{port}: {reason}{hint}") from exc
     sock.set_inheritable(True)
     return sock
