@@ -95,7 +95,7 @@ def test_start_up_lines_are_info_and_shown_by_default(tmp_path: Path, ping_works
     finally:
         cli.stop()
     lines = [line for line in log.splitlines() if "msg=" in line]
-    dev = next(line for line in lines if "dev: 1 tool(s) on http://127.0.0.1" in line)
+    dev = next(line for line in lines if "dev: 1 tool(s), watching" in line)
     assert "level=info" in dev
     assert any("level=info" in line and "serving ws on http://127.0.0.1" in line for line in lines)
     assert not [line for line in lines if "level=warning" in line], log

@@ -187,14 +187,8 @@ def _watched(workspace: Path, options: ServeOptions, command: str) -> None:
     paths = load_project(root).watch_paths() or [root]
     watcher = threading.Thread(target=_watch, args=(reloads, paths, stop), name="mcpgen-watch", daemon=True)
     watcher.start()
-    logger.info(
-        "%s: %d tool(s) on http://%s:%d/mcp, watching %s",
-        command,
-        len(manifest.tools),
-        settings.http.host,
-        settings.http.port,
-        ", ".join(str(p) for p in paths),
-    )
+    # The address comes in the runtime's "serving NAME on http://..." line, once the port is bound.
+    logger.info("%s: %d tool(s), watching %s", command, len(manifest.tools), ", ".join(str(p) for p in paths))
     try:
         serve_http(manifest, settings, app=app)
     finally:
