@@ -91,7 +91,7 @@ class ToolDefinition:
                 raise ValueError(f"{loc}: {err['msg']}") from exc
             kwargs = {
                 param: getattr(model, field)
-                for param, field in sig.field_of()
+                for param, field in sig.fields_by_param()
                 if field in model.model_fields_set or param in arguments
             }
             # defaults are applied by Python itself

@@ -48,7 +48,7 @@ class Signature:
     """The model's field for each of ``param_names`` (a parameter named like a ``BaseModel`` attribute,
     ``schema`` or ``json``, is field ``arg_schema`` with alias ``schema``); empty: the same names."""
 
-    def field_of(self) -> Iterable[tuple[str, str]]:
+    def fields_by_param(self) -> Iterable[tuple[str, str]]:
         """``(parameter, model field)`` pairs."""
         return zip(self.param_names, self.field_names or self.param_names, strict=True)
 
