@@ -149,7 +149,9 @@ class ToolDefinition:
                 loc = ".".join(str(p) for p in err["loc"])
                 raise ValueError(f"{loc}: {err['msg']}") from exc
             kwargs = {
-                k: getattr(model, k) for k in sig.param_names if k in model.model_fields_set or k in arguments
+                param: getattr(model, field)
+                for param, field in sig.fields_by_param()
+                if field in model.model_fields_set or param in arguments
             }
             # defaults are applied by Python itself
         if sig.context_param is not None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from mcpgen.cli import render
 from mcpgen.cli._common import BackupFile, JsonFlag, ReplaceFile, Workspace, WorkspaceOpt, state
@@ -65,17 +66,18 @@ def generate_cmd(
         return
     if state.quiet:
         return
-    render.out.print(f"[green]wrote[/green]   {files.manifest}", markup=True)
+    render.out.print(f"[green]wrote[/green]   {escape(str(files.manifest))}", markup=True)
     for rel in written:
-        render.out.print(f"[green]wrote[/green]   {workspace / rel}", markup=True)
+        render.out.print(f"[green]wrote[/green]   {escape(str(workspace / rel))}", markup=True)
     for rel in kept:
         render.out.print(
-            f"[yellow]kept[/yellow]    {workspace / rel} (exists; --force overwrites)", markup=True
+            f"[yellow]kept[/yellow]    {escape(str(workspace / rel))} (exists; --force overwrites)",
+            markup=True,
         )
     required = [c.name for c in gen.manifest.credentials if c.required]
     if required:
         render.out.print(
-            f"\nRequired credentials: {', '.join(required)} — run [bold]mcpgen credentials[/bold]",
+            f"\nRequired credentials: {escape(', '.join(required))} — run [bold]mcpgen credentials[/bold]",
             markup=True,
         )
 
@@ -196,7 +198,9 @@ def restore_cmd(
     if state.quiet:
         return
     for rel in result.written:
-        render.out.print(f"[green]restored[/green]  config/{rel}", markup=True)
+        render.out.print(f"[green]restored[/green]  config/{escape(str(rel))}", markup=True)
     for rel in result.kept:
-        render.out.print(f"[yellow]kept[/yellow]      config/{rel} (not in the backup)", markup=True)
+        render.out.print(
+            f"[yellow]kept[/yellow]      config/{escape(str(rel))} (not in the backup)", markup=True
+        )
     render.out.print(f"{len(result.written)} file(s) restored, {len(result.unchanged)} unchanged")

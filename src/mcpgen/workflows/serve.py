@@ -201,7 +201,7 @@ def _watch(reloads: Reloads, paths: list[Path], stop: threading.Event) -> None:
     for batch in changes(paths, stop):
         relevant = [p for p in batch if _relevant(p)]
         if relevant:
-            logger.warning("change detected: %s", ", ".join(sorted({Path(p).name for p in relevant})))
+            logger.info("change detected: %s", ", ".join(sorted({Path(p).name for p in relevant})))
             reloads.run_sync("watch")
 
 
@@ -224,14 +224,8 @@ def _watched(workspace: Path, options: ServeOptions, command: str) -> None:
     paths = load_project(root).watch_paths() or [root]
     watcher = threading.Thread(target=_watch, args=(reloads, paths, stop), name="mcpgen-watch", daemon=True)
     watcher.start()
-    logger.warning(
-        "%s: %d tool(s) on http://%s:%d/mcp, watching %s",
-        command,
-        len(manifest.tools),
-        settings.http.host,
-        settings.http.port,
-        ", ".join(str(p) for p in paths),
-    )
+    # The address comes in the runtime's "serving NAME on http://..." line, once the port is bound.
+    logger.info("%s: %d tool(s), watching %s", command, len(manifest.tools), ", ".join(str(p) for p in paths))
     try:
         serve_http(manifest, settings, app=app)
     finally:
