@@ -15,6 +15,7 @@ cause (``raise ... from exc``)::
     │   └── SecretKeyError      no key, or the wrong key, for the secret store
     ├── CredentialError         a required credential is missing or invalid
     ├── ConnectorStartError     a required connector could not connect at start-up
+    ├── StartupError            the server cannot start (its address is in use, start-up failed)
     ├── ConformanceError        the conformance suite cannot be installed or run
     ├── DockerError             the Docker engine refused or failed an operation
     │   ├── EngineUnavailable   no Docker engine answers (daemon not running, no socket access)
@@ -134,6 +135,10 @@ class ConnectorStartError(McpgenError):
         self.connectors = connectors
 
 
+class StartupError(McpgenError):
+    """The server cannot start serving: its address is in use or its start-up failed."""
+
+
 class ConformanceError(McpgenError):
     """The conformance suite (or the Node it needs, or the server under test) cannot be set up or run.
 
@@ -143,6 +148,19 @@ class ConformanceError(McpgenError):
     def __init__(self, message: str, *, log: Path | None = None) -> None:
         super().__init__(message)
         self.log = log
+
+
+class LoadTestError(McpgenError):
+    """A load test cannot start: the server under test did not come up, or refused the handshake,
+    or lacks the tool. (Errors *during* the load are counted in the report, not raised.)
+
+    ``log`` is the served workspace's server log, when there is one; ``hint`` what usually fixes it.
+    """
+
+    def __init__(self, message: str, *, log: Path | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.log = log
+        self.hint = hint
 
 
 class DockerError(McpgenError):
