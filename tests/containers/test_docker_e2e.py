@@ -107,6 +107,8 @@ def test_build_summary_and_image_metadata(built: Built, docker_client: docker.Do
     assert config["User"] == "10001:10001"
     assert config["Labels"]["io.mcpgen.tools"] == "classify,probe,summarize,translate"
     assert config["Labels"]["org.opencontainers.image.title"] == "demo"
+    # no registry.name in mcpgen.yaml: the placeholder server.json uses too
+    assert config["Labels"]["io.modelcontextprotocol.server.name"] == "io.github.your-github-user/demo"
     assert "8080/tcp" in config["ExposedPorts"]
     assert "/health/live" in " ".join(config["Healthcheck"]["Test"])
     log = (built.workspace / ".mcpgen" / "build.log").read_text()

@@ -23,7 +23,9 @@ def k8s_cmd(
             "--out", help="Folder to write (default: WS/deploy/kubernetes, with --helm WS/deploy/helm/NAME)."
         ),
     ] = None,
-    helm: Annotated[bool, typer.Option("--helm", help="Write a Helm chart instead of plain manifests.")] = False,
+    helm: Annotated[
+        bool, typer.Option("--helm", help="Write a Helm chart instead of plain manifests.")
+    ] = False,
     image: Annotated[
         str | None,
         typer.Option("--image", help="Image reference (default: what `mcpgen build` tags, NAME:vVERSION)."),
@@ -31,7 +33,9 @@ def k8s_cmd(
     replicas: Annotated[
         int | None, typer.Option("--replicas", min=1, max=1000, help="Replicas (the autoscaler's minimum).")
     ] = None,
-    namespace: Annotated[str | None, typer.Option("--namespace", help="Namespace (default: default).")] = None,
+    namespace: Annotated[
+        str | None, typer.Option("--namespace", help="Namespace (default: default).")
+    ] = None,
     host: Annotated[
         list[str] | None,
         typer.Option("--host", help="A public host name clients use, e.g. an Ingress host (repeatable)."),
@@ -58,8 +62,12 @@ def k8s_cmd(
     plan = deployed.plan
     render.out.print(f"\nimage {plan.image}, namespace {plan.namespace}", highlight=False)
     if deployed.secret_commands:
-        render.out.print("\nCreate the Secret(s) the pods read (values from your shell, never from these files):")
+        render.out.print(
+            "\nCreate the Secret(s) the pods read (values from your shell, never from these files):"
+        )
         for command in deployed.secret_commands:
             render.out.print(f"  {command}", markup=False, highlight=False)
-    apply = f"helm install {plan.name} {deployed.out}" if deployed.helm else f"kubectl apply -f {deployed.out}"
+    apply = (
+        f"helm install {plan.name} {deployed.out}" if deployed.helm else f"kubectl apply -f {deployed.out}"
+    )
     render.out.print(f"\nThen: {apply}", markup=False, highlight=False)

@@ -123,7 +123,9 @@ class RegistrySettings(BaseModel):
     @classmethod
     def _check_name(cls, value: str | None) -> str | None:
         if value is not None and (len(value) > 200 or not _MCP_NAME.match(value)):
-            raise ValueError("must look like io.github.<owner>/<name> (one '/', letters, digits, '.', '_', '-')")
+            raise ValueError(
+                "must look like io.github.<owner>/<name> (one '/', letters, digits, '.', '_', '-')"
+            )
         return value
 
     @field_validator("url", "repository", "website")

@@ -46,8 +46,8 @@ from mcpgen.build.plan import (
     make_plan,
     python_from_tag,
 )
-from mcpgen.build.wheelhouse import build_self_wheel, cache_dir, download_wheels, runtime_requirements
 from mcpgen.build.server_json import registry_name
+from mcpgen.build.wheelhouse import build_self_wheel, cache_dir, download_wheels, runtime_requirements
 from mcpgen.config.project import PROJECT_FILE, BuildSettings
 from mcpgen.errors import (
     DockerError,

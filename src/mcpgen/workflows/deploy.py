@@ -140,7 +140,9 @@ def kube_plan(
         hosts=(*k8s.hosts, *options.hosts),
         allowed_hosts=tuple(config.server.allowed_hosts),
         credentials=tuple(
-            SecretKey(c.name, required=c.required and not c.when, secret=is_masked(c), description=c.description)
+            SecretKey(
+                c.name, required=c.required and not c.when, secret=is_masked(c), description=c.description
+            )
             for c in manifest.credentials
         ),
         api_keys=config.server.auth.api_keys,

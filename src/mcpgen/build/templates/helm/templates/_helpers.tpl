@@ -30,7 +30,8 @@ app.kubernetes.io/part-of: {{ include "mcpgen.name" . }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
-{{/* server.allowed_hosts: the Service's names (any port), then .Values.hosts and .Values.allowedHosts. */}}
+{{/* server.allowed_hosts: the Service's names, then .Values.hosts (any port unless one is given), then
+.Values.allowedHosts as they are. */}}
 {{- define "mcpgen.allowedHosts" -}}
 {{- $fullname := include "mcpgen.fullname" . -}}
 {{- $ns := .Release.Namespace -}}
@@ -39,7 +40,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $hosts = append $hosts . }}
 {{- $hosts = append $hosts (printf "%s:*" .) }}
 {{- end }}
-{{- concat $hosts .Values.hosts .Values.allowedHosts | uniq | toJson }}
+{{- range .Values.hosts }}
+{{- $hosts = append $hosts . }}
+{{- if not (contains ":" .) }}
+{{- $hosts = append $hosts (printf "%s:*" .) }}
+{{- end }}
+{{- end }}
+{{- concat $hosts .Values.allowedHosts | uniq | toJson }}
 {{- end }}
 
 {{- define "mcpgen.credentialsSecret" -}}
