@@ -10,6 +10,7 @@ from kube_support import check_all, check_schema, sample_plan
 from ruamel.yaml import YAML
 
 from mcpgen.build.kubernetes import (
+    FILE_NAMES,
     allowed_hosts,
     config_overlay,
     dns_label,
@@ -54,15 +55,7 @@ def test_the_schema_check_catches_a_broken_object() -> None:
 def test_the_files_parse_back_to_the_same_objects() -> None:
     plan = sample_plan()
     files = kube_files(plan)
-    assert sorted(files) == [
-        "configmap.yaml",
-        "deployment.yaml",
-        "hpa.yaml",
-        "networkpolicy.yaml",
-        "pdb.yaml",
-        "service.yaml",
-        "servicemonitor.yaml",
-    ]
+    assert sorted(files) == sorted(FILE_NAMES.values())
     loaded = [YAML(typ="safe").load(text) for text in files.values()]
     assert sorted(loaded, key=lambda d: d["kind"]) == sorted(manifests(plan), key=lambda d: d["kind"])
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from mcpgen.build.kubernetes import FILE_NAMES
 from mcpgen.cli.app import app
 
 runner = CliRunner()
@@ -35,15 +36,7 @@ def test_deploy_k8s_writes_manifests_and_prints_the_secret_command(workspace: Pa
     result = runner.invoke(app, ["deploy", "k8s", str(workspace), "--namespace", "pay", "--replicas", "3"])
     assert result.exit_code == 0, result.output
     out = workspace / "deploy" / "kubernetes"
-    assert sorted(p.name for p in out.iterdir()) == [
-        "configmap.yaml",
-        "deployment.yaml",
-        "hpa.yaml",
-        "networkpolicy.yaml",
-        "pdb.yaml",
-        "service.yaml",
-        "servicemonitor.yaml",
-    ]
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILE_NAMES.values())
     assert (
         'kubectl create secret generic payments-credentials --namespace pay --from-literal=PAYMENTS_KEY="$PAYMENTS_KEY"'
         in result.stdout
