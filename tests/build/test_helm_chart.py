@@ -80,6 +80,14 @@ def test_helm_lint_can_fail(tmp_path: Path) -> None:
 
 def test_the_chart_renders_the_same_objects_as_the_plain_manifests(tmp_path: Path) -> None:
     plan = sample_plan(api_keys=True, allowed_hosts=("internal.example",))
+    _same_objects(plan, tmp_path)
+
+
+def test_an_image_by_digest_renders_the_same(tmp_path: Path) -> None:
+    _same_objects(sample_plan(image="registry.local:5000/team/weather@sha256:" + "c" * 64), tmp_path)
+
+
+def _same_objects(plan: KubePlan, tmp_path: Path) -> None:
     documents = render(write_chart(plan, tmp_path / "weather"), plan)
     check_all(documents)
     helm = {d["kind"]: comparable(d) for d in documents}
@@ -130,6 +138,7 @@ def test_values_carry_no_secret_and_the_image_splits() -> None:
     assert values["image"] == {
         "repository": "registry.local:5000/team/weather",
         "tag": "v1.2.0",
+        "digest": "",
         "pullPolicy": "IfNotPresent",
     }
     assert values["credentials"]["keys"] == [

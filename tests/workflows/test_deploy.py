@@ -127,6 +127,7 @@ def test_helm_chart_from_the_workspace(workspace: Path) -> None:
     assert values["image"] == {
         "repository": "ghcr.io/acme/demo",
         "tag": "v0.1.0",
+        "digest": "",
         "pullPolicy": "IfNotPresent",
     }
     assert values["mcpName"] == "io.github.acme/demo"

@@ -21,6 +21,7 @@ from mcpgen.build.kubernetes import (
     dump_yaml,
     pod_security_context,
 )
+from mcpgen.build.reference import parse_reference
 
 _SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 HELMIGNORE = ".DS_Store\n.git/\n*.swp\n*.bak\n*.tmp\n*.orig\n*~\n"
@@ -45,9 +46,7 @@ def chart_metadata(plan: KubePlan) -> dict[str, Any]:
 
 def chart_values(plan: KubePlan) -> dict[str, Any]:
     """``values.yaml``: every setting the templates read, defaults from the plan."""
-    repository, _, tag = plan.image.rpartition(":")
-    if "/" in tag or not repository:  # no tag (a registry port's colon is not one)
-        repository, tag = plan.image, ""
+    ref = parse_reference(plan.image)
     container = deployment(plan)["spec"]["template"]["spec"]["containers"][0]
     overlay = config_overlay(plan)
     overlay.pop("server")  # the chart computes server.* from the release (names, port)
@@ -55,7 +54,12 @@ def chart_values(plan: KubePlan) -> dict[str, Any]:
         "nameOverride": "",
         "fullnameOverride": "",
         "mcpName": plan.mcp_name,
-        "image": {"repository": repository, "tag": tag, "pullPolicy": "IfNotPresent"},
+        "image": {
+            "repository": ref.repository,
+            "tag": ref.tag or "",
+            "digest": ref.digest or "",
+            "pullPolicy": "IfNotPresent",
+        },
         "imagePullSecrets": [],
         "replicaCount": plan.replicas,
         "port": plan.port,
