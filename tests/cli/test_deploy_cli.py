@@ -71,3 +71,10 @@ def test_deploy_k8s_refuses_a_bad_image(workspace: Path) -> None:
     result = runner.invoke(app, ["deploy", "k8s", str(workspace), "--image", "Bad Image", "--json"])
     assert result.exit_code == 2  # a usage error, as for `mcpgen build --output`
     assert "invalid image reference 'Bad Image'" in result.output
+
+
+def test_deploy_k8s_checks_namespace_and_host_like_mcpgen_yaml(workspace: Path) -> None:
+    result = runner.invoke(app, ["deploy", "k8s", str(workspace), "--namespace", "Bad_NS", "--host", "a b"])
+    assert result.exit_code == 2
+    assert "--namespace: must be a DNS label" in result.output
+    assert "--host: 'a b' is not a host name" in result.output

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from mcpgen.build.helm import chart_files
 from mcpgen.build.kubernetes import (
     DEFAULT_LIMITS,
@@ -31,7 +33,7 @@ from mcpgen.build.kubernetes import (
 from mcpgen.build.reference import build_tags, parse_reference, repository_name
 from mcpgen.build.server_json import registry_name
 from mcpgen.config import Config, load_config
-from mcpgen.config.project import ProjectFile
+from mcpgen.config.project import KubernetesSettings, ProjectFile
 from mcpgen.errors import ConfigError, UsageError, ValidationFailed
 from mcpgen.manifest import Manifest
 from mcpgen.runtime.settings import settings_from_config
@@ -104,6 +106,7 @@ def kube_plan(
 ) -> tuple[KubePlan, list[str]]:
     """Everything the files say, decided (pure given the loaded config)."""
     k8s = project.file.kubernetes
+    _check_flags(options)
     warnings: list[str] = []
     image = options.image or default_image(project.file)
     ref = parse_reference(image)
@@ -155,6 +158,19 @@ def kube_plan(
             "the Service's names; add the Ingress host before exposing it"
         )
     return plan, warnings
+
+
+def _check_flags(options: DeployOptions) -> None:
+    """--namespace and --host follow the rules of their mcpgen.yaml keys."""
+    try:
+        KubernetesSettings(namespace=options.namespace, hosts=options.hosts)
+    except ValidationError as exc:
+        problems = [
+            f"--{'host' if error['loc'][0] == 'hosts' else 'namespace'}: "
+            + str(error["msg"]).removeprefix("Value error, ")
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+        raise UsageError("; ".join(problems)) from None
 
 
 def write_files(out: Path, files: Mapping[str, str]) -> list[Path]:
