@@ -161,3 +161,13 @@ def test_a_bad_kubernetes_section_names_file_line_and_key(tmp_path: Path) -> Non
     assert "mcpgen.yaml:3: kubernetes.replicas: must be between 1 and 1000" in message
     assert "kubernetes.requests: unknown resource 'gpu'" in message
     assert "mcpgen.yaml:5: kubernetes.colour: unknown key; expected one of:" in message
+
+
+def test_server_json_is_still_written_when_the_config_is_broken(workspace: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(workspace, broken)
+    (broken / "config").mkdir(exist_ok=True)
+    (broken / "config" / "config.yaml").write_text("server:\n  port: not-a-port\n")
+    entry = write_server_json(generate(broken), {})
+    assert entry.path.is_file()
+    assert any("does not load" in w and "server.port" in w for w in entry.warnings)

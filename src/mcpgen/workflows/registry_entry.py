@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mcpgen._version import __version__
 from mcpgen.build.server_json import check_server_json, dumps, server_json
-from mcpgen.errors import UsageError
+from mcpgen.errors import ConfigError, UsageError
 from mcpgen.runtime.settings import settings_from_config
 from mcpgen.workflows.credentials import is_masked
 from mcpgen.workflows.deploy import default_image, runtime_config
@@ -33,8 +33,13 @@ def write_server_json(generated: Generated, environ: Mapping[str, str]) -> Regis
     """Build, check and write ``server.json``; raises :class:`UsageError` naming every schema problem."""
     assert generated.manifest is not None
     project = generated.project
-    config = runtime_config(project, generated.manifest, environ)
-    auth = settings_from_config(config, project.root).auth.enabled
+    warnings: list[str] = []
+    try:
+        config = runtime_config(project, generated.manifest, environ)
+        auth = settings_from_config(config, project.root).auth.enabled
+    except ConfigError as exc:  # generate still writes what it can; the config's problem is named
+        auth = False
+        warnings.append(f"{FILE}: the runtime config does not load ({exc.message}); written as without auth")
     entry = server_json(
         project.file,
         generated.manifest,
@@ -51,4 +56,4 @@ def write_server_json(generated: Generated, environ: Mapping[str, str]) -> Regis
         )
     path = project.root / FILE
     path.write_text(dumps(entry.data), encoding="utf-8")
-    return RegistryEntry(path, str(entry.data["name"]), entry.warnings)
+    return RegistryEntry(path, str(entry.data["name"]), [*entry.warnings, *warnings])
