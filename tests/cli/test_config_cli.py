@@ -42,7 +42,11 @@ def test_generate_writes_manifest_and_commented_configs_once(workspace: Path) ->
         "config/config.prod.yaml",
         "config/config.yaml",
         "config/schema.json",
+        "server.json",
     ]
+    assert data["registryName"] == "io.github.your-github-user/payments"
+    assert "registry.name is not set" in result.stderr
+    assert json.loads((workspace / "server.json").read_text())["name"] == data["registryName"]
     base = (workspace / "config" / "config.yaml").read_text()
     assert "${PAYMENTS_KEY}" in base
     assert "tools/charge.py" in base  # which module declares it

@@ -21,6 +21,7 @@ from mcpgen.cli import (
     config_cmds,
     conformance_cmds,
     credentials_cmds,
+    deploy_cmds,
     doctor_cmds,
     keys_cmds,
     loadtest_cmds,
@@ -87,6 +88,7 @@ app.command("loadtest")(loadtest_cmds.loadtest_cmd)
 app.add_typer(config_cmds.config_app, name="config")
 app.add_typer(secrets_cmds.secrets_app, name="secrets")
 app.add_typer(keys_cmds.keys_app, name="keys")
+app.add_typer(deploy_cmds.deploy_app, name="deploy")
 
 
 def main() -> None:

@@ -49,6 +49,12 @@ def generate_cmd(
         raise typer.Exit(1)
     files = write_config_files(gen, force=force)
     written, kept = list(files.written), list(files.kept)
+    from mcpgen.workflows.registry_entry import write_server_json
+
+    entry = write_server_json(gen, os.environ)
+    written.append(entry.path.relative_to(gen.project.root))
+    for warning in entry.warnings:
+        render.err.print(f"[yellow]warning:[/yellow] {warning}", markup=True, highlight=False)
     if monitoring:
         from mcpgen.workflows.monitoring import write_monitoring
 
@@ -61,6 +67,8 @@ def generate_cmd(
                 "written": [str(p) for p in written],
                 "kept": [str(p) for p in kept],
                 "credentials": [c.name for c in gen.manifest.credentials],
+                "registryName": entry.name,
+                "warnings": entry.warnings,
             }
         )
         return
