@@ -22,6 +22,7 @@ from mcpgen.cli import (
     credentials_cmds,
     doctor_cmds,
     keys_cmds,
+    plugins_cmds,
     secrets_cmds,
     serve_cmds,
     workspace_cmds,
@@ -80,6 +81,7 @@ app.command("serve")(serve_cmds.serve_cmd)
 app.add_typer(config_cmds.config_app, name="config")
 app.add_typer(secrets_cmds.secrets_app, name="secrets")
 app.add_typer(keys_cmds.keys_app, name="keys")
+app.add_typer(plugins_cmds.plugins_app, name="plugins")
 
 
 def main() -> None:

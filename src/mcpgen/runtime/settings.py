@@ -40,6 +40,7 @@ from mcpgen.config import Config
 from mcpgen.config.models import ServiceConfig, ToolConfig
 from mcpgen.errors import ConfigError
 from mcpgen.manifest import Manifest
+from mcpgen.plugins import PluginOptions
 from mcpgen.runtime.auth.settings import AuthSettings, auth_settings
 
 if TYPE_CHECKING:
@@ -340,6 +341,8 @@ class Settings:
     """Secret values from the config (service API keys, database password, credentials): redacted from logs."""
     auth: AuthSettings = field(default_factory=AuthSettings, repr=False, compare=False)
     """``server.auth.*`` and ``server.audit.*``: inbound authentication, roles, the audit log."""
+    plugins: PluginOptions = field(default_factory=PluginOptions, compare=False)
+    """``plugins.*``: which plugins add middleware and see the server start (:mod:`mcpgen.runtime.plugins`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
@@ -476,6 +479,7 @@ def settings_from_config(config: Config, root: Path) -> Settings:
         ),
         secret_values=tuple(config_secrets(config)),
         auth=auth_settings(server.auth, server.audit, root),
+        plugins=PluginOptions.of(config.plugins),
     )
 
 

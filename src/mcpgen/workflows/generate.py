@@ -12,6 +12,7 @@ from mcpgen.discovery.npm import ensure_installed
 from mcpgen.errors import WorkspaceError
 from mcpgen.manifest import Manifest, ServerInfo
 from mcpgen.validation import Report, build_manifest, validate
+from mcpgen.workflows.plugins import GeneratorPlugins
 from mcpgen.workflows.project import Project, load_project
 
 
@@ -22,13 +23,17 @@ class Generated:
     report: Report
     manifest: Manifest | None
     """``None`` when the report has errors."""
+    plugins: GeneratorPlugins | None = None
+    """The workspace's plugins, loaded once (the build calls their later hooks)."""
 
 
-def generate(root: Path, *, timeout: float = 10.0) -> Generated:
+def generate(root: Path, *, timeout: float = 10.0, plugins: GeneratorPlugins | None = None) -> Generated:
     """Discover and validate a workspace; build its manifest when there are no errors.
 
     When ``tools/package.json`` declares npm packages that are not installed (or changed since),
-    ``npm install`` runs in ``tools/`` first (progress on stderr).
+    ``npm install`` runs in ``tools/`` first (progress on stderr). The workspace's plugins
+    (``plugins``, else loaded here) run after the scan, the validation and the manifest; what
+    they add and how they fail are diagnostics in the report (:mod:`mcpgen.workflows.plugins`).
     """
     project = load_project(root)
     try:  # TS/JS tools import their npm packages while being described: install them first
@@ -36,15 +41,21 @@ def generate(root: Path, *, timeout: float = 10.0) -> Generated:
     except Exception as exc:
         message = f"cannot install the npm packages of {project.root / 'tools' / 'package.json'}: {exc}"
         raise WorkspaceError(message, path=project.root / "tools" / "package.json") from exc
+    hooks = plugins or GeneratorPlugins.load(project.root)
     result = discover(project.root, timeout=timeout)
-    report = validate(result)
+    hooks.after_scan(result)
+    checked = validate(result)
+    added = hooks.after_validation(result, checked.diagnostics)
+    report = Report.of([*checked.diagnostics, *added, *hooks.failure_diagnostics()])
     manifest = None
     if report.ok:
         server = ServerInfo(
             name=project.file.name, version=project.file.version, instructions=project.file.instructions
         )
-        manifest = build_manifest(result, server, __version__)
-    return Generated(project=project, discovery=result, report=report, manifest=manifest)
+        manifest, problems = hooks.after_manifest(build_manifest(result, server, __version__))
+        report = Report.of([*report.diagnostics, *problems, *hooks.failure_diagnostics()])
+        manifest = manifest if report.ok else None
+    return Generated(project=project, discovery=result, report=report, manifest=manifest, plugins=hooks)
 
 
 def write_manifest(generated: Generated, path: Path | None = None) -> Path:
