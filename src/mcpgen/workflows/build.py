@@ -48,6 +48,7 @@ from mcpgen.build.plan import (
 )
 from mcpgen.build.wheelhouse import build_self_wheel, cache_dir, download_wheels, runtime_requirements
 from mcpgen.config.project import PROJECT_FILE, BuildSettings
+from mcpgen.discovery import Diagnostic
 from mcpgen.errors import (
     DockerError,
     ImageBuildError,
@@ -256,8 +257,14 @@ def _plan(
     if not report.ok:
         raise ValidationFailed(f"plugins found {report.summary()} in the Dockerfile plan", report=report)
     if report.diagnostics:
-        plan = replace(plan, warnings=[*plan.warnings, *(str(d) for d in report.diagnostics)])
+        plan = replace(plan, warnings=[*plan.warnings, *(plugin_warning(d) for d in report.diagnostics)])
     return Planned(project, manifest, plan, sources, config)
+
+
+def plugin_warning(diagnostic: Diagnostic) -> str:
+    """A plugin's warning as a plan warning line (shown after ``warning:``)."""
+    by = f", plugin {diagnostic.name}" if diagnostic.name and diagnostic.code != PLUGIN_ERROR else ""
+    return f"{diagnostic.location}: {diagnostic.message} ({diagnostic.code}{by})"
 
 
 def dry_run(root: Path, options: BuildOptions, *, now: datetime | None = None) -> BuildPlan:
@@ -269,7 +276,9 @@ def dry_run(root: Path, options: BuildOptions, *, now: datetime | None = None) -
     merged = merge_options(options, settings)
     python = choose_python(merged.base_image or DEFAULT_BASE_IMAGE, settings, None)
     plugins = gen.plugins or GeneratorPlugins.load(gen.project.root)
-    return _plan(gen.project, gen.manifest, merged, python, now or datetime.now(UTC), plugins).plan
+    plan = _plan(gen.project, gen.manifest, merged, python, now or datetime.now(UTC), plugins).plan
+    failed = [plugin_warning(d) for d in gen.report.warnings if d.code == PLUGIN_ERROR]
+    return replace(plan, warnings=[*failed, *plan.warnings]) if failed else plan
 
 
 def registry_auth(root: Path, environ: Mapping[str, str]) -> dict[str, str] | None:
@@ -388,7 +397,7 @@ def _discover(b: BuildState) -> str:
     gen = generate(b.project.root, plugins=b.plugins)
     for warning in gen.report.warnings:
         if warning.code == PLUGIN_ERROR:
-            b.steps.output(f"warning: {warning}")
+            b.steps.output(f"warning: {plugin_warning(warning)}")
     if not gen.report.ok or gen.manifest is None:
         raise ValidationFailed(
             f"{len(gen.report.errors)} error(s) in {b.project.root}; run `mcpgen validate` for details",
