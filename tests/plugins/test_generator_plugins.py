@@ -32,13 +32,13 @@ def echo(text: str) -> str:
     return text
 '''
 
-RECORD = '''
+RECORD = """
 from mcpgen.plugins import hookimpl
 
 def _record(context, hook):
     with (context.root / "calls.log").open("a") as fh:
         fh.write(f"{context.name}:{hook}\\n")
-'''
+"""
 
 
 def workspace(tmp_path: Path, plugins: dict[str, str], config: str = "") -> Path:
@@ -103,7 +103,12 @@ def test_hooks_run_dependencies_first_and_add_diagnostics_and_manifest_extension
     assert validated.exit_code == 0, validated.output
     diagnostics = json.loads(validated.stdout)["diagnostics"]
     assert [(d["code"], d["name"], d["line"]) for d in diagnostics] == [("house-style", "base", 5)]
-    assert calls(root) == ["base:after_scan", "audit:after_scan", "base:after_validation", "audit:after_manifest"]
+    assert calls(root) == [
+        "base:after_scan",
+        "audit:after_scan",
+        "base:after_validation",
+        "audit:after_manifest",
+    ]
 
     written = cli("manifest", str(root), "-o", str(tmp_path / "manifest.json"))
     assert written.exit_code == 0, written.output
@@ -152,15 +157,22 @@ def test_a_raising_plugin_is_a_warning_naming_it_and_the_hook_and_the_rest_goes_
     assert problem["code"] == "plugin-error"
     assert problem["name"] == "boom"
     assert problem["path"] == "plugins/boom.py"
-    assert problem["message"] == "plugin 'boom' failed in mcpgen_after_validation: RuntimeError: kaboom in validation"
+    assert (
+        problem["message"]
+        == "plugin 'boom' failed in mcpgen_after_validation: RuntimeError: kaboom in validation"
+    )
     assert calls(root) == ["calm:after_validation"]  # the next plugin still ran
 
     lines: list[str] = []
-    progress = type("P", (), {"start": lambda *a: None, "finish": lambda *a: None, "line": lambda _, t: lines.append(t)})()
+    progress = type(
+        "P", (), {"start": lambda *a: None, "finish": lambda *a: None, "line": lambda _, t: lines.append(t)}
+    )()
     engine = FakeEngine()
     result = build(root, BuildOptions(base_image="base:1"), engine=engine, progress=progress, environ={})
     assert engine.builds == 1
-    assert "warning: plugin 'boom' failed in mcpgen_before_build: RuntimeError: kaboom before the build" in lines
+    assert (
+        "warning: plugin 'boom' failed in mcpgen_before_build: RuntimeError: kaboom before the build" in lines
+    )
     assert any("plugin 'boom' failed in mcpgen_after_validation" in line for line in lines)
     assert calls(root)[-1] == f"calm:after_build:{result.image_id[:12]}:{','.join(result.tags)}"
 
@@ -206,7 +218,11 @@ def test_a_required_plugin_that_raises_stops_validation_and_the_build(tmp_path: 
 def test_a_dependency_cycle_is_an_error_naming_the_plugins(tmp_path: Path) -> None:
     root = workspace(
         tmp_path,
-        {"alpha": 'requires = ["beta"]\n', "beta": 'requires = ["gamma"]\n', "gamma": 'requires = ["alpha"]\n'},
+        {
+            "alpha": 'requires = ["beta"]\n',
+            "beta": 'requires = ["gamma"]\n',
+            "gamma": 'requires = ["alpha"]\n',
+        },
     )
     with pytest.raises(PluginError) as caught:
         generate(root)
@@ -323,7 +339,9 @@ def test_dockerfile_instructions_go_in_at_their_points_and_bad_ones_are_refused(
 
     assert at("FROM base:1 AS deps") < at('RUN ["echo", "deps stage"]') < at("FROM base:1")
     assert lines[at('RUN ["echo", "deps stage"]') - 1] == "# added by plugin adds"
-    assert at("RUN apt-get update && apt-get install -y curl") < at("COPY --from=deps /opt/mcpgen/venv /opt/mcpgen/venv")
+    assert at("RUN apt-get update && apt-get install -y curl") < at(
+        "COPY --from=deps /opt/mcpgen/venv /opt/mcpgen/venv"
+    )
     assert at('ARG REGION="eu"') == at("RUN apt-get update && apt-get install -y curl") + 1
     assert at("COPY tools/ /app/tools/") < at('COPY --chown=10001:10001 ["tools/echo.py", "/opt/extra/"]')
     assert at('COPY --chown=10001:10001 ["tools/echo.py", "/opt/extra/"]') < at("USER 10001:10001")
@@ -332,8 +350,14 @@ def test_dockerfile_instructions_go_in_at_their_points_and_bad_ones_are_refused(
     assert "USER root" not in plan.dockerfile  # the newline was refused, not rendered
     assert 'ENV OK="1"' in lines  # what the plugin added before it failed stays
     warnings = "\n".join(plan.warnings)
-    assert "plugin 'sneaky' failed in mcpgen_dockerfile: UsageError: RUN command 'true\\nUSER root' contains a newline" in warnings
-    assert "plugin 'wrongtype' failed in mcpgen_dockerfile: UsageError: 'RUN rm -rf /' is not a Dockerfile instruction" in warnings
+    assert (
+        "plugin 'sneaky' failed in mcpgen_dockerfile: UsageError: RUN command 'true\\nUSER root' contains a newline"
+        in warnings
+    )
+    assert (
+        "plugin 'wrongtype' failed in mcpgen_dockerfile: UsageError: 'RUN rm -rf /' is not a Dockerfile instruction"
+        in warnings
+    )
 
 
 def test_manifest_extensions_must_start_with_x(tmp_path: Path) -> None:
@@ -351,7 +375,9 @@ def test_manifest_extensions_must_start_with_x(tmp_path: Path) -> None:
     assert gen.manifest is not None
     assert gen.manifest.extensions == {"x-ok": [1, 2]}
     messages = sorted(d.message for d in gen.report.warnings)
-    assert messages[0].startswith("plugin 'ext' in mcpgen_after_manifest: manifest key 'owner' does not start with 'x-'")
+    assert messages[0].startswith(
+        "plugin 'ext' in mcpgen_after_manifest: manifest key 'owner' does not start with 'x-'"
+    )
     assert "manifest key 'x-bad': value is not JSON" in messages[1]
     data = manifest_io.to_data(gen.manifest)
     with pytest.raises(Exception, match="unknown manifest key"):
