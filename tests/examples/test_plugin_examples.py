@@ -233,7 +233,8 @@ def test_dockerfile_linter_rules_on_handwritten_dockerfiles() -> None:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("dockerfile_lint_example", EXAMPLES / "dockerfile_lint.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     lint = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(lint)
     bare = 'FROM ubuntu\nRUN apt-get update \\\n && apt-get install -y curl\nENV API_KEY abc\nCMD ["x"]\n'
