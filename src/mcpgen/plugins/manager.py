@@ -325,14 +325,18 @@ class Plugins:
             logger=logging.getLogger(f"mcpgen.plugins.{plugin.name}"),
         )
 
-    def call(
-        self, hook: str, *, each: Callable[[Plugin], None] | None = None, **kwargs: object
-    ) -> list[tuple[Plugin, object]]:
+    def call(self, hook: str, **kwargs: object) -> list[tuple[Plugin, object]]:
         """Call ``hook`` on every plugin implementing it, dependencies first; ``context`` is added per plugin.
 
-        ``each`` is called with the plugin before its turn. Returns ``(plugin, result)`` for each plugin that returned; one that raised is recorded in
+        Returns ``(plugin, result)`` for each plugin that returned; one that raised is recorded in
         :attr:`failures` (and left out) and the next one runs.
         """
+        return self.call_each(hook, kwargs)
+
+    def call_each(
+        self, hook: str, kwargs: Mapping[str, object], each: Callable[[Plugin], None] | None = None
+    ) -> list[tuple[Plugin, object]]:
+        """:meth:`call`, with ``each`` called with the plugin before its turn."""
         caller = getattr(self.manager.hook, hook, None)
         if caller is None:
             return []

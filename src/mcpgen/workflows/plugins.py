@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -184,16 +184,9 @@ class GeneratorPlugins:
     def after_validation(
         self, discovery: DiscoveryResult, diagnostics: Sequence[Diagnostic]
     ) -> list[Diagnostic]:
-        added: list[Diagnostic] = []
-        for plugin, result in self.plugins.call(
+        return self._diagnostics(
             "mcpgen_after_validation", discovery=discovery, diagnostics=tuple(diagnostics)
-        ):
-            for item in result or ():  # type: ignore[attr-defined]
-                if isinstance(item, Diagnostic):
-                    added.append(item if item.name else _named(item, plugin.name))
-                else:
-                    added.append(_bad_result(plugin.name, plugin.origin, "mcpgen_after_validation", item))
-        return added
+        )
 
     def after_manifest(self, manifest: Manifest) -> tuple[Manifest, list[Diagnostic]]:
         extensions: dict[str, Any] = {}
@@ -229,18 +222,30 @@ class GeneratorPlugins:
         def attribute(plugin: Plugin) -> None:  # each added line names its plugin
             additions.plugin = plugin.name
 
-        self.plugins.call("mcpgen_dockerfile", each=attribute, dockerfile=additions, manifest=manifest)
+        self.plugins.call_each(
+            "mcpgen_dockerfile", {"dockerfile": additions, "manifest": manifest}, attribute
+        )
         additions.plugin = ""
         return additions
 
     def check_dockerfile(self, text: str) -> list[Diagnostic]:
+        return self._diagnostics("mcpgen_check_dockerfile", dockerfile=text)
+
+    def _diagnostics(self, hook: str, **kwargs: object) -> list[Diagnostic]:
+        """The diagnostics a hook's plugins return, each named after its plugin; anything else is a problem."""
         found: list[Diagnostic] = []
-        for plugin, result in self.plugins.call("mcpgen_check_dockerfile", dockerfile=text):
-            for item in result or ():  # type: ignore[attr-defined]
+        for plugin, result in self.plugins.call(hook, **kwargs):
+            if result is None:
+                continue
+            try:
+                items = [result] if isinstance(result, Diagnostic | str | Mapping) else list(result)  # type: ignore[call-overload]
+            except Exception:  # not iterable, or a generator that raised
+                items = [result]
+            for item in items:
                 if isinstance(item, Diagnostic):
-                    found.append(item if item.name else _named(item, plugin.name))
+                    found.append(item if item.name else replace(item, name=plugin.name))
                 else:
-                    found.append(_bad_result(plugin.name, plugin.origin, "mcpgen_check_dockerfile", item))
+                    found.append(_bad_result(plugin.name, plugin.origin, hook, item))
         return found
 
     def build_hook(self, hook: str, build: BuildInfo) -> list[str]:
@@ -252,12 +257,6 @@ class GeneratorPlugins:
                 raise ImageBuildError(str(failure), step=hook)
             warnings.append(str(failure))
         return warnings
-
-
-def _named(diagnostic: Diagnostic, plugin: str) -> Diagnostic:
-    from dataclasses import replace
-
-    return replace(diagnostic, name=plugin)
 
 
 def _bad_result(plugin: str, origin: str, hook: str, item: object) -> Diagnostic:
