@@ -430,3 +430,36 @@ def test_an_installed_distribution_with_an_entry_point_is_a_plugin(
     (root / "config" / "config.yaml").write_text("plugins:\n  disabled: [acme]\n")
     data = json.loads(cli("plugins", "list", "-w", str(root), "--json").stdout)
     assert [p["name"] for p in data["plugins"]] == ["local"]
+
+
+def test_a_hook_returning_the_wrong_thing_is_a_warning_not_a_crash(tmp_path: Path) -> None:
+    root = workspace(
+        tmp_path,
+        {
+            "odd": """
+                @hookimpl
+                def mcpgen_after_validation(context):
+                    return 42
+
+                @hookimpl
+                def mcpgen_after_manifest(context):
+                    return ["x-not-a-mapping"]
+            """,
+            "lazy": """
+                @hookimpl
+                def mcpgen_after_validation(context):
+                    yield from ()
+                    raise RuntimeError("generator broke")
+            """,
+        },
+    )
+    gen = generate(root)
+    assert gen.manifest is not None
+    assert gen.manifest.extensions == {}
+    messages = sorted(d.message for d in gen.report.warnings)
+    assert messages[0] == "plugin 'lazy' failed in mcpgen_after_validation: RuntimeError: generator broke"
+    assert messages[1] == (
+        "plugin 'odd' in mcpgen_after_manifest: returned list \"['x-not-a-mapping']\", not what the hook "
+        "returns (see docs/plugins.md); ignored"
+    )
+    assert messages[2].startswith("plugin 'odd' in mcpgen_after_validation: returned int '42'")

@@ -352,10 +352,14 @@ class Plugins:
             try:
                 results.append((plugin, impl.function(*[given[a] for a in impl.argnames])))
             except (Exception, SystemExit) as exc:
-                failure = _failure(plugin, hook, exc)
-                logger.debug("%s\n%s", failure, failure.detail)
-                self.failures.append(failure)
+                self.record(plugin, hook, exc)
         return results
+
+    def record(self, plugin: Plugin, hook: str, exc: BaseException) -> None:
+        """Record that ``plugin`` raised ``exc`` in ``hook`` (or while its result was read)."""
+        failure = _failure(plugin, hook, exc)
+        logger.debug("%s\n%s", failure, failure.detail)
+        self.failures.append(failure)
 
     def get(self, name: str) -> Plugin | None:
         return next((p for p in self.plugins if p.name == name), None)

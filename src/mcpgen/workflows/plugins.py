@@ -237,10 +237,13 @@ class GeneratorPlugins:
         for plugin, result in self.plugins.call(hook, **kwargs):
             if result is None:
                 continue
-            try:
-                items = [result] if isinstance(result, Diagnostic | str | Mapping) else list(result)  # type: ignore[call-overload]
-            except Exception:  # not iterable, or a generator that raised
-                items = [result]
+            items: list[object] = [result]
+            if isinstance(result, Iterable) and not isinstance(result, Diagnostic | str | Mapping):
+                try:
+                    items = list(result)
+                except Exception as exc:  # a generator that raised
+                    self.plugins.record(plugin, hook, exc)
+                    continue
             for item in items:
                 if isinstance(item, Diagnostic):
                     found.append(item if item.name else replace(item, name=plugin.name))
