@@ -177,12 +177,12 @@ class _Found:
 
 
 def _import_file(path: Path) -> ModuleType:
-    """Import a plugin file or package folder under a name unique to its path."""
-    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:10]
+    """Import a plugin file or package folder under a name unique to its path and version (an edit re-imports)."""
+    init = path / "__init__.py" if path.is_dir() else path
+    digest = hashlib.sha256(f"{path.resolve()}:{init.stat().st_mtime_ns}".encode()).hexdigest()[:10]
     module_name = f"_mcpgen_plugin_{path.stem.replace('-', '_')}_{digest}"
     if module_name in sys.modules:
         return sys.modules[module_name]
-    init = path / "__init__.py" if path.is_dir() else path
     spec = importlib.util.spec_from_file_location(
         module_name, init, submodule_search_locations=[str(path)] if path.is_dir() else None
     )

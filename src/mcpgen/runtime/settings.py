@@ -316,6 +316,7 @@ class SettingsOptions(TypedDict, total=False):
     database: DatabaseSettings
     secret_values: tuple[str, ...] | list[str]
     auth: AuthSettings
+    plugins: PluginOptions
 
 
 @dataclass(frozen=True, slots=True)
