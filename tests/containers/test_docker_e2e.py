@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 import docker
 import httpx2
 import pytest
@@ -142,6 +143,52 @@ async def test_run_serves_tools_over_mcp_as_non_root_with_the_secret(built: Buil
             "summarize", {"text": "One. Two is here. Three is last.", "max_length": 40}
         )
         assert summary.is_error is False
+
+
+def _run_detached(built: Built, env: dict[str, str], *flags: str) -> tuple[dict[str, Any], str, str]:
+    port = free_port()
+    proc = mcpgen(
+        env,
+        "run", str(built.workspace), "--offline", "--base-image", BASE_IMAGE,
+        "--network", "host", "--port", str(port), "--detach", "--json", *flags,
+    )  # fmt: skip
+    started = json.loads(proc.stdout)
+    built.containers.append(started["containerId"])
+    return started, f"http://127.0.0.1:{port}", proc.stdout + proc.stderr
+
+
+async def _probe_token(base: str) -> object:
+    async with Client(f"{base}/mcp") as client:
+        probe = await client.call_tool("probe", {})
+    assert probe.structured_content is not None
+    return probe.structured_content["token"]
+
+
+@pytest.mark.anyio
+async def test_run_passes_a_credential_exported_on_the_host_over_the_stored_one(built: Built) -> None:
+    """The reported defect: an exported credential shadowed the stored one and neither was passed."""
+    exported = "exported-" + uuid.uuid4().hex
+    started, base, output = _run_detached(built, {**built.env, "SENTINEL_TOKEN": exported})
+    assert started["credentials"] == {"SENTINEL_TOKEN": "environment"}
+    assert exported not in output  # names only, never values
+    assert await _probe_token(base) == exported
+
+
+@pytest.mark.anyio
+async def test_secrets_as_files_keeps_credentials_out_of_the_container_environment(
+    built: Built, docker_client: docker.DockerClient
+) -> None:
+    started, base, output = _run_detached(built, built.env, "--secrets-as-files")
+    assert started["credentials"] == {"SENTINEL_TOKEN": "secret store"}
+    assert started["secretsAsFiles"] is True
+    assert SENTINEL not in output
+    assert await _probe_token(base) == SENTINEL  # read from /run/secrets/SENTINEL_TOKEN at start-up
+    attrs = docker_client.containers.get(started["containerId"]).attrs
+    assert SENTINEL not in json.dumps(attrs["Config"]["Env"])  # what `docker inspect` shows
+    assert "MCPGEN_SECRETS_DIR=/run/secrets" in attrs["Config"]["Env"]
+    mount = next(m for m in attrs["Mounts"] if m["Destination"] == "/run/secrets")
+    assert mount["RW"] is False
+    assert not await anyio.Path(mount["Source"]).exists()  # removed from the host tmpfs once ready
 
 
 def test_secret_is_in_no_layer_and_not_in_the_image_config(

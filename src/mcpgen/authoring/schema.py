@@ -44,6 +44,8 @@ class Signature:
     """True for a hand-written input schema with ``**kwargs``: every argument is passed on."""
     connectors: tuple[tuple[str, str], ...] = ()
     """``(parameter, connector name)`` for each parameter annotated with a connector class (injected)."""
+    untyped: tuple[str, ...] = ()
+    """Parameters without a type annotation: their schema is ``{}`` (any JSON value, passed as is)."""
 
 
 def _is_context(annotation: Any) -> bool:
@@ -143,6 +145,7 @@ def signature_model(fn: Callable[..., Any], name: str, param_docs: dict[str, str
     fields: dict[str, Any] = {}
     context_param: str | None = None
     connectors: list[tuple[str, str]] = []
+    untyped: list[str] = []
     plain = True
     for param in inspect.signature(fn).parameters.values():
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
@@ -161,6 +164,8 @@ def signature_model(fn: Callable[..., Any], name: str, param_docs: dict[str, str
             continue
         if param.name.startswith("_"):
             raise DefinitionError(f"{name}: parameter {param.name!r} starts with '_'; JSON arguments cannot")
+        if param.name not in hints:
+            untyped.append(param.name)
         plain = plain and _is_plain(annotation)
         default: Any = ... if param.default is inspect.Parameter.empty else param.default
         doc = param_docs.get(param.name)
@@ -195,6 +200,7 @@ def signature_model(fn: Callable[..., Any], name: str, param_docs: dict[str, str
         param_names=tuple(fields),
         plain=plain,
         connectors=tuple(connectors),
+        untyped=tuple(untyped),
     )
 
 

@@ -17,11 +17,13 @@ import typer
 from mcpgen._version import __version__
 from mcpgen.cli import (
     build_cmds,
+    clients_cmds,
     config_cmds,
     conformance_cmds,
     credentials_cmds,
     doctor_cmds,
     keys_cmds,
+    loadtest_cmds,
     plugins_cmds,
     secrets_cmds,
     serve_cmds,
@@ -78,6 +80,9 @@ app.command("credentials")(credentials_cmds.credentials_cmd)
 app.command("doctor")(doctor_cmds.doctor_cmd)
 app.command("dev")(serve_cmds.dev_cmd)
 app.command("serve")(serve_cmds.serve_cmd)
+app.command("install")(clients_cmds.install_cmd)
+app.command("pack")(clients_cmds.pack_cmd)
+app.command("loadtest")(loadtest_cmds.loadtest_cmd)
 app.add_typer(config_cmds.config_app, name="config")
 app.add_typer(secrets_cmds.secrets_app, name="secrets")
 app.add_typer(keys_cmds.keys_app, name="keys")

@@ -242,9 +242,21 @@ def run_cmd(
     ready_timeout: Annotated[
         float, typer.Option("--ready-timeout", help="Seconds to wait for /health/ready.")
     ] = 30.0,
+    secrets_as_files: Annotated[
+        bool,
+        typer.Option(
+            "--secrets-as-files",
+            help="Pass credentials as files in a read-only tmpfs folder (/run/secrets), not as environment "
+            "variables (which `docker inspect` shows).",
+        ),
+    ] = False,
     json_out: JsonFlag = False,
 ) -> None:
-    """Build (cache-aware) and start the server's container; wait until /health/ready answers."""
+    """Build (cache-aware) and start the server's container; wait until /health/ready answers.
+
+    Every declared credential and stored secret is passed: from the host environment when set there,
+    else from the secret store. Only their names are printed.
+    """
     from mcpgen.build.docker_engine import DockerEngine
     from mcpgen.workflows.run import RunOptions, start, stop, wait_stopped
 
@@ -259,6 +271,7 @@ def run_cmd(
         remove=rm,
         dev=dev,
         ready_timeout=ready_timeout,
+        secrets_as_files=secrets_as_files,
         build=_options(None, None, base_image, offline, False, None, False, None),
     )
     quiet = state.quiet or json_out
@@ -288,11 +301,17 @@ def run_cmd(
                 "url": started.url,
                 "mcp": f"{started.url}/mcp",
                 "environment": started.env_names,
+                "credentials": started.credentials,
+                "secretsAsFiles": started.secrets_as_files,
                 "build": started.build.to_data(),
             }
         )
     elif not state.quiet:
         render.out.print(f"[green]✓ ready[/green] {started.url}/mcp (container {short})", markup=True)
+        if started.credentials:
+            how = "files in /run/secrets" if started.secrets_as_files else "environment variables"
+            passed = ", ".join(f"{name} ({source})" for name, source in started.credentials.items())
+            render.out.print(f"  credentials as {how}: {passed}", markup=False, highlight=False)
     if detach:
         if not json_out and not state.quiet:
             render.out.print(f"  logs: docker logs -f {short}\n  stop: docker stop {short}")

@@ -95,9 +95,15 @@ def show_cmd(
     env: EnvOption = None,
     set_: SetOption = None,
     sources: Annotated[bool, typer.Option("--sources", help="Show where every value comes from.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when a ${NAME} the config uses is not set.")
+    ] = False,
     json_out: JsonFlag = False,
 ) -> None:
-    """Print the merged configuration (secrets masked), optionally with the source of every value."""
+    """Print the merged configuration (secrets masked), optionally with the source of every value.
+
+    A credential (``${NAME}``) that is neither stored nor in the environment is shown as missing.
+    """
     from mcpgen.workflows.configure import show_config
 
     loaded = show_config(
@@ -107,11 +113,18 @@ def show_cmd(
         overrides=set_ or (),
     )
     data = loaded.to_data()
+    missing = {key: variable for key, variable in loaded.missing}
     if json_out:
-        payload: dict[str, Any] = {"env": loaded.env, "files": [str(p) for p in loaded.files], "config": data}
+        payload: dict[str, Any] = {
+            "env": loaded.env,
+            "files": [str(p) for p in loaded.files],
+            "config": data,
+            "missing": [{"key": key, "variable": variable} for key, variable in loaded.missing],
+        }
         if sources:
             payload["sources"] = dict(loaded.sources)
         render.print_json(payload)
+        _strict_exit(strict, missing)
         return
     render.out.print(
         f"# env overlay: {loaded.env or 'none'}; files: {', '.join(str(p) for p in loaded.files) or 'none'}"
@@ -119,10 +132,24 @@ def show_cmd(
     rows = _flatten(data)
     width = max((len(key) for key, _ in rows), default=0)
     for key, value in rows:
-        line = f"{key.ljust(width)} = {render.format_value(value)}"
+        shown = f"<missing: ${{{missing[key]}}}>" if key in missing else render.format_value(value)
+        line = f"{key.ljust(width)} = {shown}"
         if sources:
             line += f"  # {loaded.sources.get(key, 'default')}"
         render.out.print(line, markup=False, highlight=False)
+    if missing:
+        names = ", ".join(sorted(set(missing.values())))
+        render.err.print(
+            f"missing: {names} — set them with `mcpgen credentials` or `mcpgen secrets set NAME`",
+            markup=False,
+            highlight=False,
+        )
+    _strict_exit(strict, missing)
+
+
+def _strict_exit(strict: bool, missing: dict[str, str]) -> None:
+    if strict and missing:
+        raise typer.Exit(1)
 
 
 @config_app.command("backup")

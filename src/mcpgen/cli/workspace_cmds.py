@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -61,8 +62,10 @@ def _validate_payload(gen: Generated) -> dict[str, Any]:
 def validate_cmd(
     workspace: Workspace = Path("."), json_out: JsonFlag = False, timeout: Timeout = 10.0
 ) -> None:
-    """Discover and validate every module; report all problems at once (exit 1 on errors)."""
-    gen = generate(workspace, timeout=timeout)
+    """Discover and validate every module and the layered config; report all problems at once (exit 1 on errors)."""
+    from mcpgen.workflows.configure import with_config_problems
+
+    gen = with_config_problems(generate(workspace, timeout=timeout), os.environ)
     if json_out:
         render.print_json(_validate_payload(gen))
     else:

@@ -106,6 +106,13 @@ def _configure_logging(settings: Settings, *, stdio: bool = False) -> None:
     configure_logging(logs.level, format=logs.format, destination=destination, file=logs.file)
 
 
+def log_left_out(registry: Registry) -> None:
+    """One warning per problem the workspace had that was left out of ``registry`` (see ``/health``)."""
+    for problem in registry.left_out:
+        where = f"{problem['path']}:{problem['line']}" if problem.get("line") is not None else problem["path"]
+        logger.warning("left out (not served): %s: %s [%s]", where, problem["message"], problem["code"])
+
+
 def _guard_credentials(manifest: Manifest, settings: Settings) -> None:
     """Fail start-up on a missing required credential; redact every credential and config secret from logs."""
     check_credentials(manifest, os.environ)
@@ -125,6 +132,7 @@ def serve_http(
     _guard_credentials(manifest, settings)
     refuse_unsafe_bind(settings)
     app = app if app is not None else create_app(manifest, settings, rebuild=rebuild)
+    log_left_out(runtime_state(app).registry)
     endpoint = app.state.mcp_endpoint
     assert isinstance(endpoint, McpEndpoint)
     server = _Server(uvicorn_config(app, settings), runtime_state(app), endpoint)
@@ -152,6 +160,7 @@ def serve_stdio(
     _configure_logging(settings, stdio=True)
     _guard_credentials(manifest, settings)
     state = RuntimeState(registry if registry is not None else Registry.load(manifest, settings), settings)
+    log_left_out(state.registry)
     pipeline = Pipeline(state, configured(settings) if middleware is None else middleware)
     server = build_server(state, pipeline)
     state.mark_serving()

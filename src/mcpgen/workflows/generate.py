@@ -49,13 +49,18 @@ def generate(root: Path, *, timeout: float = 10.0, plugins: GeneratorPlugins | N
     report = Report.of([*checked.diagnostics, *added, *hooks.failure_diagnostics()])
     manifest = None
     if report.ok:
-        server = ServerInfo(
-            name=project.file.name, version=project.file.version, instructions=project.file.instructions
-        )
-        manifest, problems = hooks.after_manifest(build_manifest(result, server, __version__))
+        manifest, problems = hooks.after_manifest(manifest_of(project, result))
         report = Report.of([*report.diagnostics, *problems, *hooks.failure_diagnostics()])
         manifest = manifest if report.ok else None
     return Generated(project=project, discovery=result, report=report, manifest=manifest, plugins=hooks)
+
+
+def manifest_of(project: Project, result: DiscoveryResult) -> Manifest:
+    """The manifest of a (valid) discovery result of ``project``."""
+    server = ServerInfo(
+        name=project.file.name, version=project.file.version, instructions=project.file.instructions
+    )
+    return build_manifest(result, server, __version__)
 
 
 def write_manifest(generated: Generated, path: Path | None = None) -> Path:
