@@ -11,6 +11,7 @@ cause (``raise ... from exc``)::
     ├── ValidationFailed        discovery/validation found errors (exit code 1); carries the report
     ├── LoadError               a user module cannot be imported at serve time
     ├── ConfigError             runtime settings or a config file are invalid
+    ├── PluginError             plugins cannot be put in order (a dependency cycle) or a required one failed
     ├── SecretStoreError        the encrypted secret store cannot be read or written
     │   └── SecretKeyError      no key, or the wrong key, for the secret store
     ├── CredentialError         a required credential is missing or invalid
@@ -101,6 +102,18 @@ class ConfigError(McpgenError):
     def __init__(self, message: str, *, key: str | None = None) -> None:
         super().__init__(message)
         self.key = key
+
+
+class PluginError(McpgenError):
+    """Plugins cannot be loaded in order (a dependency cycle), or a ``required`` plugin failed.
+
+    ``plugins`` names the plugins involved; ``hook`` the hook that failed, if any.
+    """
+
+    def __init__(self, message: str, *, plugins: tuple[str, ...] = (), hook: str | None = None) -> None:
+        super().__init__(message)
+        self.plugins = plugins
+        self.hook = hook
 
 
 class SecretStoreError(McpgenError):

@@ -10,6 +10,7 @@ from functools import cache
 import jinja2
 
 from mcpgen.errors import UsageError
+from mcpgen.plugins.dockerfile import POINTS
 
 VENV = "/opt/mcpgen/venv"
 APP = "/app"
@@ -33,6 +34,8 @@ class DockerfileSpec:
     extra: Mapping[str, str] = field(default_factory=dict)
     project_file: bool = False
     """Copy ``mcpgen.yaml`` to ``/app`` (name, version: what ``mcpgen dev`` in the container reads)."""
+    additions: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Point → rendered lines plugins added (:class:`mcpgen.plugins.dockerfile.DockerfileAdditions`)."""
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
@@ -93,9 +96,10 @@ def render_dockerfile(spec: DockerfileSpec) -> str:
         venv=spec.venv,
         app=spec.app,
         project_file=spec.project_file,
+        additions={point: list(spec.additions.get(point, ())) for point in POINTS},
     )
     for name, value in context.items():
-        if name != "labels":
+        if name not in ("labels", "additions"):  # additions: each rendered and checked by its instruction
             _checked(name, value)
     for key, _ in labels:
         _checked("label name", key)

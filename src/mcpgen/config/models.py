@@ -573,6 +573,16 @@ class PluginsConfig(_Section):
         description="Extra folders to load plugins from, besides plugins/. Concatenated across layers.",
         json_schema_extra=APPEND,
     )
+    required: StrList = Field(
+        default_factory=list,
+        description="Plugins whose failure stops the build (or the server start); the others' failures are "
+        "warnings. Concatenated across layers.",
+        json_schema_extra=APPEND,
+    )
+    settings: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Settings per plugin by name, free-form; a plugin reads its own as context.settings.",
+    )
 
 
 class Config(_Section):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from mcpgen.authoring import credentials
@@ -233,7 +233,33 @@ class ServerInfo(_Model):
     instructions: str | None = None
 
 
+EXTENSION_PREFIX = "x-"
+
+
 class Manifest(_Model):
+    """The manifest. Top-level keys starting with ``x-`` are extensions (plugins add them): kept as
+    they are, ignored by the runtime; any other unknown key is an error."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={"patternProperties": {"^x-": {}}, "additionalProperties": False},
+    )
+
+    @model_validator(mode="after")
+    def _only_extensions(self) -> Manifest:
+        unknown = sorted(k for k in self.model_extra or {} if not k.startswith(EXTENSION_PREFIX))
+        if unknown:
+            raise ValueError(
+                f"unknown manifest key(s) {', '.join(unknown)}; only extensions starting with "
+                f"{EXTENSION_PREFIX!r} may be added"
+            )
+        return self
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """The ``x-*`` keys, by name."""
+        return dict(self.model_extra or {})
+
     manifest_version: Literal[1] = MANIFEST_VERSION
     mcpgen_version: str
     server: ServerInfo

@@ -45,6 +45,7 @@ from mcpgen.runtime.health import health_routes
 from mcpgen.runtime.middleware import close_all, configured
 from mcpgen.runtime.middleware.metrics import Metrics
 from mcpgen.runtime.pipeline import Middleware, Pipeline
+from mcpgen.runtime.plugins import RuntimePlugins
 from mcpgen.runtime.registry import Registry
 from mcpgen.runtime.settings import Settings
 from mcpgen.runtime.state import RuntimeState
@@ -80,7 +81,11 @@ def create_app(
     loaded = registry if registry is not None else Registry.load(manifest, settings)
     state = RuntimeState(loaded, settings, threads)
     state.subscribe(lambda old, new: old.close_soon() if old is not new else None)  # old Node workers
-    pipeline = Pipeline(state, configured(settings, manifest) if middleware is None else middleware)
+    plugins = RuntimePlugins.load(settings)  # their middleware goes last: it sees what the others let through
+    pipeline = Pipeline(
+        state,
+        [*configured(settings, manifest), *plugins.middleware(settings)] if middleware is None else middleware,
+    )
     server = build_server(state, pipeline)
     fast = FastPath(pipeline, server.server_info_stamp) if settings.http.fast_path else None
     endpoint = McpEndpoint(server, settings, lambda: state.registry, fast)
@@ -118,6 +123,7 @@ def create_app(
             logging.getLogger().addHandler(errors)
         try:
             await state.start_connectors()  # ConnectorStartError: whoever serves the app reports it
+            await plugins.server_start(manifest, settings)
             async with endpoint.run():
                 state.mark_serving()
                 try:

@@ -40,6 +40,7 @@ from mcpgen.config import Config
 from mcpgen.config.models import CacheConfig, OpenApiConfig, ServiceConfig, ToolConfig
 from mcpgen.errors import ConfigError
 from mcpgen.manifest import Manifest
+from mcpgen.plugins import PluginOptions
 from mcpgen.runtime.auth.settings import AuthSettings, auth_settings
 
 if TYPE_CHECKING:
@@ -317,6 +318,7 @@ class SettingsOptions(TypedDict, total=False):
     auth: AuthSettings
     openapi: Mapping[str, OpenApiConfig]
     tool_caches: Mapping[str, CacheConfig]
+    plugins: PluginOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +348,8 @@ class Settings:
     """``openapi.<name>``: base URL, headers and timeout of each OpenAPI spec's tools."""
     tool_caches: Mapping[str, CacheConfig] = field(default_factory=dict, compare=False)
     """``tools.<name>.cache``: result caching by tool name (over the tool's own ``cache_ttl``)."""
+    plugins: PluginOptions = field(default_factory=PluginOptions, compare=False)
+    """``plugins.*``: which plugins add middleware and see the server start (:mod:`mcpgen.runtime.plugins`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
@@ -484,6 +488,7 @@ def settings_from_config(config: Config, root: Path) -> Settings:
         auth=auth_settings(server.auth, server.audit, root),
         openapi=dict(config.openapi),
         tool_caches={name: t.cache for name, t in config.tools.items() if "cache" in t.model_fields_set},
+        plugins=PluginOptions.of(config.plugins),
     )
 
 

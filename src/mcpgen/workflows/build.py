@@ -49,6 +49,7 @@ from mcpgen.build.plan import (
 from mcpgen.build.server_json import registry_name
 from mcpgen.build.wheelhouse import build_self_wheel, cache_dir, download_wheels, runtime_requirements
 from mcpgen.config.project import PROJECT_FILE, BuildSettings
+from mcpgen.discovery import Diagnostic
 from mcpgen.errors import (
     DockerError,
     ImageBuildError,
@@ -58,7 +59,9 @@ from mcpgen.errors import (
 )
 from mcpgen.manifest import Manifest
 from mcpgen.secrets import SecretStore
+from mcpgen.validation import Report
 from mcpgen.workflows.generate import Generated, generate, write_manifest
+from mcpgen.workflows.plugins import PLUGIN_ERROR, BuildInfo, GeneratorPlugins
 from mcpgen.workflows.project import STATE_DIR, Project, load_project
 
 DEFAULT_PYTHON = "3.12"
@@ -220,11 +223,22 @@ class Planned:
 
 
 def _plan(
-    project: Project, manifest: Manifest, options: BuildOptions, python: PythonTarget, now: datetime
+    project: Project,
+    manifest: Manifest,
+    options: BuildOptions,
+    python: PythonTarget,
+    now: datetime,
+    plugins: GeneratorPlugins,
 ) -> Planned:
+    """The plan, with what plugins add to the Dockerfile; their Dockerfile checks are its warnings.
+
+    An error from a Dockerfile check (or a ``required`` plugin that failed) raises
+    :class:`~mcpgen.errors.ValidationFailed` with those diagnostics.
+    """
     sources = source_files(project.root)
     config = config_files(project.root)
     revision, url = git_info(project.root)
+    additions = plugins.dockerfile_additions(manifest).lines()
     plan = make_plan(
         manifest,
         sources=sources,
@@ -238,8 +252,21 @@ def _plan(
         description=project.file.description,
         mcp_name=registry_name(project.file).name,
         has_project_file=project.has_project_file,
+        dockerfile_additions=additions,
     )
+    found = [*plugins.failure_diagnostics(), *plugins.check_dockerfile(plan.dockerfile)]
+    report = Report.of([*found, *plugins.failure_diagnostics()])
+    if not report.ok:
+        raise ValidationFailed(f"plugins found {report.summary()} in the Dockerfile plan", report=report)
+    if report.diagnostics:
+        plan = replace(plan, warnings=[*plan.warnings, *(plugin_warning(d) for d in report.diagnostics)])
     return Planned(project, manifest, plan, sources, config)
+
+
+def plugin_warning(diagnostic: Diagnostic) -> str:
+    """A plugin's warning as a plan warning line (shown after ``warning:``)."""
+    by = f", plugin {diagnostic.name}" if diagnostic.name and diagnostic.code != PLUGIN_ERROR else ""
+    return f"{diagnostic.location}: {diagnostic.message} ({diagnostic.code}{by})"
 
 
 def dry_run(root: Path, options: BuildOptions, *, now: datetime | None = None) -> BuildPlan:
@@ -250,7 +277,10 @@ def dry_run(root: Path, options: BuildOptions, *, now: datetime | None = None) -
     settings = gen.project.file.build
     merged = merge_options(options, settings)
     python = choose_python(merged.base_image or DEFAULT_BASE_IMAGE, settings, None)
-    return _plan(gen.project, gen.manifest, merged, python, now or datetime.now(UTC)).plan
+    plugins = gen.plugins or GeneratorPlugins.load(gen.project.root)
+    plan = _plan(gen.project, gen.manifest, merged, python, now or datetime.now(UTC), plugins).plan
+    failed = [plugin_warning(d) for d in gen.report.warnings if d.code == PLUGIN_ERROR]
+    return replace(plan, warnings=[*failed, *plan.warnings]) if failed else plan
 
 
 def registry_auth(root: Path, environ: Mapping[str, str]) -> dict[str, str] | None:
@@ -311,6 +341,7 @@ class BuildState:
     steps: _StepReporter
     previous: Checkpoint
     checkpoint: Checkpoint
+    plugins: GeneratorPlugins
     generated: Generated | None = None
     manifest: Manifest | None = None
     plan: BuildPlan | None = None
@@ -326,6 +357,28 @@ class BuildState:
     @property
     def build_dir(self) -> Path:
         return self.project.state_dir / BUILD_DIR
+
+    def info(self, **changes: Any) -> BuildInfo:
+        """What the build hooks see now."""
+        file = self.project.file
+        tags = self.plan.tags if self.plan is not None else []
+        dockerfile = self.plan.dockerfile if self.plan is not None else ""
+        return BuildInfo(
+            root=self.project.root,
+            project=file.name,
+            version=file.version,
+            tags=tags,
+            image_id=self.image_id,
+            pushed=list(self.pushed),
+            cached=self.cached,
+            dockerfile=dockerfile,
+            **changes,
+        )
+
+    def hook(self, name: str, **changes: Any) -> None:
+        """Call a build hook; each plugin that failed is a warning line (a ``required`` one raises)."""
+        for warning in self.plugins.build_hook(name, self.info(**changes)):
+            self.steps.output(f"warning: {warning}")
 
 
 _T = TypeVar("_T")
@@ -343,7 +396,10 @@ def _check_engine(b: BuildState) -> str:
 
 
 def _discover(b: BuildState) -> str:
-    gen = generate(b.project.root)
+    gen = generate(b.project.root, plugins=b.plugins)
+    for warning in gen.report.warnings:
+        if warning.code == PLUGIN_ERROR:
+            b.steps.output(f"warning: {plugin_warning(warning)}")
     if not gen.report.ok or gen.manifest is None:
         raise ValidationFailed(
             f"{len(gen.report.errors)} error(s) in {b.project.root}; run `mcpgen validate` for details",
@@ -373,7 +429,7 @@ def _manifest_written(b: BuildState) -> str:
 def _planning(b: BuildState) -> str:
     manifest = _need(b.manifest, "the manifest", "Planning")
     python = choose_python(b.options.base_image or DEFAULT_BASE_IMAGE, b.project.file.build, b.engine)
-    b.plan = _plan(b.project, manifest, b.options, python, b.now()).plan
+    b.plan = _plan(b.project, manifest, b.options, python, b.now(), b.plugins).plan
     for warning in b.plan.warnings:
         b.steps.output(f"warning: {warning}")
     return f"base {b.plan.base_image}, Python {python.version} ({python.source})"
@@ -410,6 +466,7 @@ def _build_image(b: BuildState) -> str:
     if existing is not None and not b.options.no_cache:
         b.image_id, b.cached = existing.id, True
         return "up to date"
+    b.hook("mcpgen_before_build")
     with tar_context(b.build_dir / "context") as stream:
         platform = b.options.platforms[0] if b.options.platforms else None
         b.image_id = b.engine.build(
@@ -437,6 +494,7 @@ def _push(b: BuildState) -> str:
     for ref in plan.tags:
         b.engine.push(ref, auth=auth, on_line=b.steps.output)
         b.pushed.append(ref)
+    b.hook("mcpgen_after_push")
     return f"{len(b.pushed)} tag(s)"
 
 
@@ -495,7 +553,10 @@ def build(
     previous = load_checkpoint(checkpoint_path)
     watched = [*source_files(project.root), *config_files(project.root), PROJECT_FILE]
     inputs = inputs_hash(project.root, watched, options)
-    b = BuildState(project, options, engine, environ, now, runner, previous, Checkpoint(inputs=inputs))
+    plugins = GeneratorPlugins.load(project.root, environ)
+    b = BuildState(
+        project, options, engine, environ, now, runner, previous, Checkpoint(inputs=inputs), plugins
+    )
     started = time.monotonic()
     log.write(f"mcpgen build {project.root} options={options!r} resume={resume}")
     if unknown := unknown_steps(previous):
@@ -529,6 +590,7 @@ def build(
             log=str(log.path),
         )
         log.write(f"built {b.image_id} tags={plan.tags} in {result.duration:.1f}s")
+        b.hook("mcpgen_after_build", duration=result.duration)
         return result
     except (McpgenError, KeyboardInterrupt) as exc:
         if isinstance(exc, KeyboardInterrupt):
@@ -536,6 +598,8 @@ def build(
         elif isinstance(exc, DockerError | ImageBuildError):
             log.write(f"error: {exc.message}")
         _untag(engine, b.tagged, log)
+        if isinstance(exc, McpgenError):
+            _notify_failure(b, exc, time.monotonic() - started)
         if b.rendered:
             shutil.rmtree(b.build_dir / "context", ignore_errors=True)
             shutil.rmtree(b.build_dir / "wheels", ignore_errors=True)
@@ -543,6 +607,13 @@ def build(
         raise
     finally:
         log.close()
+
+
+def _notify_failure(b: BuildState, exc: McpgenError, duration: float) -> None:
+    """``mcpgen_build_failed``: a plugin failing here is logged, never raised over the build's own error."""
+    b.plugins.plugins.call("mcpgen_build_failed", build=b.info(error=exc.message, duration=duration))
+    for failure in b.plugins.new_failures():
+        b.steps.output(f"warning: {failure}")
 
 
 def _untag(engine: ImageBuilder, moved: list[tuple[str, str | None]], log: BuildLog) -> None:

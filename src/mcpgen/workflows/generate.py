@@ -14,6 +14,7 @@ from mcpgen.errors import WorkspaceError
 from mcpgen.manifest import Manifest, ServerInfo
 from mcpgen.validation import Report, build_manifest, validate
 from mcpgen.workflows.openapi_specs import fetch_specs, options_of
+from mcpgen.workflows.plugins import GeneratorPlugins
 from mcpgen.workflows.project import Project, load_project
 
 
@@ -24,14 +25,18 @@ class Generated:
     report: Report
     manifest: Manifest | None
     """``None`` when the report has errors."""
+    plugins: GeneratorPlugins | None = None
+    """The workspace's plugins, loaded once (the build calls their later hooks)."""
 
 
-def generate(root: Path, *, timeout: float = 10.0) -> Generated:
+def generate(root: Path, *, timeout: float = 10.0, plugins: GeneratorPlugins | None = None) -> Generated:
     """Discover and validate a workspace; build its manifest when there are no errors.
 
     When ``tools/package.json`` declares npm packages that are not installed (or changed since),
     ``npm install`` runs in ``tools/`` first (progress on stderr); OpenAPI specs ``mcpgen.yaml``
-    names by URL are fetched into ``openapi/`` first.
+    names by URL are fetched into ``openapi/`` first. The workspace's plugins
+    (``plugins``, else loaded here) run after the scan, the validation and the manifest; what
+    they add and how they fail are diagnostics in the report (:mod:`mcpgen.workflows.plugins`).
     """
     project = load_project(root)
     try:  # TS/JS tools import their npm packages while being described: install them first
@@ -39,13 +44,21 @@ def generate(root: Path, *, timeout: float = 10.0) -> Generated:
     except Exception as exc:
         message = f"cannot install the npm packages of {project.root / 'tools' / 'package.json'}: {exc}"
         raise WorkspaceError(message, path=project.root / "tools" / "package.json") from exc
+    hooks = plugins or GeneratorPlugins.load(project.root)
     fetched = fetch_specs(project)
     result = discover(project.root, timeout=timeout, openapi=options_of(project.file.openapi))
     if fetched:
         result = replace(result, diagnostics=ordered([*result.diagnostics, *fetched]))
-    report = validate(result)
-    manifest = manifest_of(project, result) if report.ok else None
-    return Generated(project=project, discovery=result, report=report, manifest=manifest)
+    hooks.after_scan(result)
+    checked = validate(result)
+    added = hooks.after_validation(result, checked.diagnostics)
+    report = Report.of([*checked.diagnostics, *added, *hooks.failure_diagnostics()])
+    manifest = None
+    if report.ok:
+        manifest, problems = hooks.after_manifest(manifest_of(project, result))
+        report = Report.of([*report.diagnostics, *problems, *hooks.failure_diagnostics()])
+        manifest = manifest if report.ok else None
+    return Generated(project=project, discovery=result, report=report, manifest=manifest, plugins=hooks)
 
 
 def manifest_of(project: Project, result: DiscoveryResult) -> Manifest:
