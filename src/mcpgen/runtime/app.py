@@ -84,7 +84,9 @@ def create_app(
     plugins = RuntimePlugins.load(settings)  # their middleware goes last: it sees what the others let through
     pipeline = Pipeline(
         state,
-        [*configured(settings, manifest), *plugins.middleware(settings)] if middleware is None else middleware,
+        [*configured(settings, manifest), *plugins.middleware(settings)]
+        if middleware is None
+        else middleware,
     )
     server = build_server(state, pipeline)
     fast = FastPath(pipeline, server.server_info_stamp) if settings.http.fast_path else None
