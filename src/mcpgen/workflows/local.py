@@ -1,0 +1,189 @@
+"""A workspace served on 127.0.0.1 for a client in the same program: tests, ``record`` and ``replay``.
+
+Two ways, one handle (:class:`LocalServer`: ``url``, ``mcp_url``, ``secrets``, ``stop()``):
+
+- :func:`serve_in_process` — discover and validate the workspace, then serve it with uvicorn in a
+  background thread of this process (fast; the tools are imported here, under a fresh module
+  namespace each time, so a changed tool file is imported anew);
+- :func:`serve_subprocess` — ``python -m mcpgen serve WS`` as a child process, exactly what a user
+  runs, waited for on ``/health/ready`` (its log is kept for the error message).
+
+Both read the workspace's config (``config/config.yaml`` and the layers, stored secrets), with
+``overrides`` (``key=value``, as ``--set``) on top. Both serve both wires (2025-11-25 with the
+initialize handshake, 2026-07-28 stateless): the client chooses.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from starlette.types import ASGIApp
+
+from mcpgen.errors import McpgenError
+from mcpgen.runtime.background import BackgroundServer
+from mcpgen.runtime.credentials import credential_values
+from mcpgen.workflows.serve import ServeOptions, configure, prepare, workspace_rebuild
+
+DEFAULT_READY_TIMEOUT = 60.0
+
+
+class LocalServer(Protocol):
+    """A served workspace: where to reach it and how to stop it."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def mcp_url(self) -> str: ...
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Secret values the server knows (credentials, config secrets): what a recording masks."""
+        ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class InProcessServer:
+    background: BackgroundServer
+    root: Path
+    secrets: tuple[str, ...] = ()
+
+    @property
+    def url(self) -> str:
+        return self.background.url
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.url}/mcp"
+
+    def stop(self) -> None:
+        self.background.stop()
+
+
+def serve_in_process(
+    root: Path,
+    *,
+    overrides: Sequence[str] = (),
+    env: str | None = None,
+    port: int = 0,
+    wrap: Callable[[ASGIApp], ASGIApp] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> InProcessServer:
+    """Serve the workspace at ``root`` in a background thread; ``wrap`` puts ASGI middleware in front.
+
+    ``environ`` adds variables (credentials) to this process's environment first.
+    """
+    from mcpgen.runtime import create_app  # the SDK: ~0.7 s, only when serving
+
+    os.environ.update(environ or {})
+    manifest, root = prepare(root, None)
+    ready = configure(manifest, root, ServeOptions(host="127.0.0.1", overrides=tuple(overrides), env=env), os.environ)
+    settings = ready.settings.with_options(
+        port=port, module_namespace=f"mcpgen_local_{uuid.uuid4().hex[:12]}"
+    )
+    app: ASGIApp = create_app(ready.manifest, settings, rebuild=workspace_rebuild(root, ready.config))
+    if wrap is not None:
+        app = wrap(app)
+    background = BackgroundServer(app, port=port, name="mcpgen-local")
+    background.start()
+    secrets = (*credential_values(ready.manifest, os.environ), *settings.secret_values)
+    return InProcessServer(background, root, tuple(s for s in secrets if s))
+
+
+@dataclass
+class SubprocessServer:
+    proc: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+    root: Path
+    secrets: tuple[str, ...] = field(default=())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.url}/mcp"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        """SIGTERM (the graceful path), then SIGKILL after 15 s."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (the kernel's choice on 127.0.0.1)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def serve_subprocess(
+    root: Path,
+    *,
+    overrides: Sequence[str] = (),
+    env: str | None = None,
+    port: int | None = None,
+    environ: Mapping[str, str] | None = None,
+    python: str = sys.executable,
+    ready_timeout: float = DEFAULT_READY_TIMEOUT,
+) -> SubprocessServer:
+    """Start ``python -m mcpgen serve ROOT`` on 127.0.0.1 and wait for ``/health/ready``.
+
+    Raises :class:`McpgenError` with the server's log when it exits or is not ready in time.
+    """
+    port = port or free_port()
+    args = [python, "-m", "mcpgen", "serve", str(root), "--host", "127.0.0.1", "--port", str(port)]
+    args += [arg for item in overrides for arg in ("--set", item)]
+    if env is not None:
+        args += ["--env", env]
+    log_path = Path(tempfile.mkstemp(prefix=f"mcpgen-serve-{port}-", suffix=".log")[1])
+    child_env = {**os.environ, **(environ or {}), "PYTHONUNBUFFERED": "1"}
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=child_env, cwd=root)
+    server = SubprocessServer(proc, port, log_path, root)
+    if not _wait_ready(server, ready_timeout):
+        server.stop()
+        raise McpgenError(f"`mcpgen serve {root}` was not ready within {ready_timeout:g}s:\n{server.log()}")
+    return server
+
+
+def _wait_ready(server: SubprocessServer, timeout: float) -> bool:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=1.0) as http:
+        while time.monotonic() < deadline:
+            if server.proc.poll() is not None:
+                raise McpgenError(
+                    f"`mcpgen serve {server.root}` exited with {server.proc.returncode}:\n{server.log()}"
+                )
+            try:
+                if http.get(f"{server.url}/health/ready").status_code == 200:
+                    return True
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)  # polling another process over HTTP: nothing to await on
+    return False
