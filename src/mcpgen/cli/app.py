@@ -21,6 +21,7 @@ from mcpgen.cli import (
     conformance_cmds,
     credentials_cmds,
     doctor_cmds,
+    harness_cmds,
     keys_cmds,
     secrets_cmds,
     serve_cmds,
@@ -77,6 +78,9 @@ app.command("credentials")(credentials_cmds.credentials_cmd)
 app.command("doctor")(doctor_cmds.doctor_cmd)
 app.command("dev")(serve_cmds.dev_cmd)
 app.command("serve")(serve_cmds.serve_cmd)
+app.command("test")(harness_cmds.run_tests_cmd)
+app.command("record")(harness_cmds.record_cmd)
+app.command("replay")(harness_cmds.replay_cmd)
 app.add_typer(config_cmds.config_app, name="config")
 app.add_typer(secrets_cmds.secrets_app, name="secrets")
 app.add_typer(keys_cmds.keys_app, name="keys")

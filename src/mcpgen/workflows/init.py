@@ -109,6 +109,27 @@ An MCP server built with [mcpgen](https://github.com/mcpgen/mcpgen).
 Add a tool: drop a Python file with a `@tool`-decorated function into `tools/`.
 """
 
+_EXAMPLE_TEST = '''\
+"""Tests for the tools in tools/. `mcpgen test` runs them: pytest, with the mcpgen.testing plugin.
+
+`mcp_client` is the official MCP SDK client, connected to this workspace served on 127.0.0.1;
+every test using it runs once per protocol version (2025-11-25 and 2026-07-28).
+More fixtures (connector mocks, schema snapshots, recorded sessions, Docker): docs/testing.md.
+"""
+
+from mcpgen.testing import assert_tool_error, assert_tool_ok
+
+
+async def test_greet(mcp_client):
+    result = await mcp_client.call_tool("greet", {"name": "Ada"})
+    assert_tool_ok(result, text="Hello, Ada.")
+
+
+async def test_greet_refuses_an_empty_name(mcp_client):
+    result = await mcp_client.call_tool("greet", {"name": " "})
+    assert_tool_error(result, message="name must not be empty")
+'''
+
 
 @dataclass(frozen=True)
 class InitResult:
@@ -135,6 +156,7 @@ def plan_init(root: Path, lang: Lang = "python") -> dict[Path, str]:
     return {
         Path("mcpgen.yaml"): _PROJECT.format(name=name),
         **_tool_files(lang, name),
+        Path("tests/test_tools.py"): _EXAMPLE_TEST,
         Path("resources/.gitkeep"): "",
         Path("prompts/.gitkeep"): "",
         Path("connectors/.gitkeep"): "",

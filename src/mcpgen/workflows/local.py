@@ -29,7 +29,7 @@ from typing import Protocol
 
 from starlette.types import ASGIApp
 
-from mcpgen.errors import McpgenError
+from mcpgen.errors import McpgenError, UsageError
 from mcpgen.runtime.background import BackgroundServer
 from mcpgen.runtime.credentials import credential_values
 from mcpgen.workflows.serve import ServeOptions, configure, prepare, workspace_rebuild
@@ -89,7 +89,9 @@ def serve_in_process(
 
     os.environ.update(environ or {})
     manifest, root = prepare(root, None)
-    ready = configure(manifest, root, ServeOptions(host="127.0.0.1", overrides=tuple(overrides), env=env), os.environ)
+    ready = configure(
+        manifest, root, ServeOptions(host="127.0.0.1", overrides=tuple(overrides), env=env), os.environ
+    )
     settings = ready.settings.with_options(
         port=port, module_namespace=f"mcpgen_local_{uuid.uuid4().hex[:12]}"
     )
@@ -97,7 +99,12 @@ def serve_in_process(
     if wrap is not None:
         app = wrap(app)
     background = BackgroundServer(app, port=port, name="mcpgen-local")
-    background.start()
+    try:
+        background.start()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}", hint="pick another --port"
+        ) from exc
     secrets = (*credential_values(ready.manifest, os.environ), *settings.secret_values)
     return InProcessServer(background, root, tuple(s for s in secrets if s))
 

@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcpgen._version import __version__
 from mcpgen.common.masking import mask
-from mcpgen.errors import McpgenError
+from mcpgen.errors import McpgenError, UsageError
 from mcpgen.workflows.local import LocalServer, serve_in_process
 from mcpgen.workflows.project import load_project
 
@@ -345,7 +345,9 @@ def read_session(path: Path) -> Session:
                 )
             )
         else:
-            raise SessionError(f"unknown record type {kind!r} (expected header or exchange)", path=path, line=number)
+            raise SessionError(
+                f"unknown record type {kind!r} (expected header or exchange)", path=path, line=number
+            )
     if header is None:
         raise SessionError(f"no header line: not an {FORMAT} file", path=path)
     return Session(path, header, exchanges)
@@ -482,7 +484,7 @@ def _ignore_patterns(ignore: Iterable[str], defaults: bool) -> tuple[str, ...]:
         try:
             _segments(pattern)
         except ValueError as exc:
-            raise McpgenError(str(exc)) from None
+            raise UsageError(str(exc)) from None
     return patterns
 
 
