@@ -67,27 +67,30 @@ def record_cmd(
     """
 
     def seen(exchange: Exchange) -> None:
-        if not (json_out or state.quiet):
+        if not state.quiet:  # stderr: --json output on stdout stays clean
             render.err.print(f"[dim]›[/dim] {escape(exchange.label)} → {exchange.status}", markup=True)
 
     from mcpgen.workflows.sessions import start_recording
 
-    recording = start_recording(
-        workspace, out, port=port, overrides=tuple(overrides or ()), env=env, on_exchange=seen
-    )
-    if not json_out:
-        render.err.print(
-            f"recording to {out}: point your MCP client at [bold]{recording.mcp_url}[/bold] (Ctrl+C to stop)",
-            markup=True,
-        )
-    done = threading.Event()
+    done = threading.Event()  # set by Ctrl+C or SIGTERM, also while the server is starting
     previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        done.wait()  # until Ctrl+C or SIGTERM
+        recording = start_recording(
+            workspace, out, port=port, overrides=tuple(overrides or ()), env=env, on_exchange=seen
+        )
+        try:
+            if not state.quiet:
+                render.err.print(
+                    f"recording to {out}: point your MCP client at [bold]{recording.mcp_url}[/bold] "
+                    "(Ctrl+C to stop)",
+                    markup=True,
+                )
+            done.wait()
+        finally:
+            count = recording.stop()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        count = recording.stop()
     if json_out:
         render.print_json({"out": str(out), "exchanges": count, "url": recording.mcp_url})
     elif not state.quiet:

@@ -18,8 +18,9 @@ The file::
 Replaying (:func:`replay_session`) sends each recorded request, with its headers, to a fresh server
 (a new ``Mcp-Session-Id`` stands in for the recorded one) and compares each answer with the
 recorded one after removing the volatile parts: the paths in :data:`DEFAULT_IGNORE` and the
-caller's ``ignore`` patterns (JSON-pointer-like, ``*`` one segment, ``**`` any number). Server
-notifications are recorded but not compared (log lines and progress vary from run to run).
+caller's ``ignore`` patterns (JSON-pointer-like, ``*`` one segment, ``**`` any number). Lines are
+written as answers finish; ``seq`` numbers the requests as they arrived, which is the order of
+replay. Server notifications are recorded but not compared (log lines and progress vary from run to run).
 """
 
 from __future__ import annotations
@@ -204,6 +205,7 @@ class SessionWriter:
         self._lock = threading.Lock()
         self.scrubber = Scrubber(secrets)
         self.count = 0
+        self._next_seq = 0
         header = {
             "type": "header",
             "format": FORMAT,
@@ -218,15 +220,29 @@ class SessionWriter:
         self._out.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
         self._out.flush()
 
+    def next_seq(self) -> int:
+        """The number of a request that just arrived (exchanges are numbered by arrival, written when done)."""
+        with self._lock:
+            self._next_seq += 1
+            return self._next_seq
+
     def add(
-        self, request: Any, headers: Iterable[tuple[str, str]], status: int, content_type: str, body: bytes
+        self,
+        request: Any,
+        headers: Iterable[tuple[str, str]],
+        status: int,
+        content_type: str,
+        body: bytes,
+        *,
+        seq: int | None = None,
     ) -> Exchange:
         response, notifications = answer_of(request, content_type, body)
         scrub_value = self.scrubber
+        seq = self.next_seq() if seq is None else seq
         with self._lock:
             self.count += 1
             exchange = Exchange(
-                seq=self.count,
+                seq=seq,
                 request=scrub_value(request),
                 headers=scrub_value.headers(headers),
                 status=status,
@@ -257,6 +273,7 @@ class SessionTap:
             if message["type"] != "http.request" or not message.get("more_body"):
                 break
         body = b"".join(chunks)
+        seq = self.writer.next_seq()
         replayed = False
 
         async def replay() -> Message:
@@ -287,7 +304,7 @@ class SessionTap:
             except ValueError:
                 request = {"unparsed": body.decode("utf-8", "replace")}
             headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
-            exchange = self.writer.add(request, headers, status, content_type, bytes(answer))
+            exchange = self.writer.add(request, headers, status, content_type, bytes(answer), seq=seq)
             if self.on_exchange is not None:
                 self.on_exchange(exchange)
 
@@ -350,7 +367,8 @@ def read_session(path: Path) -> Session:
             )
     if header is None:
         raise SessionError(f"no header line: not an {FORMAT} file", path=path)
-    return Session(path, header, exchanges)
+    # Written as each answer finished; replayed in the order the requests arrived.
+    return Session(path, header, sorted(exchanges, key=lambda e: e.seq))
 
 
 # -- comparing -------------------------------------------------------------------------------------
