@@ -294,15 +294,19 @@ def assert_replay(
 
 
 @pytest.fixture
-def mcp_replay(pytestconfig: pytest.Config, mcp_server: McpServer) -> Callable[..., ReplayReport]:
-    """``mcp_replay(path, ignore=(), headers=None)``: replay a session against ``mcp_server``, assert it matches."""
-    configured = list(pytestconfig.getini("mcpgen_replay_ignore"))
+def mcp_replay(request: pytest.FixtureRequest, mcp_server: McpServer) -> Callable[..., ReplayReport]:
+    """``mcp_replay(path, ignore=(), headers=None)``: replay a session against ``mcp_server``, assert it matches.
+
+    A relative ``path`` is relative to the test file's folder.
+    """
+    configured = list(request.config.getini("mcpgen_replay_ignore"))
+    here = Path(request.node.path).parent
 
     def replay(
         path: Path | str, *, ignore: Sequence[str] = (), headers: dict[str, str] | None = None
     ) -> ReplayReport:
         __tracebackhide__ = True
-        return assert_replay(path, mcp_server.mcp_url, ignore=[*configured, *ignore], headers=headers)
+        return assert_replay(here / path, mcp_server.mcp_url, ignore=[*configured, *ignore], headers=headers)
 
     return replay
 
@@ -327,7 +331,9 @@ class DockerHelper:
         return container
 
     def close(self) -> None:
-        for container in self.started:
+        """Remove every container started so far."""
+        started, self.started = self.started, []
+        for container in started:
             container.stop()
 
 
