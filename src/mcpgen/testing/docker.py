@@ -17,7 +17,6 @@ waits for ``/health/ready`` and returns a :class:`Container`; leaving the ``with
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,13 +63,6 @@ def remove_image(ref: str) -> None:
     from mcpgen.build.docker_engine import DockerEngine
 
     DockerEngine().remove_image(ref, force=True)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -121,10 +113,11 @@ def start_container(
     ``network="host"`` runs it in the host's network (an engine without a bridge network);
     ``environ`` is where the workspace's credentials are read from (default: this process's).
     """
+    from mcpgen.workflows.local import free_port
     from mcpgen.workflows.run import RunOptions, start
 
     options = RunOptions(
-        port=port or _free_port(),
+        port=port or free_port(),
         host="127.0.0.1",
         network=network,
         detach=True,
