@@ -17,7 +17,8 @@ CLI_PACKAGES = frozenset({"typer", "rich", "questionary", "jinja2", "docker", "w
 def missing_cli_message(module: str) -> str:
     return (
         f"mcpgen: the command line needs the 'cli' extra, which is not installed (no module {module!r}).\n"
-        "Install it with:  pip install 'mcpgen[cli]'\n"
+        "Install it with:  pipx install 'mcpgen[cli]'   (or: uvx --from 'mcpgen[cli]' mcpgen ...,"
+        " pip install 'mcpgen[cli]')\n"
         "(This installation can serve a manifest: python -m mcpgen.runtime --manifest FILE)"
     )
 

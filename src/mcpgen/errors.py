@@ -21,6 +21,8 @@ cause (``raise ... from exc``)::
     │   ├── ImageBuildError     ``docker build`` failed; carries the step, the output and a hint
     │   └── RegistryError       a push or pull failed (auth, unreachable registry)
     ├── ImageReferenceError     an image name or tag breaks Docker's reference grammar (exit 2)
+    ├── ClientConfigError       an MCP client's config file cannot be read, merged or written
+    ├── BundleError             a desktop bundle (.mcpb) cannot be built
     └── ToolExecutionError      base of runtime failures inside a tool call
         ├── ToolTimeoutError    a call ran past its timeout
         └── ArgumentError       arguments do not match a tool's input schema
@@ -143,6 +145,19 @@ class ConformanceError(McpgenError):
         self.log = log
 
 
+class LoadTestError(McpgenError):
+    """A load test cannot start: the server under test did not come up, or refused the handshake,
+    or lacks the tool. (Errors *during* the load are counted in the report, not raised.)
+
+    ``log`` is the served workspace's server log, when there is one; ``hint`` what usually fixes it.
+    """
+
+    def __init__(self, message: str, *, log: Path | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.log = log
+        self.hint = hint
+
+
 class DockerError(McpgenError):
     """The Docker engine refused or failed an operation. ``hint`` says what usually fixes it."""
 
@@ -195,6 +210,25 @@ class ImageReferenceError(McpgenError):
         super().__init__(message)
         self.reference = reference
         self.part = part
+
+
+class ClientConfigError(McpgenError):
+    """An MCP client's config file is malformed (``path``, ``line``) or cannot be written; it is left as it was."""
+
+    def __init__(self, message: str, *, path: Path, line: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.hint = hint
+
+
+class BundleError(McpgenError):
+    """A ``.mcpb`` bundle cannot be built (its dependencies do not install, its manifest is invalid)."""
+
+    def __init__(self, message: str, *, output: str = "", hint: str | None = None) -> None:
+        super().__init__(message)
+        self.output = output
+        self.hint = hint
 
 
 class ToolExecutionError(McpgenError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -107,3 +108,41 @@ async def test_caller_cancellation_cancels_the_call() -> None:
             await started.wait()
             tg.cancel_scope.cancel()
         await cancelled.wait()
+
+
+async def test_calls_that_wait_get_what_they_waited_for() -> None:
+    # execute() runs a call's first step itself and finishes the rest under the time limit: values,
+    # exceptions and cancellations must reach the tool exactly as a plain `await` would deliver them
+    loop = asyncio.get_running_loop()
+
+    async def waits_twice(x: int) -> int:
+        await asyncio.sleep(0)
+        future: asyncio.Future[int] = loop.create_future()
+        loop.call_soon(future.set_result, 40)
+        return x + await future
+
+    async def fails_after_waiting() -> None:
+        await asyncio.sleep(0)
+        raise KeyError("late")
+
+    with anyio.fail_after(5):
+        assert await execute(_executor(waits_twice, True), _invocation(ThreadPool(1), x=2)) == 42
+        with pytest.raises(KeyError, match="late"):
+            await execute(_executor(fails_after_waiting, True), _invocation(ThreadPool(1)))
+
+
+async def test_a_timed_out_call_sees_its_cancellation() -> None:
+    seen: list[str] = []
+
+    async def cleans_up() -> None:
+        try:
+            await anyio.Event().wait()
+        except asyncio.CancelledError:
+            seen.append("cancelled")
+            raise
+        finally:
+            seen.append("finally")
+
+    with anyio.fail_after(5), pytest.raises(ToolTimeoutError):
+        await execute(_executor(cleans_up, True), _invocation(ThreadPool(1), "slow", 0.05))
+    assert seen == ["cancelled", "finally"]

@@ -17,12 +17,14 @@ import typer
 from mcpgen._version import __version__
 from mcpgen.cli import (
     build_cmds,
+    clients_cmds,
     config_cmds,
     conformance_cmds,
     credentials_cmds,
     doctor_cmds,
     harness_cmds,
     keys_cmds,
+    loadtest_cmds,
     secrets_cmds,
     serve_cmds,
     workspace_cmds,
@@ -78,6 +80,9 @@ app.command("credentials")(credentials_cmds.credentials_cmd)
 app.command("doctor")(doctor_cmds.doctor_cmd)
 app.command("dev")(serve_cmds.dev_cmd)
 app.command("serve")(serve_cmds.serve_cmd)
+app.command("install")(clients_cmds.install_cmd)
+app.command("pack")(clients_cmds.pack_cmd)
+app.command("loadtest")(loadtest_cmds.loadtest_cmd)
 app.command("test")(harness_cmds.run_tests_cmd)
 app.command("record")(harness_cmds.record_cmd)
 app.command("replay")(harness_cmds.replay_cmd)

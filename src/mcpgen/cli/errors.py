@@ -41,6 +41,7 @@ INTERRUPTED = {
     "secrets rm": CANCELLED,
     "secrets export-env": CANCELLED,
     "secrets rotate": "Cancelled; nothing was changed.",
+    "loadtest": "[yellow]interrupted: no report[/yellow]",
 }
 """What Ctrl+C prints, by command; a command not listed exits 130 without a word."""
 

@@ -33,6 +33,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcpgen.errors import ConnectorStartError
 from mcpgen.manifest import Manifest
@@ -92,8 +93,9 @@ def create_app(
     reloads = Reloads(state, rebuild, instruments)
     counted = instruments.auth_failed if monitoring.metrics and instruments is not None else None
     errors = RecentErrors() if monitoring.admin_token else None
+    mcp_app = guarded(endpoint, settings, counted)
     routes = [
-        Route(MCP_PATH, endpoint=guarded(endpoint, settings, counted)),
+        Route(MCP_PATH, endpoint=mcp_app),
         *metadata_routes(settings.auth, manifest.server.name),
         *health_routes(state),
     ]
@@ -153,13 +155,35 @@ def create_app(
                 max_age=cors.max_age,
             )
         )
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=asgi_middleware)
+    app = _App(routes=routes, lifespan=lifespan, middleware=asgi_middleware)
+    if len(asgi_middleware) == 1:  # no CORS: /mcp needs nothing of Starlette's stack but the headers
+        app.direct = SecurityHeaders(mcp_app, mcp_path=MCP_PATH)
     app.state.mcpgen = state
     app.state.mcp_server = server
     app.state.mcp_pipeline = pipeline
     app.state.mcp_endpoint = endpoint
     app.state.mcp_reloads = reloads
     return app
+
+
+class _App(Starlette):
+    """Starlette, with requests to exactly ``/mcp`` handed straight to the MCP endpoint when ``direct``
+    is set (no router, no exception middleware: the endpoint answers every failure itself).
+
+    Every MCP request pays for Starlette's error and exception middleware and route matching
+    otherwise, a few microseconds of the fast path's budget. ``/mcp/`` and every other path take the
+    usual route.
+    """
+
+    direct: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        direct = self.direct
+        if direct is not None and scope["type"] == "http" and scope["path"] == MCP_PATH:
+            scope["app"] = self
+            await direct(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def _metrics_route(path: str, instruments: Instruments, collector: StateCollector) -> Route:

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Literal
 
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive
 
 
 class BackgroundServer:
@@ -108,3 +108,17 @@ class BackgroundServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """An ASGI ``receive`` that hands out ``body`` (already read by a middleware) once, then defers."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -448,9 +448,14 @@ async def execute(executor: Executor, invocation: Invocation, round_: InputRound
     """
 
     async def call() -> Any:
+        running = executor.execute(invocation)
         try:
+            try:
+                step = running.send(None)
+            except StopIteration as finished:  # done without waiting: no time limit could have fired
+                return finished.value
             async with asyncio.timeout(invocation.time_limit):
-                return await executor.execute(invocation)
+                return await _Resumed(running, step)
         except TimeoutError:
             limit = invocation.time_limit
             message = f"{invocation.name} timed out after {limit:g}s"
@@ -464,6 +469,42 @@ async def execute(executor: Executor, invocation: Invocation, round_: InputRound
     if round_ is None:
         return await call()
     return await run_round(call, round_)
+
+
+class _Resumed:
+    """Awaiting this finishes a coroutine that already ran its first step and yielded ``step``.
+
+    :func:`execute` runs the first step of a call outside any time limit: most async tools return
+    without ever waiting, and arming and cancelling a timer for them is a measurable share of the fast
+    path. Only a call that waits is finished under ``asyncio.timeout``, through this: it hands the
+    future the coroutine waits on to the task, and passes what the task sends or throws (a
+    cancellation, when the time limit fires) back into the coroutine, as ``await`` would.
+    """
+
+    __slots__ = ("_coro", "_step")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], step: Any) -> None:
+        self._coro = coro
+        self._step = step
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, step = self._coro, self._step
+        while True:
+            try:
+                sent = yield step
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # whatever the task throws goes on to the coroutine
+                try:
+                    step = coro.throw(exc)
+                except StopIteration as finished:
+                    return finished.value
+            else:
+                try:
+                    step = coro.send(sent)
+                except StopIteration as finished:
+                    return finished.value
 
 
 def _missing_capability(capability: str, what: str) -> CallError:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,15 +120,7 @@ class ConnectorMock(StandIn):
             await JSONResponse({"error": message}, status_code=404)(scope, receive, send)
             return
         if callable(answer) and not isinstance(answer, Reply):
-            seen = RecordedRequest(
-                method,
-                path,
-                request.url.query,
-                {k.lower(): v for k, v in request.headers.items()},
-                body,
-                time.monotonic(),
-            )
-            answer = answer(seen)
+            answer = answer(RecordedRequest.of(request, body))
         reply = answer if isinstance(answer, Reply) else Reply(json=answer)
         await reply.response()(scope, receive, send)
 

@@ -30,9 +30,9 @@ from types import TracebackType
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mcpgen.runtime.background import BackgroundServer
+from mcpgen.runtime.background import BackgroundServer, replaying
 
 ErrorRenderer = Callable[[int, str], Response]
 """Renders an injected error (status, message) in the service's own error shape."""
@@ -91,6 +91,12 @@ class RecordedRequest:
     body: bytes
     at: float
     """``time.monotonic()`` on arrival."""
+
+    @classmethod
+    def of(cls, request: Request, body: bytes) -> RecordedRequest:
+        """What ``request`` (its ``body`` already read) looks like in the log, stamped now."""
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        return cls(request.method, request.url.path, request.url.query, headers, body, time.monotonic())
 
 
 class StandIn:
@@ -208,16 +214,7 @@ class StandIn:
         body = await request.body()
         method, path = request.method, request.url.path
         with self._lock:
-            self._requests.append(
-                RecordedRequest(
-                    method,
-                    path,
-                    request.url.query,
-                    {k.lower(): v for k, v in request.headers.items()},
-                    body,
-                    time.monotonic(),
-                )
-            )
+            self._requests.append(RecordedRequest.of(request, body))
             fault = next((f for f in self._faults if f.matches(method, path)), None)
             if fault is not None:
                 fault.hits += 1
@@ -235,13 +232,4 @@ class StandIn:
             await response(scope, receive, send)
             return
 
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self._app(scope, replay, send)
+        await self._app(scope, replaying(body, receive), send)

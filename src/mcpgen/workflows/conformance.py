@@ -29,14 +29,9 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +39,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mcpgen.errors import ConformanceError, UsageError
+from mcpgen.workflows import served
 from mcpgen.workflows.conformance_results import (
     ConformanceReport,
     RequirementRun,
@@ -191,13 +187,7 @@ def install_command(toolchain: NodeToolchain) -> list[str]:
 
 def server_command(plan: ConformancePlan, port: int) -> list[str]:
     """``python -m mcpgen serve`` exactly as a user would run it, on 127.0.0.1:PORT."""
-    cmd = [sys.executable, "-m", "mcpgen", "serve", str(plan.workspace), "--host", "127.0.0.1"]
-    cmd += ["--port", str(port)]
-    if plan.env is not None:
-        cmd += ["--env", plan.env]
-    for override in plan.overrides:
-        cmd += ["--set", override]
-    return cmd
+    return served.serve_command(plan.workspace, port, env=plan.env, overrides=plan.overrides)
 
 
 def suite_command(
@@ -347,55 +337,16 @@ def ensure_suite(plan: ConformancePlan, progress: Progress = _no_progress) -> bo
     return True
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
 @contextmanager
 def running_server(plan: ConformancePlan, log: Path) -> Iterator[str]:
     """``mcpgen serve`` in a subprocess on a free 127.0.0.1 port; yields the /mcp URL; always stopped."""
-    port = free_port()
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(server_command(plan, port), stdout=sink, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + plan.ready_timeout
-        ready = f"http://127.0.0.1:{port}/health/ready"
-        while True:
-            if proc.poll() is not None:
-                raise ConformanceError(
-                    f"the server exited with code {proc.returncode} before it was ready:\n{_tail(log)}",
-                    log=log,
-                )
-            try:
-                with urllib.request.urlopen(ready, timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise ConformanceError(
-                    f"the server was not ready within {plan.ready_timeout:.0f}s:\n{_tail(log)}", log=log
-                )
-            time.sleep(0.1)  # polling another process: nothing to await on
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with served.running_server(
+        lambda port: server_command(plan, port),
+        log,
+        ready_timeout=plan.ready_timeout,
+        fail=lambda message: ConformanceError(message, log=log),
+    ) as url:
+        yield url
 
 
 def _selected(plan: ConformancePlan, sets: Mapping[str, RequirementSet]) -> dict[str, tuple[str, ...]]:

@@ -41,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mcpgen._version import __version__
 from mcpgen.common.masking import mask
 from mcpgen.errors import McpgenError, UsageError
+from mcpgen.runtime.background import replaying
 from mcpgen.workflows.local import LocalServer, serve_in_process
 from mcpgen.workflows.project import load_project
 
@@ -274,14 +275,6 @@ class SessionTap:
                 break
         body = b"".join(chunks)
         seq = self.writer.next_seq()
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
 
         status, content_type, answer = 500, "", bytearray()
 
@@ -297,7 +290,7 @@ class SessionTap:
             await send(message)
 
         try:
-            await self.app(scope, replay, tap)
+            await self.app(scope, replaying(body, receive), tap)
         finally:
             try:
                 request: Any = json.loads(body)

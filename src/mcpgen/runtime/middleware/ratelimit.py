@@ -76,9 +76,18 @@ class LocalWindows:
         self._buckets: dict[tuple[str, ...], list[float]] = {}
         self._max_keys = max_keys
         self._clock = clock
+        self._items: dict[int, tuple[RateLimitItem, str, int]] = {}
+
+    def _about(self, item: RateLimitItem) -> tuple[str, int]:
+        """``item``'s key prefix and window in seconds, computed once per rate (the library builds the
+        key string anew on every call, a few microseconds per hit)."""
+        known = self._items.get(id(item))
+        if known is None or known[0] is not item:
+            known = self._items[id(item)] = (item, item.key_for(), item.get_expiry())
+        return known[1], known[2]
 
     def _bucket(self, item: RateLimitItem, key: tuple[str, ...], now: float) -> tuple[list[float], float]:
-        expiry = item.get_expiry()
+        expiry = self._about(item)[1]
         window = now // expiry
         bucket = self._buckets.get(key)
         if bucket is None or bucket[0] < window - 1:
@@ -98,7 +107,7 @@ class LocalWindows:
                 del self._buckets[key]
 
     async def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
-        key = (item.key_for(), *identifiers)
+        key = (self._about(item)[0], *identifiers)
         bucket, elapsed = self._bucket(item, key, self._clock())
         if bucket[2] * (1 - elapsed) + bucket[1] + 1 > item.amount:
             return False
@@ -107,10 +116,10 @@ class LocalWindows:
 
     async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> _Stats:
         now = self._clock()
-        key = (item.key_for(), *identifiers)
+        prefix, expiry = self._about(item)
+        key = (prefix, *identifiers)
         bucket, elapsed = self._bucket(item, key, now)
         used = bucket[2] * (1 - elapsed) + bucket[1]
-        expiry = item.get_expiry()
         return _Stats((bucket[0] + 1) * expiry, max(0, int(item.amount - used)))
 
 
