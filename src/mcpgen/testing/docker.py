@@ -113,8 +113,8 @@ def start_container(
     ``network="host"`` runs it in the host's network (an engine without a bridge network);
     ``environ`` is where the workspace's credentials are read from (default: this process's).
     """
-    from mcpgen.workflows.local import free_port
     from mcpgen.workflows.run import RunOptions, start
+    from mcpgen.workflows.served import free_port
 
     options = RunOptions(
         port=port or free_port(),

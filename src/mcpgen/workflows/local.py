@@ -16,14 +16,11 @@ initialize handshake, 2026-07-28 stateless): the client chooses.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -33,6 +30,7 @@ from mcpgen.errors import McpgenError, UsageError
 from mcpgen.runtime.background import BackgroundServer
 from mcpgen.runtime.credentials import credential_values
 from mcpgen.workflows.serve import ServeOptions, configure, prepare, workspace_rebuild
+from mcpgen.workflows.served import running_server, serve_command
 
 DEFAULT_READY_TIMEOUT = 60.0
 
@@ -111,40 +109,22 @@ def serve_in_process(
 
 @dataclass
 class SubprocessServer:
-    proc: subprocess.Popen[bytes]
-    port: int
+    mcp_url: str
     log_path: Path
     root: Path
-    secrets: tuple[str, ...] = field(default=())
+    _stack: ExitStack
+    secrets: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def mcp_url(self) -> str:
-        return f"{self.url}/mcp"
+        return self.mcp_url.removesuffix("/mcp")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> None:
         """SIGTERM (the graceful path), then SIGKILL after 15 s."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-
-
-def free_port() -> int:
-    """A port nothing listens on right now (the kernel's choice on 127.0.0.1)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+        self._stack.close()
 
 
 def serve_subprocess(
@@ -152,45 +132,22 @@ def serve_subprocess(
     *,
     overrides: Sequence[str] = (),
     env: str | None = None,
-    port: int | None = None,
     environ: Mapping[str, str] | None = None,
-    python: str = sys.executable,
     ready_timeout: float = DEFAULT_READY_TIMEOUT,
 ) -> SubprocessServer:
-    """Start ``python -m mcpgen serve ROOT`` on 127.0.0.1 and wait for ``/health/ready``.
+    """Start ``python -m mcpgen serve ROOT`` on a free 127.0.0.1 port and wait for ``/health/ready``.
 
-    Raises :class:`McpgenError` with the server's log when it exits or is not ready in time.
+    Raises :class:`McpgenError` with the end of the server's log when it exits or is not ready in time.
     """
-    port = port or free_port()
-    args = [python, "-m", "mcpgen", "serve", str(root), "--host", "127.0.0.1", "--port", str(port)]
-    args += [arg for item in overrides for arg in ("--set", item)]
-    if env is not None:
-        args += ["--env", env]
-    log_path = Path(tempfile.mkstemp(prefix=f"mcpgen-serve-{port}-", suffix=".log")[1])
-    child_env = {**os.environ, **(environ or {}), "PYTHONUNBUFFERED": "1"}
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=child_env, cwd=root)
-    server = SubprocessServer(proc, port, log_path, root)
-    if not _wait_ready(server, ready_timeout):
-        server.stop()
-        raise McpgenError(f"`mcpgen serve {root}` was not ready within {ready_timeout:g}s:\n{server.log()}")
-    return server
-
-
-def _wait_ready(server: SubprocessServer, timeout: float) -> bool:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=1.0) as http:
-        while time.monotonic() < deadline:
-            if server.proc.poll() is not None:
-                raise McpgenError(
-                    f"`mcpgen serve {server.root}` exited with {server.proc.returncode}:\n{server.log()}"
-                )
-            try:
-                if http.get(f"{server.url}/health/ready").status_code == 200:
-                    return True
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)  # polling another process over HTTP: nothing to await on
-    return False
+    log_path = Path(tempfile.mkstemp(prefix="mcpgen-serve-", suffix=".log")[1])
+    stack = ExitStack()
+    url = stack.enter_context(
+        running_server(
+            lambda port: serve_command(root, port, env=env, overrides=overrides),
+            log_path,
+            ready_timeout=ready_timeout,
+            fail=lambda message: McpgenError(f"`mcpgen serve {root}`: {message}"),
+            environ={**os.environ, **(environ or {}), "PYTHONUNBUFFERED": "1"},
+        )
+    )
+    return SubprocessServer(url, log_path, root, stack)
