@@ -17,8 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 from mcpgen.cli.app import app
+from mcpgen.common.masking import mask
 from mcpgen.testing import client_for
 from mcpgen.workflows.init import init_workspace
+from mcpgen.workflows.local import serve_in_process
 from mcpgen.workflows.sessions import (
     SessionError,
     SessionWriter,
@@ -26,6 +28,7 @@ from mcpgen.workflows.sessions import (
     read_session,
     replay,
     start_recording,
+    unmasked_as_recorded,
     without,
 )
 
@@ -92,6 +95,14 @@ def test_a_recorded_session_replays_clean_and_masks_secrets(recorded: tuple[Path
     report = replay(out, root)
     assert report.ok, report.describe()
     assert report.exchanges == len(session.exchanges)
+    running = serve_in_process(root)  # --url: a server that is already up (a container, staging)
+    try:
+        against = CliRunner().invoke(app, ["replay", str(out), "--url", running.mcp_url, "--json"])
+    finally:
+        running.stop()
+    assert against.exit_code == 0, against.output
+    assert json.loads(against.stdout)["exchanges"] == len(session.exchanges)
+    assert CliRunner().invoke(app, ["replay", str(out), "--url", "ftp://x"]).exit_code == 2
 
 
 def test_replay_after_a_tool_change_names_the_request_and_shows_the_diff(recorded: tuple[Path, Path]) -> None:
@@ -182,6 +193,10 @@ def test_masking_headers_and_known_values() -> None:
     assert record["headers"] == {"authorization": "Bearer ab…kl", "x-api-key": "********"}
     assert record["request"]["params"]["arguments"]["q"] == "x hu…r2"
     assert record["response"]["result"]["token"] == "t0…ng"
+    # replaying: the real secret where the recording has its mask is a match (and stays out of diffs)
+    assert unmasked_as_recorded({"t": f"key {mask(SECRET)}!"}, {"t": f"key {SECRET}!"}) == {"t": "key sk…ef!"}
+    assert unmasked_as_recorded(["********"], ["abc", "new"]) == ["********", "new"]
+    assert unmasked_as_recorded({"t": "key sk…ef"}, {"t": "key other"}) == {"t": "key other"}
 
 
 def test_a_bad_session_file_names_the_line(tmp_path: Path) -> None:

@@ -130,6 +130,10 @@ def replay_cmd(
         list[str] | None,
         typer.Option("--header", "-H", help="Add a header to every request: 'Authorization: Bearer …'."),
     ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="Replay against this running server's /mcp endpoint instead of WS."),
+    ] = None,
     overrides: Overrides = None,
     env: EnvName = None,
     json_out: JsonFlag = False,
@@ -151,6 +155,7 @@ def replay_cmd(
         headers=headers,
         overrides=tuple(overrides or ()),
         env=env,
+        url=url,
     )
     if json_out:
         render.print_json(report.to_json())

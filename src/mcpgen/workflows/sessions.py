@@ -17,7 +17,8 @@ The file::
 
 Replaying (:func:`replay_session`) sends each recorded request, with its headers, to a fresh server
 (a new ``Mcp-Session-Id`` stands in for the recorded one) and compares each answer with the
-recorded one after removing the volatile parts: the paths in :data:`DEFAULT_IGNORE` and the
+recorded one — a string the recording has masked matches any original of that mask — after
+removing the volatile parts: the paths in :data:`DEFAULT_IGNORE` and the
 caller's ``ignore`` patterns (JSON-pointer-like, ``*`` one segment, ``**`` any number). Lines are
 written as answers finish; ``seq`` numbers the requests as they arrived, which is the order of
 replay. Server notifications are recorded but not compared (log lines and progress vary from run to run).
@@ -39,7 +40,7 @@ from typing import IO, Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcpgen._version import __version__
-from mcpgen.common.masking import mask
+from mcpgen.common.masking import HIDDEN, mask
 from mcpgen.errors import McpgenError, UsageError
 from mcpgen.runtime.background import replaying
 from mcpgen.workflows.local import LocalServer, serve_in_process
@@ -475,9 +476,45 @@ class ReplayReport:
         return "\n".join(lines)
 
 
+_MASKED = re.compile(rf"(\S{{0,2}})…(\S{{0,2}})|{re.escape(HIDDEN)}")
+
+
+def _masked_pattern(recorded: str) -> re.Pattern[str] | None:
+    """A recorded string with masked parts as a pattern their originals match (``None``: nothing masked)."""
+    parts, end = [], 0
+    for m in _MASKED.finditer(recorded):
+        parts.append(re.escape(recorded[end : m.start()]))
+        parts.append(f"{re.escape(m[1])}.+?{re.escape(m[2])}" if m[0] != HIDDEN else ".+?")
+        end = m.end()
+    if not parts:
+        return None
+    return re.compile("".join(parts) + re.escape(recorded[end:]), re.DOTALL)
+
+
+def unmasked_as_recorded(recorded: Any, replayed: Any) -> Any:
+    """``replayed`` where each string that matches a masked recorded string is the recorded one.
+
+    The server answers with the real secret where the recording has its mask: that is a match, and
+    the secret must not reach a diff.
+    """
+    if isinstance(recorded, str) and isinstance(replayed, str) and recorded != replayed:
+        pattern = _masked_pattern(recorded)
+        return recorded if pattern is not None and pattern.fullmatch(replayed) else replayed
+    if isinstance(recorded, dict) and isinstance(replayed, dict):
+        return {k: unmasked_as_recorded(recorded.get(k), v) for k, v in replayed.items()}
+    if isinstance(recorded, list) and isinstance(replayed, list):
+        return [unmasked_as_recorded(r, v) for r, v in zip(recorded, replayed, strict=False)] + replayed[
+            len(recorded) :
+        ]
+    return replayed
+
+
 def compare(exchange: Exchange, status: int, response: Any, ignore: Sequence[str]) -> Mismatch | None:
     recorded = {"status": exchange.status, "response": without(exchange.response, ignore)}
-    replayed = {"status": status, "response": without(response, ignore)}
+    replayed = {
+        "status": status,
+        "response": unmasked_as_recorded(recorded["response"], without(response, ignore)),
+    }
     if recorded == replayed:
         return None
     diff = list(
@@ -549,10 +586,18 @@ def replay(
     headers: Mapping[str, str] | None = None,
     overrides: Sequence[str] = (),
     env: str | None = None,
+    url: str | None = None,
 ) -> ReplayReport:
-    """``mcpgen replay``: read the session, serve the workspace afresh (in-process), replay, stop."""
+    """``mcpgen replay``: read the session, serve the workspace afresh (in-process), replay, stop.
+
+    With ``url`` (a server's ``/mcp`` endpoint), replay against that server instead of starting one.
+    """
     session = read_session(path)
     _ignore_patterns(ignore, default_ignore)  # a bad pattern fails before the server starts
+    if url is not None:
+        if not url.startswith(("http://", "https://")):
+            raise UsageError(f"--url {url!r}: expected an http:// or https:// URL of the /mcp endpoint")
+        return replay_session(session, url, ignore=ignore, default_ignore=default_ignore, headers=headers)
     server = serve_in_process(root, overrides=overrides, env=env)
     try:
         return replay_session(
