@@ -14,6 +14,8 @@ from pathlib import Path
 
 import anyio
 import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
 from typer.testing import CliRunner
 
 from mcpgen.cli.app import app
@@ -156,6 +158,38 @@ def test_record_command_records_an_sdk_client_until_sigterm(tmp_path: Path) -> N
     assert summary["out"] == str(out)
     assert summary["exchanges"] == len(read_session(out).exchanges) >= 9
     assert "#4 tools/call greet → 200" in err.read_text()  # progress: one line per exchange
+
+
+async def stdio_session(params: StdioServerParameters, wire: str) -> None:
+    with anyio.fail_after(120):
+        async with Client(params, mode="legacy" if wire == "2025-11-25" else wire) as client:  # type: ignore[arg-type]
+            await client.call_tool("greet", {"name": "Ada"})
+            await client.call_tool("check_key", {"api_key": SECRET})
+
+
+@pytest.mark.parametrize("wire", ["2025-11-25", "2026-07-28"])
+def test_a_stdio_session_is_recorded_through_the_command_and_replays_over_http(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wire: str
+) -> None:
+    """The client starts `mcpgen record --transport stdio` as its server; the file replays over HTTP."""
+    monkeypatch.setenv("DEMO_API_KEY", SECRET)
+    root = make_workspace(tmp_path / "ws")
+    out = tmp_path / "stdio.mcp.jsonl"
+    args = ["-m", "mcpgen", "record", str(root), "--transport", "stdio", "--out", str(out)]
+    anyio.run(
+        stdio_session, StdioServerParameters(command=sys.executable, args=args, env=dict(os.environ)), wire
+    )
+    assert SECRET not in out.read_text()
+    session = read_session(out)
+    greet = next(e for e in session.exchanges if e.label.endswith("tools/call greet"))
+    assert greet.headers["mcp-protocol-version"] == wire
+    if wire == "2025-11-25":
+        assert [e.method for e in session.exchanges[:2]] == ["initialize", "notifications/initialized"]
+    else:
+        assert greet.headers["mcp-name"] == "greet"
+    report = replay(out, root)
+    assert report.ok, report.describe()
+    assert report.exchanges == len(session.exchanges) >= 3
 
 
 def test_ignore_patterns_and_sse_answers() -> None:

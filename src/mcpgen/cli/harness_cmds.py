@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -56,19 +57,45 @@ def record_cmd(
     port: Annotated[
         int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 for your client (0: any free).")
     ] = 8765,
+    transport: Annotated[
+        str,
+        typer.Option(
+            "--transport", help="http (a URL for your client) or stdio (your client starts this command)."
+        ),
+    ] = "http",
     overrides: Overrides = None,
     env: EnvName = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Serve the workspace on 127.0.0.1 and record every JSON-RPC exchange of your client (secrets masked).
+    """Serve the workspace and record every JSON-RPC exchange of your client (secrets masked).
 
     Point an MCP client at the printed URL, use it, then press Ctrl+C: the session file can be
-    replayed with `mcpgen replay`, or run as a test (name it *.mcp.jsonl under tests/).
+    replayed with `mcpgen replay`, or run as a test (name it *.mcp.jsonl under tests/). With
+    --transport stdio, make this command your client's server command instead; it records until
+    the client closes the connection.
     """
 
     def seen(exchange: Exchange) -> None:
         if not state.quiet:  # stderr: --json output on stdout stays clean
             render.err.print(f"[dim]›[/dim] {escape(exchange.label)} → {exchange.status}", markup=True)
+
+    if transport not in ("http", "stdio"):
+        raise UsageError(f"--transport must be http or stdio, not {transport!r}")
+    if transport == "stdio":
+        from mcpgen.workflows.sessions import record_stdio
+
+        count = record_stdio(
+            workspace,
+            out,
+            sys.stdin.buffer,
+            sys.stdout.buffer,
+            env=env,
+            overrides=tuple(overrides or ()),
+            on_exchange=seen,
+        )
+        if not state.quiet:  # stdout is the protocol's: the summary goes to stderr
+            render.err.print(f"recorded {count} exchange(s) to {out}")
+        return
 
     from mcpgen.workflows.sessions import start_recording
 

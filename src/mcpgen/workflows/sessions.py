@@ -30,6 +30,7 @@ import datetime as dt
 import difflib
 import fnmatch
 import json
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -660,3 +661,126 @@ def start_recording(
         raise
     writer.scrubber = Scrubber(server.secrets)  # known once the workspace's config is read
     return Recording(server, writer, out, file)
+
+
+# -- recording stdio -------------------------------------------------------------------------------
+
+_STDIO_SESSION = "stdio"
+"""Stands in for ``Mcp-Session-Id`` on 2025 requests after ``initialize``: replay over HTTP sends the real one."""
+
+
+class StdioHeaders:
+    """The HTTP headers a stdio message would have carried, so a stdio session replays over HTTP."""
+
+    def __init__(self) -> None:
+        self.version: str | None = None
+        """The protocol version ``initialize`` negotiated (2025 wires)."""
+
+    def of(self, message: Any) -> list[tuple[str, str]]:
+        headers = [("content-type", "application/json"), ("accept", "application/json, text/event-stream")]
+        if not isinstance(message, dict):
+            return headers
+        params: dict[str, Any] = message["params"] if isinstance(message.get("params"), dict) else {}
+        meta: dict[str, Any] = params["_meta"] if isinstance(params.get("_meta"), dict) else {}
+        modern = meta.get("io.modelcontextprotocol/protocolVersion")
+        if isinstance(modern, str):
+            headers += [("mcp-protocol-version", modern), ("mcp-method", str(message.get("method", "")))]
+            target = params.get("name") or params.get("uri")
+            if isinstance(target, str):
+                headers.append(("mcp-name", target))
+        elif self.version is not None and message.get("method") != "initialize":
+            headers += [("mcp-protocol-version", self.version), ("mcp-session-id", _STDIO_SESSION)]
+        return headers
+
+    def answered(self, request: Any, response: Any) -> None:
+        if isinstance(request, dict) and request.get("method") == "initialize" and isinstance(response, dict):
+            result = response.get("result")
+            if isinstance(result, dict) and isinstance(result.get("protocolVersion"), str):
+                self.version = result["protocolVersion"]
+
+
+def record_stdio(
+    root: Path,
+    out: Path,
+    client_in: IO[bytes],
+    client_out: IO[bytes],
+    *,
+    env: str | None = None,
+    overrides: Sequence[str] = (),
+    on_exchange: Callable[[Exchange], None] | None = None,
+) -> int:
+    """Serve the workspace over stdio to the client on ``client_in``/``client_out``, recording each exchange.
+
+    Runs ``python -m mcpgen serve ROOT --transport stdio`` as a child and passes every line through
+    both ways unchanged; a request is written to ``out`` when its answer comes back (notifications
+    from the client at once). Returns when the client closes its end; the number of exchanges.
+    """
+    import subprocess
+    import sys
+
+    from mcpgen.runtime.credentials import credential_values
+    from mcpgen.workflows.serve import ServeOptions, configure, prepare
+
+    manifest, root = prepare(root, None)
+    environ = dict(os.environ)
+    ready = configure(
+        manifest, root, ServeOptions(transport="stdio", overrides=tuple(overrides), env=env), environ
+    )
+    secrets = (*credential_values(ready.manifest, environ), *ready.settings.secret_values)
+    command = [sys.executable, "-m", "mcpgen", "serve", str(root), "--transport", "stdio"]
+    command += [arg for item in overrides for arg in ("--set", item)] + (["--env", env] if env else [])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as file:
+        writer = SessionWriter(file, server=manifest.server.name, secrets=secrets)
+        headers = StdioHeaders()
+        pending: dict[Any, tuple[int, Any, list[tuple[str, str]]]] = {}
+        lock = threading.Lock()
+        child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert child.stdin is not None
+        assert child.stdout is not None
+
+        def record(request: Any, sent: list[tuple[str, str]], seq: int, status: int, answer: bytes) -> None:
+            exchange = writer.add(request, sent, status, "application/json", answer, seq=seq)
+            if on_exchange is not None:
+                on_exchange(exchange)
+
+        def from_client() -> None:
+            assert child.stdin is not None
+            for line in iter(client_in.readline, b""):
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    message = None
+                if isinstance(message, dict) and "method" in message:
+                    seq, sent = writer.next_seq(), headers.of(message)
+                    if "id" in message:
+                        with lock:
+                            pending[message["id"]] = (seq, message, sent)
+                    else:
+                        record(message, sent, seq, 202, b"")
+                child.stdin.write(line)
+                child.stdin.flush()
+            child.stdin.close()
+
+        pump = threading.Thread(target=from_client, name="mcpgen-record-stdin", daemon=True)
+        pump.start()
+        for line in iter(child.stdout.readline, b""):
+            client_out.write(line)
+            client_out.flush()
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if (
+                isinstance(message, dict)
+                and "method" not in message
+                and ("result" in message or "error" in message)
+            ):
+                with lock:
+                    found = pending.pop(message.get("id"), None)
+                if found is not None:
+                    seq, request, sent = found
+                    headers.answered(request, message)
+                    record(request, sent, seq, 200, line)
+        child.wait()
+        return writer.count
