@@ -221,6 +221,11 @@ def test_init_then_mcpgen_test_passes_and_a_broken_tool_fails(tmp_path: Path) ->
     failed = mcpgen("test", str(root), "--", "-x", "-q")
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "FAILED tests/test_tools.py::test_greet" in failed.stdout
+    (root / "tools" / "broken.py").write_text("import not_a_module_xyz\n")  # the workspace stops validating
+    invalid = mcpgen("test", str(root), "--", "-q")
+    assert invalid.returncode == 1, invalid.stdout + invalid.stderr
+    assert "does not validate" in invalid.stdout
+    assert "tools/broken.py:1: error: cannot import 'not_a_module_xyz'" in invalid.stdout
 
 
 def test_the_plugin_is_registered_and_stays_out_of_the_way() -> None:

@@ -58,6 +58,10 @@ class McpServer:
         return client_for(self.mcp_url, wire, **options)
 
 
+class ServerStartError(Exception):
+    """The workspace could not be served (it does not validate, its config is wrong, the server died)."""
+
+
 @dataclass(frozen=True)
 class _Key:
     root: Path
@@ -72,6 +76,8 @@ class ServerPool:
 
     def __init__(self) -> None:
         self._servers: dict[_Key, McpServer] = {}
+        self._failed: dict[_Key, ServerStartError] = {}
+        """Servers that could not start: every later test asking for one fails at once, with the same reason."""
         self._lock = threading.Lock()
 
     def get(
@@ -87,19 +93,32 @@ class ServerPool:
             raise ValueError(f"server mode must be one of {', '.join(MODES)}, not {mode!r}")
         key = _Key(root.resolve(), mode, tuple(overrides), tuple(sorted((environ or {}).items())), env)
         with self._lock:
+            if key in self._failed:
+                raise self._failed[key]
             server = self._servers.get(key)
             if server is None:
-                server = self._servers[key] = McpServer(key.root, mode, self._start(key))
+                try:
+                    server = self._servers[key] = McpServer(key.root, mode, self._start(key))
+                except ServerStartError as exc:
+                    self._failed[key] = exc
+                    raise
             return server
 
     @staticmethod
     def _start(key: _Key) -> LocalServer:
+        from mcpgen.errors import McpgenError, ValidationFailed
         from mcpgen.workflows.local import serve_in_process, serve_subprocess
 
         environ = dict(key.environ)
-        if key.mode == "subprocess":
-            return serve_subprocess(key.root, overrides=key.overrides, env=key.env, environ=environ)
-        return serve_in_process(key.root, overrides=key.overrides, env=key.env, environ=environ)
+        try:
+            if key.mode == "subprocess":
+                return serve_subprocess(key.root, overrides=key.overrides, env=key.env, environ=environ)
+            return serve_in_process(key.root, overrides=key.overrides, env=key.env, environ=environ)
+        except ValidationFailed as exc:  # every problem, with file and line, not "run mcpgen validate"
+            problems = "\n".join(f"  {d}" for d in exc.report.errors)
+            raise ServerStartError(f"the workspace {key.root} does not validate:\n{problems}") from None
+        except McpgenError as exc:
+            raise ServerStartError(f"cannot serve {key.root}: {exc}") from None
 
     def close(self) -> None:
         with self._lock:
