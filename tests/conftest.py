@@ -7,6 +7,8 @@ see ``_typescript_schema_generator``.
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Iterator
 
 import pytest
 from filelock import FileLock
@@ -58,3 +60,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             f"{pytest.__version__} (see the pin in pyproject.toml); run with -n 0 or another pytest",
             pytrace=False,
         )
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that something else listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]

@@ -15,6 +15,7 @@ cause (``raise ... from exc``)::
     │   └── SecretKeyError      no key, or the wrong key, for the secret store
     ├── CredentialError         a required credential is missing or invalid
     ├── ConnectorStartError     a required connector could not connect at start-up
+    ├── StartupError            the server cannot start (its address is in use, start-up failed)
     ├── ConformanceError        the conformance suite cannot be installed or run
     ├── DockerError             the Docker engine refused or failed an operation
     │   ├── EngineUnavailable   no Docker engine answers (daemon not running, no socket access)
@@ -132,6 +133,10 @@ class ConnectorStartError(McpgenError):
     def __init__(self, message: str, *, connectors: list[str]) -> None:
         super().__init__(message)
         self.connectors = connectors
+
+
+class StartupError(McpgenError):
+    """The server cannot start serving: its address is in use or its start-up failed."""
 
 
 class ConformanceError(McpgenError):

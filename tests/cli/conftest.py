@@ -23,6 +23,20 @@ def good_workspace(tmp_path: Path) -> Path:
     return target
 
 
+PING_TOOL = (
+    "from mcpgen import tool\n\n@tool\ndef ping() -> str:\n    '''Answer pong.'''\n    return 'pong'\n"
+)
+
+
+@pytest.fixture
+def ping_workspace(tmp_path: Path) -> Path:
+    """A workspace ``ws`` with one tool, ``ping``."""
+    root = tmp_path / "ws"
+    (root / "tools").mkdir(parents=True)
+    (root / "tools" / "ping.py").write_text(PING_TOOL)
+    return root
+
+
 @pytest.fixture
 def running() -> Iterator[list[Cli]]:
     """Collects started CLIs and stops them at the end of the test."""

@@ -42,7 +42,11 @@ def test_generate_writes_manifest_and_commented_configs_once(workspace: Path) ->
         "config/config.prod.yaml",
         "config/config.yaml",
         "config/schema.json",
+        "server.json",
     ]
+    assert data["registryName"] == "io.github.your-github-user/payments"
+    assert "registry.name is not set" in result.stderr
+    assert json.loads((workspace / "server.json").read_text())["name"] == data["registryName"]
     base = (workspace / "config" / "config.yaml").read_text()
     assert "${PAYMENTS_KEY}" in base
     assert "tools/charge.py" in base  # which module declares it
@@ -120,17 +124,36 @@ def test_config_errors_name_the_key_and_never_the_value(
     (workspace / "config" / "config.yaml").write_text(
         "services:\n  payments:\n    api_key: ${PAYMENTS_KEY}\n"
     )
-    monkeypatch.delenv("PAYMENTS_KEY", raising=False)
-    missing = runner.invoke(app, ["config", "show", str(workspace)])
-    assert missing.exit_code == 1
-    assert "PAYMENTS_KEY" in missing.stderr
-    assert "services.payments.api_key" in missing.stderr
     monkeypatch.setenv("PAYMENTS_KEY", "pk-live-0123456789")
     monkeypatch.setenv("MCPGEN_SERVER__PORT", "not-a-port-s3cr3t")
     bad = runner.invoke(app, ["config", "show", str(workspace), "--set", "services.payments.api_key=x"])
     assert bad.exit_code == 1
     assert "server.port" in bad.stderr
     assert "s3cr3t" not in bad.stderr
+
+
+def test_config_show_lists_unset_credentials_as_missing_and_strict_fails(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workspace / "config").mkdir()
+    (workspace / "config" / "config.yaml").write_text(
+        "server:\n  port: 9001\nservices:\n  payments:\n    api_key: ${PAYMENTS_KEY}\n"
+    )
+    monkeypatch.delenv("PAYMENTS_KEY", raising=False)
+    shown = runner.invoke(app, ["config", "show", str(workspace)])
+    assert shown.exit_code == 0, shown.output
+    assert "services.payments.api_key" in shown.stdout
+    assert "<missing: ${PAYMENTS_KEY}>" in shown.stdout
+    assert "server.port" in shown.stdout
+    assert "missing: PAYMENTS_KEY" in shown.stderr
+    data = json.loads(runner.invoke(app, ["config", "show", str(workspace), "--json"]).stdout)
+    assert data["missing"] == [{"key": "services.payments.api_key", "variable": "PAYMENTS_KEY"}]
+    assert data["config"]["server"]["port"] == 9001
+    strict = runner.invoke(app, ["config", "show", str(workspace), "--strict"])
+    assert strict.exit_code == 1
+    assert "PAYMENTS_KEY" in strict.stderr
+    monkeypatch.setenv("PAYMENTS_KEY", "pk-live-0123456789")
+    assert runner.invoke(app, ["config", "show", str(workspace), "--strict"]).exit_code == 0
 
 
 def test_config_show_resolves_placeholders_from_the_secret_store(
@@ -172,3 +195,32 @@ def test_a_stored_secret_is_masked_whatever_field_it_lands_in(
     service = data["config"]["services"]["payments"]
     assert service["endpoint"] == "https://api.example/nt…23/v1"
     assert service["extras"] == {"header": "Bearer nt…23", "copy": "pk…89"}
+
+
+def test_validate_loads_the_layered_config_and_reports_each_problem_with_file_and_line(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MCPGEN_ENV", raising=False)
+    monkeypatch.delenv("PAYMENTS_KEY", raising=False)
+    (workspace / "config").mkdir()
+    (workspace / "config" / "config.yaml").write_text(
+        "server:\n  port: not-a-port\nservices:\n  payments:\n    api_key: ${PAYMENTS_KEY}\n"
+    )
+    (workspace / "config" / "config.prod.yaml").write_text("logging:\n  levle: debug\n")
+    result = runner.invoke(app, ["validate", str(workspace), "--json"])
+    assert result.exit_code == 1, result.output
+    found = {
+        (d["path"], d["line"], d["code"])
+        for d in json.loads(result.stdout)["diagnostics"]
+        if d["severity"] == "error"
+    }
+    # the overlay is checked too; an unset credential (${PAYMENTS_KEY}) is not a config error
+    assert found == {
+        ("config/config.yaml", 2, "config-error"),
+        ("config/config.prod.yaml", 2, "config-error"),
+    }
+    human = runner.invoke(app, ["validate", str(workspace)])
+    assert "config/config.prod.yaml:2: error: logging.levle: unknown key" in human.stdout + human.stderr
+    (workspace / "config" / "config.yaml").write_text("server:\n  port: 9001\n")
+    (workspace / "config" / "config.prod.yaml").write_text("logging:\n  level: debug\n")
+    assert runner.invoke(app, ["validate", str(workspace)]).exit_code == 0

@@ -267,3 +267,15 @@ def test_python_tag_in_config_file_is_rejected(workspace: Path, write: Write) ->
     write("config.yaml", "server: !!python/object/apply:os.system ['true']\n")
     with pytest.raises(ConfigError, match=r"config/config\.yaml:1:9: tag !!python/object/apply:os\.system"):
         load_config(workspace, environ={})
+
+
+def test_a_service_rate_limit_may_say_its_window(workspace: Path, write: Write) -> None:
+    write("config.yaml", "services:\n  notion:\n    rate_limit: 3/second\n  slack:\n    rate_limit: 50\n")
+    services = load_config(workspace, environ={"MCPGEN_SERVICES__GMAIL__RATE_LIMIT": "250"}).config.services
+    assert (services["notion"].rate_limit, services["slack"].rate_limit) == (180.0, 50.0)
+    assert services["gmail"].rate_limit == 250.0
+    write("config.yaml", "services:\n  notion:\n    rate_limit: 3/fortnight\n")
+    with pytest.raises(
+        ConfigError, match=r"services\.notion\.rate_limit: the rate must look like .*config\.yaml:3"
+    ):
+        load_config(workspace, environ={})

@@ -78,7 +78,7 @@ def test_unknown_key_is_named_with_its_line_and_the_keys_allowed(tmp_path: Path)
     message = problems(tmp_path, "name: ok\nverison: 1\n")
     assert message == (
         f"{tmp_path / PROJECT_FILE}:2: verison: unknown key; "
-        "expected one of: build, description, instructions, name, version"
+        "expected one of: build, description, instructions, kubernetes, name, registry, version"
     )
 
 

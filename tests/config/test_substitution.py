@@ -54,7 +54,10 @@ def test_substitute_collects_every_problem_with_key_path() -> None:
     data = {"server": {"host": "${H}", "origins": ["ok", "${O}"]}, "bad": "${"}
     _, problems = substitute(data, ENV)
     assert [p.key for p in problems] == ["server.host", "server.origins.1", "bad"]
-    assert problems[0] == Problem("server.host", "environment variable H is not set and has no default")
+    assert problems[0] == Problem(
+        "server.host", "environment variable H is not set and has no default", variable="H"
+    )
+    assert problems[2].variable is None
 
 
 def test_problem_never_includes_values() -> None:

@@ -17,17 +17,20 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 import docker
 import httpx2
 import pytest
 from docker_support import BASE_IMAGE, REGISTRY
 from mcp import Client
+from ruamel.yaml import YAML
 
 from server_support import free_port
 
@@ -107,11 +110,64 @@ def test_build_summary_and_image_metadata(built: Built, docker_client: docker.Do
     assert config["User"] == "10001:10001"
     assert config["Labels"]["io.mcpgen.tools"] == "classify,probe,summarize,translate"
     assert config["Labels"]["org.opencontainers.image.title"] == "demo"
+    # no registry.name in mcpgen.yaml: the placeholder server.json uses too
+    assert config["Labels"]["io.modelcontextprotocol.server.name"] == "io.github.your-github-user/demo"
     assert "8080/tcp" in config["ExposedPorts"]
     assert "/health/live" in " ".join(config["Healthcheck"]["Test"])
     log = (built.workspace / ".mcpgen" / "build.log").read_text()
     assert "Step 7/8: Building image" in log
     assert "pip install --no-index --find-links" in log
+
+
+def test_the_kubernetes_pod_settings_start_the_image(
+    built: Built, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    """The Deployment's constraints on a real container: read-only root filesystem with tmpfs for /tmp
+    and $HOME, uid 10001, every capability dropped, no new privileges, the ConfigMap's overlay
+    mounted as config/config.kubernetes.yaml; it starts, answers the Service's name, refuses another Host."""
+    out = tmp_path / "k8s"
+    mcpgen(built.env, "deploy", "k8s", str(built.workspace), "--out", str(out), "--json")
+    configmap = YAML(typ="safe").load((out / "configmap.yaml").read_text())
+    overlay = tmp_path / "config.kubernetes.yaml"
+    overlay.write_text(configmap["data"]["config.kubernetes.yaml"])
+    overlay.chmod(0o644)
+    port = free_port()
+    container = docker_client.containers.run(
+        f"{built.repository}:latest",
+        detach=True,
+        network_mode="host",
+        read_only=True,
+        tmpfs={"/tmp": "size=256m", "/home/mcpgen": "size=64m"},
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges"],
+        user="10001:10001",
+        environment={"PORT": str(port), "MCPGEN_ENV": "kubernetes", "SENTINEL_TOKEN": SENTINEL},
+        volumes={str(overlay): {"bind": "/app/config/config.kubernetes.yaml", "mode": "ro"}},
+    )
+    built.containers.append(container.id)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):  # up to a minute to start, as the startup probe allows
+        with contextlib.suppress(httpx2.HTTPError):
+            if httpx2.get(f"{base}/health/ready", timeout=2).status_code == 200:
+                break
+        container.reload()
+        assert container.status in ("created", "running"), container.logs().decode()
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"not ready in 60 s:\n{container.logs().decode()}")
+    headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
+    inside = httpx2.post(
+        f"{base}/mcp", content=body, headers={**headers, "host": "demo.default.svc.cluster.local:8080"}
+    )
+    assert inside.status_code == 200
+    assert "probe" in inside.text
+    assert httpx2.post(f"{base}/mcp", content=body, headers=headers).status_code == 421  # Host 127.0.0.1
+    assert httpx2.get(f"{base}/metrics").status_code == 200
+    logs = [line for line in container.logs().decode().splitlines() if line.startswith("{")]
+    assert logs
+    assert all(isinstance(json.loads(line), dict) for line in logs)
+    assert SENTINEL not in container.logs().decode()
 
 
 @pytest.mark.anyio
@@ -142,6 +198,52 @@ async def test_run_serves_tools_over_mcp_as_non_root_with_the_secret(built: Buil
             "summarize", {"text": "One. Two is here. Three is last.", "max_length": 40}
         )
         assert summary.is_error is False
+
+
+def _run_detached(built: Built, env: dict[str, str], *flags: str) -> tuple[dict[str, Any], str, str]:
+    port = free_port()
+    proc = mcpgen(
+        env,
+        "run", str(built.workspace), "--offline", "--base-image", BASE_IMAGE,
+        "--network", "host", "--port", str(port), "--detach", "--json", *flags,
+    )  # fmt: skip
+    started = json.loads(proc.stdout)
+    built.containers.append(started["containerId"])
+    return started, f"http://127.0.0.1:{port}", proc.stdout + proc.stderr
+
+
+async def _probe_token(base: str) -> object:
+    async with Client(f"{base}/mcp") as client:
+        probe = await client.call_tool("probe", {})
+    assert probe.structured_content is not None
+    return probe.structured_content["token"]
+
+
+@pytest.mark.anyio
+async def test_run_passes_a_credential_exported_on_the_host_over_the_stored_one(built: Built) -> None:
+    """The reported defect: an exported credential shadowed the stored one and neither was passed."""
+    exported = "exported-" + uuid.uuid4().hex
+    started, base, output = _run_detached(built, {**built.env, "SENTINEL_TOKEN": exported})
+    assert started["credentials"] == {"SENTINEL_TOKEN": "environment"}
+    assert exported not in output  # names only, never values
+    assert await _probe_token(base) == exported
+
+
+@pytest.mark.anyio
+async def test_secrets_as_files_keeps_credentials_out_of_the_container_environment(
+    built: Built, docker_client: docker.DockerClient
+) -> None:
+    started, base, output = _run_detached(built, built.env, "--secrets-as-files")
+    assert started["credentials"] == {"SENTINEL_TOKEN": "secret store"}
+    assert started["secretsAsFiles"] is True
+    assert SENTINEL not in output
+    assert await _probe_token(base) == SENTINEL  # read from /run/secrets/SENTINEL_TOKEN at start-up
+    attrs = docker_client.containers.get(started["containerId"]).attrs
+    assert SENTINEL not in json.dumps(attrs["Config"]["Env"])  # what `docker inspect` shows
+    assert "MCPGEN_SECRETS_DIR=/run/secrets" in attrs["Config"]["Env"]
+    mount = next(m for m in attrs["Mounts"] if m["Destination"] == "/run/secrets")
+    assert mount["RW"] is False
+    assert not await anyio.Path(mount["Source"]).exists()  # removed from the host tmpfs once ready
 
 
 def test_secret_is_in_no_layer_and_not_in_the_image_config(

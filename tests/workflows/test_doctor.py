@@ -6,7 +6,7 @@ import base64
 import json
 import socket
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -154,14 +154,6 @@ def test_config_that_fails_to_load_is_an_error_and_the_port_check_uses_the_defau
     assert any("prot" in line for line in config.lines), config.lines
     assert asked == [("127.0.0.1", 8080)]
     assert "config did not load" in check(report, "port").detail
-
-
-@pytest.fixture
-def taken_port() -> Iterator[int]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        yield sock.getsockname()[1]
 
 
 def test_a_taken_port_from_config_is_an_error(ws: Path, taken_port: int) -> None:

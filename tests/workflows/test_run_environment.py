@@ -28,3 +28,20 @@ def test_an_env_file_wins(tmp_path: Path) -> None:
     env_file.write_text("MCPGEN_SERVER__ALLOWED_HOSTS=mcp.local:*\n")
     env = container_environment(tmp_path, RunOptions(env_file=env_file), {})
     assert env["MCPGEN_SERVER__ALLOWED_HOSTS"] == "mcp.local:*"
+
+
+def _stored(root: Path, values: dict[str, str]) -> None:
+    from mcpgen.secrets.store import SecretStore
+
+    SecretStore.open(root / ".mcpgen", environ={}, create=True).set_many(values)
+
+
+def test_a_credential_in_the_host_environment_wins_over_the_stored_one_and_reaches_the_container(
+    tmp_path: Path,
+) -> None:
+    """The reported defect: an exported credential shadowed the stored one and then neither was passed."""
+    _stored(tmp_path, {"API_TOKEN": "from-store", "OTHER_KEY": "stored-only"})
+    env = container_environment(tmp_path, RunOptions(), {"API_TOKEN": "from-env", "UNRELATED": "x"})
+    assert env["API_TOKEN"] == "from-env"
+    assert env["OTHER_KEY"] == "stored-only"
+    assert "UNRELATED" not in env  # only credentials, not the whole host environment

@@ -1,6 +1,6 @@
 """The authoring API tool files import (re-exported from ``mcpgen``)."""
 
-from mcpgen.authoring.collect import collect, import_file, module_name, purge_workspace_modules
+from mcpgen.authoring.collect import collect
 from mcpgen.authoring.connectors import (
     Connector,
     ConnectorDefinition,
@@ -36,6 +36,7 @@ from mcpgen.authoring.errors import (
     RateLimited,
     ToolError,
 )
+from mcpgen.authoring.imports import import_file, module_name, purge_workspace_modules
 from mcpgen.authoring.interaction import Elicitation, Root, Sampled
 from mcpgen.authoring.schema import DefinitionError
 

@@ -1,4 +1,4 @@
-"""Import a user module by path and collect what it defines.
+"""Collect what an imported user module defines (importing it is :mod:`.imports`).
 
 Shared by the discovery worker (which describes modules) and the runtime
 (which loads exactly the modules the manifest lists).
@@ -6,12 +6,8 @@ Shared by the discovery worker (which describes modules) and the runtime
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
-import re
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -25,70 +21,6 @@ from mcpgen.authoring.definitions import (
     ToolDefinition,
 )
 from mcpgen.authoring.schema import CONNECTOR_ATTRIBUTE, DefinitionError, Signature, _is_context, type_hints
-from mcpgen.errors import LoadError
-
-_SAFE = re.compile(r"[^A-Za-z0-9_]")
-
-
-def module_name(root: Path, path: Path, namespace: str = "mcpgen_workspace") -> str:
-    """The module name a workspace file is imported under.
-
-    Files in ``connectors/`` are ``connectors.<name>``, the name a tool imports
-    them by (``from connectors.notion import Notion``), so both share one module;
-    everything else lives under ``namespace``.
-    """
-    rel = path.resolve().relative_to(root.resolve()).with_suffix("")
-    parts = [_SAFE.sub("_", part) for part in rel.parts]
-    if len(parts) > 1 and parts[0] == "connectors":
-        return ".".join(parts)
-    return ".".join([namespace, *parts])
-
-
-def import_file(root: Path, path: Path, namespace: str = "mcpgen_workspace") -> ModuleType:
-    """Import ``path`` (inside workspace ``root``) as a fresh module.
-
-    The file's folder goes on ``sys.path`` so it can import its helper modules
-    (``_helpers.py``) by plain name, and the workspace root goes last so tools
-    can import connectors (``from connectors.notion import Notion``). A
-    connector module a tool already imported is reused, not run twice. Errors
-    propagate unchanged: callers decide whether they are diagnostics
-    (discovery) or a :class:`LoadError` (runtime).
-    """
-    name = module_name(root, path, namespace)
-    folder = str(path.parent.resolve())
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    workspace = str(root.resolve())
-    if workspace not in sys.path:
-        sys.path.append(workspace)
-    existing = sys.modules.get(name)
-    if name.startswith("connectors.") and existing is not None and _same_file(existing, path):
-        return existing
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise LoadError(f"{path}: not an importable Python file", path=str(path))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
-    return module
-
-
-def _same_file(module: ModuleType, path: Path) -> bool:
-    file = getattr(module, "__file__", None)
-    return file is not None and Path(file).resolve() == path.resolve()
-
-
-def purge_workspace_modules(root: Path) -> None:
-    """Forget every imported module whose file lives under ``root`` (before a reload)."""
-    root_s = str(root.resolve())
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if file and str(Path(file).resolve()).startswith(root_s + "/"):
-            del sys.modules[name]
 
 
 def _seed_tool(module: ModuleType, metadata: Any) -> ToolDefinition:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, get_args
 from mcpgen.authoring import docstrings
 from mcpgen.authoring.credentials import Credential, seed_credentials
 from mcpgen.authoring.errors import ConnectorError
+from mcpgen.authoring.rates import per_minute, seed_rate_limit
 from mcpgen.authoring.schema import CONNECTOR_ATTRIBUTE, DefinitionError
 
 if TYPE_CHECKING:
@@ -207,7 +208,7 @@ def build_connector(
     required: bool = True,
     description: str | None = None,
     endpoint: str | None = None,
-    rate_limit: float | None = None,
+    rate_limit: float | str | None = None,
     token_url: str | None = None,
     auth_header: str | None = None,
     scopes: Sequence[str] | None = None,
@@ -232,8 +233,7 @@ def build_connector(
         raise DefinitionError(f"{where}: endpoint must be an http:// or https:// URL, got {endpoint!r}")
     if token_url is not None and not (isinstance(token_url, str) and _HTTP_URL.match(token_url)):
         raise DefinitionError(f"{where}: token_url must be an http:// or https:// URL, got {token_url!r}")
-    if rate_limit is not None and (not isinstance(rate_limit, int | float) or rate_limit <= 0):
-        raise DefinitionError(f"{where}: rate_limit is requests per minute and must be > 0")
+    per_min = per_minute(rate_limit, f"{where}: rate_limit")
     creds = _credentials(credentials, where)
     if auth != "none" and not creds:
         raise DefinitionError(f"{where}: auth={auth!r} needs at least one credential in credentials=[...]")
@@ -246,7 +246,7 @@ def build_connector(
         credentials=creds,
         required=bool(required),
         endpoint=endpoint,
-        rate_limit=float(rate_limit) if rate_limit is not None else None,
+        rate_limit=per_min,
         token_url=token_url,
         auth_header=auth_header,
         scopes=tuple(scopes or ()),
@@ -265,7 +265,7 @@ def connector(
     required: bool = True,
     description: str | None = None,
     endpoint: str | None = None,
-    rate_limit: float | None = None,
+    rate_limit: float | str | None = None,
     token_url: str | None = None,
     auth_header: str | None = None,
     scopes: Sequence[str] | None = None,
@@ -280,7 +280,8 @@ def connector(
     are matched to these roles by name without the connector prefix
     (``NOTION_TOKEN`` → ``token``). ``required=False`` lets the server start
     without the service (the connector is then ``degraded`` until it connects).
-    ``rate_limit`` is the requests per minute the service allows.
+    ``rate_limit`` is what the service allows: a number of requests per minute, or
+    ``"3/second"``, ``"600/minute"``, ``"1000/hour"`` (:mod:`mcpgen.authoring.rates`).
     """
 
     def decorate(cls: C) -> C:
@@ -407,8 +408,7 @@ def seed_connector(module: ModuleType, metadata: Mapping[str, Any]) -> Connector
     auth = metadata.get("authentication")
     auth_type = auth.get("type") if isinstance(auth, Mapping) else auth
     scopes = auth.get("scopes") if isinstance(auth, Mapping) else None
-    rate = metadata.get("rateLimits")
-    per_minute = rate.get("requestsPerMinute") if isinstance(rate, Mapping) else None
+    rate_limit = seed_rate_limit(metadata, f"{where}: metadata")
     definition = build_connector(
         cls,
         name=name,
@@ -418,7 +418,7 @@ def seed_connector(module: ModuleType, metadata: Mapping[str, Any]) -> Connector
         required=bool(metadata.get("required", True)),
         description=str(metadata.get("description") or docstrings.parse(seed_cls.__doc__).description),
         endpoint=metadata.get("endpoint"),
-        rate_limit=per_minute,
+        rate_limit=rate_limit,
         token_url=metadata.get("tokenUrl"),
         scopes=[str(s) for s in scopes] if isinstance(scopes, list) else None,
         seed=True,

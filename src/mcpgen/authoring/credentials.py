@@ -25,7 +25,9 @@ from mcpgen.authoring.schema import DefinitionError
 CREDENTIAL_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 WHEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=.+$")
 """What ``when=`` looks like: ``OTHER_NAME=value``."""
-_DIRECTIVE = re.compile(r"^\s*:credential\s+([A-Za-z0-9_]+)\s*:\s*(.*)$", re.MULTILINE)
+_DIRECTIVE = re.compile(r"^\s*:credential\s+([A-Za-z0-9_]+)(\?)?\s*:\s*(.*)$", re.MULTILINE)
+_SAYS_OPTIONAL = re.compile(r"^\s*optional\b|\(\s*optional\s*\)", re.IGNORECASE)
+"""A description that calls the credential optional ("optional key for ...", "... (optional)")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,16 +109,44 @@ class Credential:
         )
 
 
+def says_optional(description: str) -> bool:
+    """Whether a description calls its credential optional instead of marking it (``NAME?``)."""
+    return bool(_SAYS_OPTIONAL.search(description))
+
+
+def optional_by_wording(name: str, example: str) -> str:
+    """The warning for a credential made optional by its description, not by the ``?`` mark."""
+    return (
+        f"credential {name!r} is called optional by its description only; mark it with `?` to declare "
+        f"an optional credential: `{example}` (read as optional for now)"
+    )
+
+
 def credentials_from_docstring(doc: str | None) -> list[Credential]:
-    """Read ``:credential NAME: description`` directives (required unless the text says "optional")."""
+    """Read ``:credential NAME: description`` directives; ``:credential NAME?:`` is an optional one.
+
+    A description that says "optional" (starting with it, or "(optional)") without the ``?``
+    also gives an optional credential; :func:`docstring_credential_warnings` warns about it.
+    """
     if not doc:
         return []
     found = []
-    for name, text in _DIRECTIVE.findall(doc):
+    for name, mark, text in _DIRECTIVE.findall(doc):
         text = text.strip()
-        optional = text.lower().startswith("optional")
+        optional = bool(mark) or says_optional(text)
         found.append(Credential(name=name, required=not optional, description=text))
     return found
+
+
+def docstring_credential_warnings(doc: str | None) -> list[tuple[str, str]]:
+    """``(directive line text, warning)`` for each directive made optional by its wording only."""
+    if not doc:
+        return []
+    return [
+        (match.group(0).strip(), optional_by_wording(match.group(1), f":credential {match.group(1)}?: ..."))
+        for match in _DIRECTIVE.finditer(doc)
+        if not match.group(2) and says_optional(match.group(3))
+    ]
 
 
 def strip_directives(doc: str) -> str:

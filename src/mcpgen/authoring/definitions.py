@@ -7,8 +7,10 @@ bad signature fails at import time, where discovery reports it with its line.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, overload
@@ -17,7 +19,11 @@ from pydantic import ValidationError
 
 from mcpgen.authoring import docstrings
 from mcpgen.authoring.context import Context
-from mcpgen.authoring.credentials import Credential, credentials_from_docstring
+from mcpgen.authoring.credentials import (
+    Credential,
+    credentials_from_docstring,
+    docstring_credential_warnings,
+)
 from mcpgen.authoring.schema import (
     DefinitionError,
     Output,
@@ -35,6 +41,57 @@ _TEMPLATE_VAR = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 def _line(fn: Callable[..., Any]) -> int | None:
     code = getattr(fn, "__code__", None)
     return code.co_firstlineno if code is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionWarning:
+    """Something about a definition that works but is probably not what the author meant."""
+
+    code: str
+    message: str
+    line: int | None = None
+
+
+def _source(fn: Callable[..., Any]) -> tuple[list[str], int]:
+    try:
+        return inspect.getsourcelines(fn)
+    except (OSError, TypeError):
+        return [], 0
+
+
+def _param_lines(lines: list[str], start: int, fn_name: str) -> dict[str, int]:
+    """Parameter → the line it is declared on (in the file), from the function's source."""
+    try:
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except SyntaxError:
+        return {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == fn_name:
+            args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+            return {a.arg: start + a.lineno - 1 for a in args}
+    return {}
+
+
+def _tool_warnings(
+    fn: Callable[..., Any], tool_name: str, untyped: Sequence[str]
+) -> tuple[DefinitionWarning, ...]:
+    """Untyped parameters, and credentials made optional by the wording of their directive."""
+    directives = docstring_credential_warnings(fn.__doc__)
+    if not untyped and not directives:
+        return ()
+    lines, start = _source(fn)
+    found = []
+    params = _param_lines(lines, start, fn.__name__) if untyped else {}
+    for param in untyped:
+        message = (
+            f"tool {tool_name!r}: parameter {param!r} has no type annotation, so its schema is {{}} "
+            f"and any JSON value is accepted; annotate it (e.g. `{param}: str`)"
+        )
+        found.append(DefinitionWarning("untyped-parameter", message, params.get(param, _line(fn))))
+    for text, message in directives:
+        line = next((start + n for n, raw in enumerate(lines) if text in raw), _line(fn))
+        found.append(DefinitionWarning("credential-syntax", f"tool {tool_name!r}: {message}", line))
+    return tuple(found)
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,6 +115,8 @@ class ToolDefinition:
     signature: Signature | None = None
     output: Output | None = None
     is_async: bool = False
+    warnings: tuple[DefinitionWarning, ...] = ()
+    """Reported by discovery as warnings naming the file and line; the tool still loads."""
 
     @property
     def connectors(self) -> tuple[str, ...]:
@@ -90,7 +149,9 @@ class ToolDefinition:
                 loc = ".".join(str(p) for p in err["loc"])
                 raise ValueError(f"{loc}: {err['msg']}") from exc
             kwargs = {
-                k: getattr(model, k) for k in sig.param_names if k in model.model_fields_set or k in arguments
+                param: getattr(model, field)
+                for param, field in sig.fields_by_param()
+                if field in model.model_fields_set or param in arguments
             }
             # defaults are applied by Python itself
         if sig.context_param is not None:
@@ -221,6 +282,7 @@ def build_tool(
         signature=signature,
         output=output,
         is_async=inspect.iscoroutinefunction(fn),
+        warnings=_tool_warnings(fn, tool_name, signature.untyped),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin
 
@@ -44,6 +44,15 @@ class Signature:
     """True for a hand-written input schema with ``**kwargs``: every argument is passed on."""
     connectors: tuple[tuple[str, str], ...] = ()
     """``(parameter, connector name)`` for each parameter annotated with a connector class (injected)."""
+    untyped: tuple[str, ...] = ()
+    """Parameters without a type annotation: their schema is ``{}`` (any JSON value, passed as is)."""
+    field_names: tuple[str, ...] = ()
+    """The model's field for each of ``param_names`` (a parameter named like a ``BaseModel`` attribute,
+    ``schema`` or ``json``, is field ``arg_schema`` with alias ``schema``); empty: the same names."""
+
+    def fields_by_param(self) -> Iterable[tuple[str, str]]:
+        """``(parameter, model field)`` pairs."""
+        return zip(self.param_names, self.field_names or self.param_names, strict=True)
 
 
 def _is_context(annotation: Any) -> bool:
@@ -90,6 +99,20 @@ def _clean(schema: dict[str, Any]) -> dict[str, Any]:
             k: {kk: vv for kk, vv in v.items() if kk != "title"} for k, v in props.items()
         }
     return schema
+
+
+_RESERVED = frozenset(dir(BaseModel))
+"""Names a model field cannot have (``schema``, ``json``, ``dict``, ``copy``, ``model_config`` ...)."""
+
+
+def _field_name(name: str, taken: Collection[str]) -> str:
+    """The model field for parameter ``name``: itself, unless ``BaseModel`` uses the name."""
+    if name not in _RESERVED:
+        return name
+    field = f"arg_{name}"
+    while field in taken or field in _RESERVED:
+        field += "_"
+    return field
 
 
 def type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
@@ -141,10 +164,13 @@ def signature_model(fn: Callable[..., Any], name: str, param_docs: dict[str, str
     """Describe ``fn``'s parameters: schema, coercion model and the injected Context parameter."""
     hints = type_hints(fn)
     fields: dict[str, Any] = {}
+    params: list[str] = []
     context_param: str | None = None
     connectors: list[tuple[str, str]] = []
+    untyped: list[str] = []
     plain = True
-    for param in inspect.signature(fn).parameters.values():
+    parameters = inspect.signature(fn).parameters
+    for param in parameters.values():
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
             raise DefinitionError(
                 f"{name}: *args/**kwargs cannot be described as tool input; name each parameter"
@@ -161,6 +187,8 @@ def signature_model(fn: Callable[..., Any], name: str, param_docs: dict[str, str
             continue
         if param.name.startswith("_"):
             raise DefinitionError(f"{name}: parameter {param.name!r} starts with '_'; JSON arguments cannot")
+        if param.name not in hints:
+            untyped.append(param.name)
         plain = plain and _is_plain(annotation)
         default: Any = ... if param.default is inspect.Parameter.empty else param.default
         doc = param_docs.get(param.name)
@@ -168,19 +196,24 @@ def signature_model(fn: Callable[..., Any], name: str, param_docs: dict[str, str
             info = default
             if doc and not info.description:
                 info.description = doc
-            fields[param.name] = (annotation, info)
+            spec: tuple[Any, Any] = (annotation, info)
         else:
             has_description = get_origin(annotation) is Annotated and any(
                 isinstance(m, FieldInfo) and m.description for m in get_args(annotation)[1:]
             )
             if has_description or not doc:
-                fields[param.name] = (annotation, default)
+                spec = (annotation, default)
             else:
-                fields[param.name] = (annotation, Field(default, description=doc))
+                spec = (annotation, Field(default, description=doc))
+        field = _field_name(param.name, parameters)
+        if field != param.name:
+            spec = (Annotated[spec[0], Field(alias=param.name)], spec[1])
+        fields[field] = spec
+        params.append(param.name)
     try:
         model = create_model(
             f"{name}_arguments",
-            __config__=ConfigDict(arbitrary_types_allowed=False, extra="ignore"),
+            __config__=ConfigDict(arbitrary_types_allowed=False, extra="ignore", protected_namespaces=()),
             **fields,
         )
         schema = _clean(model.model_json_schema())
@@ -192,9 +225,11 @@ def signature_model(fn: Callable[..., Any], name: str, param_docs: dict[str, str
         model=model,
         input_schema=schema,
         context_param=context_param,
-        param_names=tuple(fields),
+        param_names=tuple(params),
         plain=plain,
         connectors=tuple(connectors),
+        untyped=tuple(untyped),
+        field_names=tuple(fields),
     )
 
 

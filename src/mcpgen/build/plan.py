@@ -242,6 +242,7 @@ def make_plan(
     source_url: str = "unknown",
     description: str = "",
     has_project_file: bool = False,
+    mcp_name: str = "",
 ) -> BuildPlan:
     """The whole build, decided.
 
@@ -309,6 +310,8 @@ def make_plan(
         "io.mcpgen.tools": ",".join(tools),
         "io.mcpgen.connectors": ",".join(connectors),
     }
+    if mcp_name:  # the MCP Registry ties an OCI package to its server.json by this label
+        labels["io.modelcontextprotocol.server.name"] = mcp_name
     warnings = []
     if not options.offline and python.source != "probe":
         warnings.append(

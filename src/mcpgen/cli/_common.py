@@ -49,9 +49,7 @@ Timeout = Annotated[
 
 
 def server_log_level() -> LogLevelName | None:
-    """-q, -v and -vv override the config's logging.level for servers; ``None`` keeps the config's."""
+    """-q and -v override the config's logging.level for servers; ``None`` keeps the config's."""
     if state.quiet:
         return "error"
-    if state.verbosity:
-        return "debug" if state.verbosity >= 2 else "info"
-    return None
+    return "debug" if state.verbosity else None

@@ -21,6 +21,7 @@ from mcpgen.cli import (
     config_cmds,
     conformance_cmds,
     credentials_cmds,
+    deploy_cmds,
     doctor_cmds,
     harness_cmds,
     keys_cmds,
@@ -30,15 +31,15 @@ from mcpgen.cli import (
     workspace_cmds,
 )
 from mcpgen.cli._common import state
-from mcpgen.cli.errors import EXIT_INTERRUPTED, Group
+from mcpgen.cli.errors import EXIT_INTERRUPTED
+from mcpgen.cli.root import RootGroup
 from mcpgen.runtime.logs import configure_logging
 
 app = typer.Typer(
     name="mcpgen",
     help="Turn a folder of Python tools into a production MCP server.",
-    cls=Group,
+    cls=RootGroup,
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -52,9 +53,11 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only print errors.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="Only print errors (also after the command).")
+    ] = False,
     verbose: Annotated[
-        int, typer.Option("-v", "--verbose", count=True, help="More output (-vv for debug).")
+        int, typer.Option("-v", "--verbose", count=True, help="Debug output (also after the command).")
     ] = 0,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
@@ -62,7 +65,7 @@ def root(
 ) -> None:
     state.quiet = quiet
     state.verbosity = verbose
-    configure_logging("error" if quiet else "debug" if verbose >= 2 else "info" if verbose else "warning")
+    configure_logging("error" if quiet else "debug" if verbose else "info")
 
 
 # The commands, in the order `mcpgen --help` lists them (groups come last).
@@ -89,6 +92,7 @@ app.command("replay")(harness_cmds.replay_cmd)
 app.add_typer(config_cmds.config_app, name="config")
 app.add_typer(secrets_cmds.secrets_app, name="secrets")
 app.add_typer(keys_cmds.keys_app, name="keys")
+app.add_typer(deploy_cmds.deploy_app, name="deploy")
 
 
 def main() -> None:

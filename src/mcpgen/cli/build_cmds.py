@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task, TaskID, TextColumn
 from rich.text import Text
 
@@ -26,16 +27,16 @@ class ConsoleProgress:
 
     def start(self, index: int, total: int, name: str) -> None:
         if not self.quiet:
-            self.console.print(f"[bold]Step {index}/{total}:[/bold] {name}", markup=True)
+            self.console.print(f"[bold]Step {index}/{total}:[/bold] {escape(name)}", markup=True)
 
     def finish(self, name: str, elapsed: float, note: str = "") -> None:
         if not self.quiet:
-            extra = f" ({note})" if note else ""
-            self.console.print(f"  [green]✓[/green] {name} in {elapsed:.1f}s{extra}", markup=True)
+            extra = f" ({escape(note)})" if note else ""
+            self.console.print(f"  [green]✓[/green] {escape(name)} in {elapsed:.1f}s{extra}", markup=True)
 
     def line(self, text: str) -> None:
         if not self.quiet and self.stream_output:
-            self.console.print(f"  [dim]{text}[/dim]", markup=True, highlight=False)
+            self.console.print(f"  [dim]{escape(text)}[/dim]", markup=True, highlight=False)
 
     def close(self) -> None:
         pass
@@ -65,18 +66,18 @@ class LiveProgress:
     def start(self, index: int, total: int, name: str) -> None:
         if self.task is None:
             self.progress.start()
-        self.task = self.progress.add_task(f"Step {index}/{total}: {name}", total=1)
+        self.task = self.progress.add_task(f"Step {index}/{total}: {escape(name)}", total=1)
 
     def finish(self, name: str, elapsed: float, note: str = "") -> None:
         if self.task is not None:
-            extra = f" [dim]({note})[/dim]" if note else ""
+            extra = f" [dim]({escape(note)})[/dim]" if note else ""
             description = self.progress.tasks[-1].description + extra
             self.progress.update(self.task, description=description, completed=1)
             self.progress.stop_task(self.task)
 
     def line(self, text: str) -> None:
         if self.stream_output:
-            self.progress.console.print(f"  [dim]{text}[/dim]", markup=True, highlight=False)
+            self.progress.console.print(f"  [dim]{escape(text)}[/dim]", markup=True, highlight=False)
 
     def close(self) -> None:
         self.progress.stop()
@@ -162,11 +163,12 @@ def _show_plan(plan: Any, json_out: bool) -> None:
     render.out.print(f"  requirements: {len(plan.requirements)}")
     render.out.print("  files:        " + ", ".join(sorted(plan.files)))
     for warning in plan.warnings:
-        render.out.print(f"  [yellow]warning:[/yellow] {warning}", markup=True)
+        render.out.print(f"  [yellow]warning:[/yellow] {escape(warning)}", markup=True)
     if plan.push:
         registries = sorted({p["registry"] for p in plan.pushes()})
         render.out.print(
-            f"\n[bold]Would push[/bold] to {', '.join(registries)} (dry run: nothing pushed)", markup=True
+            f"\n[bold]Would push[/bold] to {escape(', '.join(registries))} (dry run: nothing pushed)",
+            markup=True,
         )
         for target in plan.pushes():
             render.out.print(f"  {target['ref']}")
@@ -242,9 +244,21 @@ def run_cmd(
     ready_timeout: Annotated[
         float, typer.Option("--ready-timeout", help="Seconds to wait for /health/ready.")
     ] = 30.0,
+    secrets_as_files: Annotated[
+        bool,
+        typer.Option(
+            "--secrets-as-files",
+            help="Pass credentials as files in a read-only tmpfs folder (/run/secrets), not as environment "
+            "variables (which `docker inspect` shows).",
+        ),
+    ] = False,
     json_out: JsonFlag = False,
 ) -> None:
-    """Build (cache-aware) and start the server's container; wait until /health/ready answers."""
+    """Build (cache-aware) and start the server's container; wait until /health/ready answers.
+
+    Every declared credential and stored secret is passed: from the host environment when set there,
+    else from the secret store. Only their names are printed.
+    """
     from mcpgen.build.docker_engine import DockerEngine
     from mcpgen.workflows.run import RunOptions, start, stop, wait_stopped
 
@@ -259,6 +273,7 @@ def run_cmd(
         remove=rm,
         dev=dev,
         ready_timeout=ready_timeout,
+        secrets_as_files=secrets_as_files,
         build=_options(None, None, base_image, offline, False, None, False, None),
     )
     quiet = state.quiet or json_out
@@ -288,11 +303,17 @@ def run_cmd(
                 "url": started.url,
                 "mcp": f"{started.url}/mcp",
                 "environment": started.env_names,
+                "credentials": started.credentials,
+                "secretsAsFiles": started.secrets_as_files,
                 "build": started.build.to_data(),
             }
         )
     elif not state.quiet:
-        render.out.print(f"[green]✓ ready[/green] {started.url}/mcp (container {short})", markup=True)
+        render.out.print(f"[green]✓ ready[/green] {escape(started.url)}/mcp (container {short})", markup=True)
+        if started.credentials:
+            how = "files in /run/secrets" if started.secrets_as_files else "environment variables"
+            passed = ", ".join(f"{name} ({source})" for name, source in started.credentials.items())
+            render.out.print(f"  credentials as {how}: {passed}", markup=False, highlight=False)
     if detach:
         if not json_out and not state.quiet:
             render.out.print(f"  logs: docker logs -f {short}\n  stop: docker stop {short}")
@@ -306,7 +327,9 @@ def run_cmd(
         stop(engine, started.container_id, remove=rm)
         raise
     stop(engine, started.container_id, remove=rm)
-    render.err.print(f"[red]✗ container {short} stopped on its own ({status})[/red]", markup=True)
+    render.err.print(
+        f"[red]✗ container {short} stopped on its own ({escape(str(status))})[/red]", markup=True
+    )
     raise typer.Exit(1)
 
 
@@ -351,7 +374,8 @@ def images_cmd(
         return
     for image in removed:
         render.out.print(
-            f"[yellow]removed[/yellow] {image.id[7:19]} {', '.join(image.tags) or '<untagged>'}", markup=True
+            f"[yellow]removed[/yellow] {image.id[7:19]} {escape(', '.join(image.tags) or '<untagged>')}",
+            markup=True,
         )
     for image in images:
         render.out.print(

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from mcpgen.cli import render
 from mcpgen.cli._common import JsonFlag, Workspace, state
@@ -102,11 +101,11 @@ def install_cmd(
     if state.quiet:
         return
     verb = {"added": "added", "replaced": "updated", "unchanged": "already up to date:"}[result.action]
-    render.out.print(f"{verb} {escape(plan.name)} in {escape(str(plan.path))} ({plan.client.title})")
+    render.out.print(f"{verb} {plan.name} in {plan.path!s} ({plan.client.title})")
     if result.backup:
-        render.out.print(f"previous file kept as {escape(str(result.backup))}")
+        render.out.print(f"previous file kept as {result.backup!s}")
     for note in plan.notes:
-        render.out.print(f"note: {escape(note)}")
+        render.out.print(f"note: {note}")
     render.out.print(f"restart {plan.client.title} (or reload its MCP servers) to pick it up")
 
 
@@ -130,7 +129,7 @@ def pack_cmd(
 
     def progress(line: str) -> None:
         if not state.quiet and not as_json:
-            render.err.print(f"mcpgen: {escape(line)}")
+            render.err.print(f"mcpgen: {line}")
 
     result = write_bundle(plan, on_line=progress)
     if as_json:
@@ -138,6 +137,6 @@ def pack_cmd(
     elif not state.quiet:
         data = result.to_data()
         render.out.print(
-            f"{escape(data['file'])}: {data['size'] / 1e6:.1f} MB, {len(data['tools'])} tools, "
+            f"{data['file']}: {data['size'] / 1e6:.1f} MB, {len(data['tools'])} tools, "
             f"user_config: {', '.join(data['user_config']) or 'none'}"
         )

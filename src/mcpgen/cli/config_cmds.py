@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from mcpgen.cli import render
 from mcpgen.cli._common import BackupFile, JsonFlag, ReplaceFile, Workspace, WorkspaceOpt, state
@@ -48,6 +49,12 @@ def generate_cmd(
         raise typer.Exit(1)
     files = write_config_files(gen, force=force)
     written, kept = list(files.written), list(files.kept)
+    from mcpgen.workflows.registry_entry import write_server_json
+
+    entry = write_server_json(gen, os.environ)
+    written.append(entry.path.relative_to(gen.project.root))
+    for warning in entry.warnings:
+        render.err.print(f"[yellow]warning:[/yellow] {warning}", markup=True, highlight=False)
     if monitoring:
         from mcpgen.workflows.monitoring import write_monitoring
 
@@ -60,22 +67,25 @@ def generate_cmd(
                 "written": [str(p) for p in written],
                 "kept": [str(p) for p in kept],
                 "credentials": [c.name for c in gen.manifest.credentials],
+                "registryName": entry.name,
+                "warnings": entry.warnings,
             }
         )
         return
     if state.quiet:
         return
-    render.out.print(f"[green]wrote[/green]   {files.manifest}", markup=True)
+    render.out.print(f"[green]wrote[/green]   {escape(str(files.manifest))}", markup=True)
     for rel in written:
-        render.out.print(f"[green]wrote[/green]   {workspace / rel}", markup=True)
+        render.out.print(f"[green]wrote[/green]   {escape(str(workspace / rel))}", markup=True)
     for rel in kept:
         render.out.print(
-            f"[yellow]kept[/yellow]    {workspace / rel} (exists; --force overwrites)", markup=True
+            f"[yellow]kept[/yellow]    {escape(str(workspace / rel))} (exists; --force overwrites)",
+            markup=True,
         )
     required = [c.name for c in gen.manifest.credentials if c.required]
     if required:
         render.out.print(
-            f"\nRequired credentials: {', '.join(required)} — run [bold]mcpgen credentials[/bold]",
+            f"\nRequired credentials: {escape(', '.join(required))} — run [bold]mcpgen credentials[/bold]",
             markup=True,
         )
 
@@ -95,9 +105,15 @@ def show_cmd(
     env: EnvOption = None,
     set_: SetOption = None,
     sources: Annotated[bool, typer.Option("--sources", help="Show where every value comes from.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when a ${NAME} the config uses is not set.")
+    ] = False,
     json_out: JsonFlag = False,
 ) -> None:
-    """Print the merged configuration (secrets masked), optionally with the source of every value."""
+    """Print the merged configuration (secrets masked), optionally with the source of every value.
+
+    A credential (``${NAME}``) that is neither stored nor in the environment is shown as missing.
+    """
     from mcpgen.workflows.configure import show_config
 
     loaded = show_config(
@@ -107,11 +123,18 @@ def show_cmd(
         overrides=set_ or (),
     )
     data = loaded.to_data()
+    missing = {key: variable for key, variable in loaded.missing}
     if json_out:
-        payload: dict[str, Any] = {"env": loaded.env, "files": [str(p) for p in loaded.files], "config": data}
+        payload: dict[str, Any] = {
+            "env": loaded.env,
+            "files": [str(p) for p in loaded.files],
+            "config": data,
+            "missing": [{"key": key, "variable": variable} for key, variable in loaded.missing],
+        }
         if sources:
             payload["sources"] = dict(loaded.sources)
         render.print_json(payload)
+        _strict_exit(strict, missing)
         return
     render.out.print(
         f"# env overlay: {loaded.env or 'none'}; files: {', '.join(str(p) for p in loaded.files) or 'none'}"
@@ -119,10 +142,24 @@ def show_cmd(
     rows = _flatten(data)
     width = max((len(key) for key, _ in rows), default=0)
     for key, value in rows:
-        line = f"{key.ljust(width)} = {render.format_value(value)}"
+        shown = f"<missing: ${{{missing[key]}}}>" if key in missing else render.format_value(value)
+        line = f"{key.ljust(width)} = {shown}"
         if sources:
             line += f"  # {loaded.sources.get(key, 'default')}"
         render.out.print(line, markup=False, highlight=False)
+    if missing:
+        names = ", ".join(sorted(set(missing.values())))
+        render.err.print(
+            f"missing: {names} — set them with `mcpgen credentials` or `mcpgen secrets set NAME`",
+            markup=False,
+            highlight=False,
+        )
+    _strict_exit(strict, missing)
+
+
+def _strict_exit(strict: bool, missing: dict[str, str]) -> None:
+    if strict and missing:
+        raise typer.Exit(1)
 
 
 @config_app.command("backup")
@@ -169,7 +206,9 @@ def restore_cmd(
     if state.quiet:
         return
     for rel in result.written:
-        render.out.print(f"[green]restored[/green]  config/{rel}", markup=True)
+        render.out.print(f"[green]restored[/green]  config/{escape(str(rel))}", markup=True)
     for rel in result.kept:
-        render.out.print(f"[yellow]kept[/yellow]      config/{rel} (not in the backup)", markup=True)
+        render.out.print(
+            f"[yellow]kept[/yellow]      config/{escape(str(rel))} (not in the backup)", markup=True
+        )
     render.out.print(f"{len(result.written)} file(s) restored, {len(result.unchanged)} unchanged")

@@ -10,6 +10,7 @@ from rich import box
 from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
+from rich.text import Text
 
 from mcpgen.cli import render
 from mcpgen.cli._common import JsonFlag, Workspace, state
@@ -41,11 +42,11 @@ class _Progress:
         if self.quiet:
             return
         if kind == "phase":
-            render.err.print(f"[dim]›[/dim] {message}", markup=True, highlight=False)
+            render.err.print(f"[dim]›[/dim] {escape(message)}", markup=True, highlight=False)
             if self.status is None:
                 self.status = render.err.status("", spinner="dots")
                 self.status.start()
-            self.status.update(message)
+            self.status.update(escape(message))
         elif self.status is not None:
             self.status.update(f"[dim]{escape(message[:100])}[/dim]")
 
@@ -69,9 +70,9 @@ def _run_table(run: RequirementRun) -> Table:
     table.add_column("Scored", no_wrap=True)
     for s in run.scenarios:
         checks = f"{s.passed}/{s.passed + s.failed}" + (f" ({s.warnings}⚠)" if s.warnings else "")
-        scored = "yes" if s.scored else f"[dim]no: {s.reason}[/dim]"
+        scored = "yes" if s.scored else f"[dim]no: {escape(str(s.reason))}[/dim]"
         result = _STATUS_STYLE[s.status] if s.scored else f"[dim]{_STATUS_STYLE[s.status]}[/dim]"
-        table.add_row(s.name, result, checks, scored)
+        table.add_row(s.name, Text.from_markup(result), checks, Text.from_markup(scored))
     return table
 
 
@@ -81,10 +82,14 @@ def _render_failures(run: RequirementRun, verbose: bool) -> None:
         if s.status == "passed" or not (s.scored or verbose):
             continue
         if s.status == "missing":
-            render.out.print(f"  [red]✗[/red] {s.name}: no result (the scenario did not run)", markup=True)
+            render.out.print(
+                f"  [red]✗[/red] {escape(s.name)}: no result (the scenario did not run)", markup=True
+            )
         for failure in s.failures if verbose else s.failures[:1]:
             message = escape(failure.message.strip().splitlines()[0] if failure.message.strip() else "")
-            render.out.print(f"  [red]✗[/red] {s.name}: {escape(failure.name)}: {message}", markup=True)
+            render.out.print(
+                f"  [red]✗[/red] {escape(s.name)}: {escape(failure.name)}: {message}", markup=True
+            )
 
 
 def _render(report: ConformanceReport, verbose: bool) -> None:
@@ -99,7 +104,7 @@ def _render(report: ConformanceReport, verbose: bool) -> None:
             line += f" [dim](unscored: {unscored_ok}/{unscored_total} pass; they never fail the run)[/dim]"
         render.out.print(line + "\n", markup=True)
     verdict = "[green]✓ conformant[/green]" if report.ok else "[red]✗ not conformant[/red]"
-    render.out.print(f"{verdict} — raw results in {report.results_dir}", markup=True)
+    render.out.print(f"{verdict} — raw results in {escape(str(report.results_dir))}", markup=True)
 
 
 def conformance_cmd(

@@ -18,6 +18,7 @@ import typer
 from prompt_toolkit.application import create_app_session
 from prompt_toolkit.output import create_output
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mcpgen.cli import render
@@ -123,7 +124,7 @@ def _render(outcome: Outcome, json_out: bool) -> None:
         parts.append(f"skipped optional: {', '.join(skipped)}")
     if inactive := res.names("inactive"):
         parts.append(f"not needed: {', '.join(inactive)}")
-    render.out.print(f"[green]✓[/green] {'; '.join(parts)}", markup=True)
+    render.out.print(f"[green]✓[/green] {escape('; '.join(parts))}", markup=True)
     if outcome.store_path is not None and outcome.saved:
         render.out.print(f"  in {outcome.store_path}", style="dim")
     if outcome.key is not None:

@@ -61,26 +61,26 @@ def _render(report: LoadReport, max_error_rate: float) -> None:
     table.add_column(style="bold")
     table.add_column()
     where = f"{report.target}" + (f" (serving {report.workspace})" if report.workspace else "")
-    table.add_row("target", escape(where))
-    table.add_row("tool", escape(o.tool))
+    table.add_row("target", where)
+    table.add_row("tool", o.tool)
     table.add_row("wire", o.wire + (" (session)" if report.session else ""))
     table.add_row("concurrency", str(o.concurrency))
     table.add_row("elapsed", f"{report.elapsed:.2f} s (stopped by {report.stopped_by})")
-    table.add_row("requests", f"{report.requests}  [cyan]{report.rps:,.1f} req/s[/cyan]")
+    table.add_row("requests", Text.from_markup(f"{report.requests}  [cyan]{report.rps:,.1f} req/s[/cyan]"))
     if lat:
         table.add_row("latency", "  ".join(f"{k} {lat[k]:.2f} ms" for k in ("p50", "p90", "p99", "max")))
     table.add_row("errors", f"{report.errors} ({report.error_rate:.2%})")
     for kind, count in sorted(report.stats.errors.items()):
         sample = report.stats.samples.get(kind, "").replace("\n", " ")[:100]
-        table.add_row(f"  {escape(kind)}", f"{count}  [dim]{escape(sample)}[/dim]")
+        table.add_row(f"  {kind}", Text.from_markup(f"{count}  [dim]{escape(sample)}[/dim]"))
     render.out.print(table)
     if report.passed(max_error_rate):
-        render.out.print("[green]✓ passed[/green]")
+        render.out.print("[green]✓ passed[/green]", markup=True)
     elif report.requests == 0:
-        render.out.print("[red]✗ failed: no request completed[/red]")
+        render.out.print("[red]✗ failed: no request completed[/red]", markup=True)
     else:
         limit = f"the limit is {max_error_rate:.2%}" if max_error_rate else "any error fails the run"
-        render.out.print(f"[red]✗ failed: {report.errors} error(s); {limit}[/red]")
+        render.out.print(f"[red]✗ failed: {report.errors} error(s); {limit}[/red]", markup=True)
 
 
 def loadtest_cmd(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mcpgen.manifest import ToolEntry
@@ -15,8 +16,11 @@ from mcpgen.validation import Report
 if TYPE_CHECKING:
     from mcpgen.secrets import KeyInfo
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Markup and emoji codes are off: user and file content (paths, Dockerfiles, build output, messages)
+# print as written (`mcpgen:x:10001` is not an emoji). Styled lines pass ``markup=True`` and escape
+# what they interpolate (``escape``).
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 def print_json(data: Any) -> None:
@@ -33,7 +37,7 @@ def render_report(report: Report, *, quiet: bool = False) -> None:
     """Every diagnostic, then a one-line summary (errors and warnings go to stderr)."""
     for diag in report.diagnostics:
         style = "red" if diag.severity == "error" else "yellow"
-        err.print(f"[{style}]{diag}[/{style}]", markup=True, highlight=False)
+        err.print(f"[{style}]{escape(str(diag))}[/{style}]", markup=True, highlight=False)
     if quiet:
         return
 
@@ -93,7 +97,7 @@ def new_store_notice(key: KeyInfo) -> None:
     """Tell the user where a new store's key is (a generated key file must be backed up)."""
     if key.generated and key.key_file is not None:
         err.print(
-            f"[yellow]note:[/yellow] created a new key in {key.key_file}; back it up and keep it out of "
+            f"[yellow]note:[/yellow] created a new key in {escape(str(key.key_file))}; back it up and keep it out of "
             "version control (without it the secrets cannot be read)",
             markup=True,
             highlight=False,

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 import questionary
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from mcpgen.cli import render
@@ -71,7 +72,7 @@ def _read_value(name: str, value: str | None) -> str:
     if value is not None:
         render.err.print(
             "[yellow]warning:[/yellow] a value on the command line lands in your shell history; "
-            f"pipe it instead (`… | mcpgen secrets set {name}`) or leave it out to be prompted",
+            f"pipe it instead (`… | mcpgen secrets set {escape(name)}`) or leave it out to be prompted",
             markup=True,
             highlight=False,
         )

@@ -2,32 +2,44 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from mcpgen import manifest as manifest_io
 from mcpgen.cli import render
 from mcpgen.cli._common import JsonFlag, Timeout, Workspace, state
 from mcpgen.errors import UsageError
 from mcpgen.workflows.generate import Generated, generate, write_manifest
-from mcpgen.workflows.init import init_workspace
+from mcpgen.workflows.init import init_workspace, template_names
 
 
 def init_cmd(
     directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite files that already exist.")] = False,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            "-t",
+            help=f"What to start from: {', '.join(template_names())} (openapi: later). Default: python.",
+        ),
+    ] = None,
     lang: Annotated[
-        str, typer.Option("--lang", help="Language of the example tool: python or typescript.")
-    ] = "python",
+        str | None, typer.Option("--lang", help="Language of the example tool: python or typescript.")
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Create a workspace: mcpgen.yaml, tools/ with an example tool, resources/, prompts/."""
-    if lang not in ("python", "typescript"):
+    if lang is not None and lang not in ("python", "typescript"):
         raise UsageError(f"--lang must be python or typescript, not {lang!r}")
-    result = init_workspace(directory, force=force, lang="typescript" if lang == "typescript" else "python")
+    if lang is not None and template is not None and lang != template:
+        raise UsageError(f"--lang {lang} and --template {template} disagree; --template alone is enough")
+    result = init_workspace(directory, force=force, template=template or lang or "python")
     if json_out:
         render.print_json(
             {
@@ -39,12 +51,13 @@ def init_cmd(
         return
     if not state.quiet:
         for rel in result.created:
-            render.out.print(f"[green]created[/green] {directory / rel}", markup=True)
+            render.out.print(f"[green]created[/green] {escape(str(directory / rel))}", markup=True)
         for rel in result.skipped:
             render.out.print(
-                f"[yellow]kept[/yellow]    {directory / rel} (exists; --force overwrites)", markup=True
+                f"[yellow]kept[/yellow]    {escape(str(directory / rel))} (exists; --force overwrites)",
+                markup=True,
             )
-        render.out.print(f"\nNext: [bold]mcpgen dev {directory}[/bold]", markup=True)
+        render.out.print(f"\nNext: [bold]mcpgen dev {escape(str(directory))}[/bold]", markup=True)
 
 
 def _validate_payload(gen: Generated) -> dict[str, Any]:
@@ -61,8 +74,10 @@ def _validate_payload(gen: Generated) -> dict[str, Any]:
 def validate_cmd(
     workspace: Workspace = Path("."), json_out: JsonFlag = False, timeout: Timeout = 10.0
 ) -> None:
-    """Discover and validate every module; report all problems at once (exit 1 on errors)."""
-    gen = generate(workspace, timeout=timeout)
+    """Discover and validate every module and the layered config; report all problems at once (exit 1 on errors)."""
+    from mcpgen.workflows.configure import with_config_problems
+
+    gen = with_config_problems(generate(workspace, timeout=timeout), os.environ)
     if json_out:
         render.print_json(_validate_payload(gen))
     else:

@@ -58,6 +58,8 @@ class LoadedConfig:
     files: list[Path] = field(default_factory=list)
     env: str | None = None
     sensitive: tuple[str, ...] = field(default=(), repr=False)
+    missing: tuple[tuple[str, str], ...] = ()
+    """``(key path, variable)`` for each ``${VARIABLE}`` left unset (only with ``allow_missing``)."""
     """Values that came from the secret store (or the environment standing in for it): masked
     wherever they land, also in fields not declared secret."""
 
@@ -207,23 +209,31 @@ def load_config(
     env: str | None = None,
     environ: Mapping[str, str] | None = None,
     overrides: Sequence[str] = (),
+    allow_missing: bool = False,
 ) -> LoadedConfig:
     """Load ``root/config/config.yaml`` (+ the ``env`` overlay), environment variables and ``overrides``.
 
     ``environ`` defaults to ``os.environ``; ``overrides`` are ``section.key=value``
     strings from ``--set``. Raises :class:`~mcpgen.errors.ConfigError` listing
-    every problem.
+    every problem. With ``allow_missing`` an unset ``${NAME}`` (a credential not
+    set yet) expands to ``""`` and is listed in :attr:`LoadedConfig.missing`
+    instead (``mcpgen config show``, ``mcpgen validate``).
     """
     environ = os.environ if environ is None else environ
     env_name = resolve_env(env, environ)
     files = config_files(root, env_name)
     layers: list[Layer] = []
     problems: list[tuple[str | None, str]] = []
+    missing: list[tuple[str, str]] = []
     for path in files:
         label = f"{CONFIG_DIR}/{path.name}"
         document = read_document(path, label)
         document.data, unresolved = substitute(document.data, environ)
-        problems += [(p.key, f"{label}: {p.key}: {p.message}") for p in unresolved]
+        for p in unresolved:
+            if allow_missing and p.variable is not None:
+                missing.append((p.key, p.variable))
+            else:
+                problems.append((p.key, f"{label}: {p.key}: {p.message}"))
         layers.append(file_layer(document, label))
     for layer, messages in (env_layer(environ), set_layer(overrides)):
         layers.append(layer)
@@ -232,4 +242,4 @@ def load_config(
         key = next((k for k, _ in problems if k), None)
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(m for _, m in problems), key=key)
     config, sources = build_config(layers)
-    return LoadedConfig(config=config, sources=sources, files=files, env=env_name)
+    return LoadedConfig(config=config, sources=sources, files=files, env=env_name, missing=tuple(missing))

@@ -30,6 +30,8 @@ from pydantic import (
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from mcpgen.authoring.rates import per_minute
+
 MIB = 1024 * 1024
 _HTTP_URL = re.compile(r"^https?://\S+$")
 APPEND: dict[str, Any] = {"x-merge": "append"}
@@ -47,6 +49,13 @@ def _parse_flow(value: str) -> Any:
         return YAML(typ="safe", pure=True).load(value)
     except YAMLError as exc:
         raise ValueError("cannot parse the value as a JSON/YAML flow collection") from exc
+
+
+def _rate(value: Any) -> Any:
+    """``"3/second"``, ``"1000/hour"`` → requests per minute; numbers (and numeric strings) pass on."""
+    if isinstance(value, str) and not value.strip().replace(".", "", 1).isdigit():
+        return per_minute(value, "the rate")
+    return value
 
 
 def parse_list(value: Any) -> Any:
@@ -430,8 +439,11 @@ class ServiceConfig(_Section):
         None,
         description="Override the connector's own required=: true stops start-up when it cannot connect.",
     )
-    rate_limit: float | None = Field(
-        None, gt=0, description="Requests per minute; empty: what the connector declares (or no limit)."
+    rate_limit: Annotated[float | None, BeforeValidator(_rate)] = Field(
+        None,
+        gt=0,
+        description="Requests per minute, or '3/second', '1000/hour'; empty: what the connector declares "
+        "(or no limit).",
     )
     health_interval: Seconds = Field(
         30.0, description="Seconds between health checks, and between reconnect rounds while down."

@@ -30,6 +30,8 @@ class Problem:
 
     key: str
     message: str
+    variable: str | None = None
+    """The unset variable, when that is the problem (``${NAME}`` without a default)."""
 
 
 class _Invalid(Exception):
@@ -163,7 +165,9 @@ def substitute(
             problems.append(Problem(key, f"invalid ${{...}} reference: {exc}"))
             return value
         for name in missing:
-            problems.append(Problem(key, f"environment variable {name} is not set and has no default"))
+            problems.append(
+                Problem(key, f"environment variable {name} is not set and has no default", variable=name)
+            )
         return result
 
     return visit(data, path), problems

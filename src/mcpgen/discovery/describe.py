@@ -22,7 +22,7 @@ from mcpgen.authoring import (
     ToolDefinition,
 )
 from mcpgen.authoring.schema import DefinitionError
-from mcpgen.discovery.diagnostics import Diagnostic
+from mcpgen.discovery.diagnostics import Diagnostic, warning
 from mcpgen.discovery.entries import optional, tool_entry
 from mcpgen.manifest import (
     ConnectorEntry,
@@ -49,13 +49,22 @@ def tool_spec(d: ToolDefinition) -> dict[str, Any]:
         "credentials": [asdict(c) for c in d.credentials],
         "connectors": list(d.connectors),
     }
-    return {"attribute": d.attribute, "kind": d.kind, "line": d.line, "metadata": metadata}
+    return {
+        "attribute": d.attribute,
+        "kind": d.kind,
+        "line": d.line,
+        "metadata": metadata,
+        "warnings": [asdict(w) for w in d.warnings],
+    }
 
 
 def python_tool_entry(spec: Mapping[str, Any], path: str) -> tuple[ToolEntry | None, list[Diagnostic]]:
     """The entry of a Python tool's :func:`tool_spec`, or None and the diagnostics saying why."""
     entrypoint = Entrypoint(path=path, attribute=spec["attribute"], kind=spec["kind"])
-    return tool_entry(spec["metadata"], entrypoint, spec.get("line"))
+    entry, problems = tool_entry(spec["metadata"], entrypoint, spec.get("line"))
+    name = entry.name if entry is not None else None
+    notes = [warning(w["code"], w["message"], path, w.get("line"), name) for w in spec.get("warnings") or []]
+    return entry, problems + notes
 
 
 def resource_entry(d: ResourceDefinition, path: str) -> ResourceEntry:

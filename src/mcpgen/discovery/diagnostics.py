@@ -34,6 +34,8 @@ unsupported-schema-version  error    a seed module's ``schemaVersion`` is unknow
 missing-description         warning  a tool has no description
 credential-conflict         error    modules declare one credential with different kinds
 credential-name             warning  a credential name is not UPPER_SNAKE_CASE
+credential-syntax           warning  a credential is optional by its wording only (write ``NAME?``)
+untyped-parameter           warning  a tool parameter has no type annotation (schema ``{}``)
 =========================== ======== ===============================================
 """
 

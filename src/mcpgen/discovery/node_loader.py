@@ -16,13 +16,15 @@ Two module shapes are read:
   config)`` (entrypoint kind ``seed``). Without an ``inputSchema`` the schema
   comes from the handler parameter's TypeScript type (:mod:`.ts_schema`).
 
-JSDoc ``@requires-credential NAME [type] [required|optional] [- description]``
-tags declare credentials for every tool of the file; a JSDoc block with
+JSDoc ``@requires-credential NAME[?] [type] [required|optional] [- description]``
+tags declare credentials for every tool of the file (``NAME?`` or ``optional``: an
+optional one; a description that only says "optional" is read so, with a warning); a JSDoc block with
 ``@tool`` gives the description when the metadata has none.
 
 A file in ``connectors/`` is a connector in the seed's shape: a default-exported
 object with ``metadata`` (``name``, ``type``, ``authentication: {type,
-scopes?}``, ``credentials``, ``methods``, ``rateLimits: {requestsPerMinute}``,
+scopes?}``, ``credentials``, ``methods``, ``rateLimits: {requestsPerSecond |
+requestsPerMinute | requestsPerHour}`` (:mod:`mcpgen.authoring.rates`),
 ``required?``, ``endpoint?``), ``initialize(config)``, optional
 ``testConnection()`` and ``disconnect()``, and its methods (entrypoint kind
 ``seed``, attribute ``default``). Each bad field is a diagnostic naming it.
@@ -45,6 +47,8 @@ from pydantic import ValidationError
 
 from mcpgen.authoring import Credential
 from mcpgen.authoring.connectors import AUTH_KINDS, CONNECTOR_NAME
+from mcpgen.authoring.credentials import optional_by_wording, says_optional
+from mcpgen.authoring.rates import RateLimitError, seed_rate_limit
 from mcpgen.common.nodejs import BRIDGE, NodeNotFound, node_command
 from mcpgen.discovery.diagnostics import Diagnostic, error, warning
 from mcpgen.discovery.entries import checked_connectors, credentials, optional, tool_entry
@@ -58,7 +62,7 @@ SchemaDeriver = Callable[[Path, str, int], tuple[dict[str, Any] | None, str | No
 
 _JSDOC = re.compile(r"/\*\*(?P<body>.*?)\*/", re.S)
 _REQUIRES = re.compile(
-    r"@requires-credential\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"@requires-credential\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<mark>\?)?"
     r"(?:[ \t]+(?P<kind>(?!required\b|optional\b)[A-Za-z_][\w-]*))?"
     r"(?:[ \t]+(?P<req>required|optional))?"
     r"(?:[ \t]*-[ \t]*(?P<desc>[^\n]*))?"
@@ -106,6 +110,18 @@ def _line_of(text: str, pattern: str) -> int | None:
     return next((n for n, line in enumerate(text.splitlines(), start=1) if regex.search(line)), None)
 
 
+def _field_line(text: str, field: str) -> int | None:
+    """The line of a dotted field (``metadata.authentication.type``): each part searched after the last."""
+    lines = text.splitlines()
+    found: int | None = None
+    for part in field.split("."):
+        regex = re.compile(rf"\b{re.escape(part)}\b")
+        start = found or 1
+        hit = next((n for n in range(start, len(lines) + 1) if regex.search(lines[n - 1])), None)
+        found = hit if hit is not None else found
+    return found
+
+
 def _name_line(text: str, name: str) -> int | None:
     for n, line in enumerate(text.splitlines(), start=1):
         match = _NAME_LINE.search(line)
@@ -114,22 +130,49 @@ def _name_line(text: str, name: str) -> int | None:
     return _line_of(text, r"\bmetadata\b|export\s+default")
 
 
+def _jsdoc_tags(text: str) -> list[re.Match[str]]:
+    found = []
+    for block in _JSDOC.finditer(text):
+        body = re.sub(r"(?m)^\s*\*[ \t]?", "", block.group("body"))
+        found += list(_REQUIRES.finditer(body))
+    return found
+
+
+def _by_wording(m: re.Match[str]) -> bool:
+    """Optional only because the description says so (no ``?``, no ``optional`` keyword)."""
+    return not m.group("mark") and m.group("req") is None and says_optional(m.group("desc") or "")
+
+
 def jsdoc_credentials(text: str) -> list[Credential]:
     """Credentials declared with ``@requires-credential`` JSDoc tags, in file order."""
     found: dict[str, Credential] = {}
-    for block in _JSDOC.finditer(text):
-        body = re.sub(r"(?m)^\s*\*[ \t]?", "", block.group("body"))
-        for m in _REQUIRES.finditer(body):
-            found.setdefault(
-                m.group("name"),
-                Credential(
-                    name=m.group("name"),
-                    kind=m.group("kind") or "secret",
-                    required=m.group("req") != "optional",
-                    description=(m.group("desc") or "").strip(),
-                ),
-            )
+    for m in _jsdoc_tags(text):
+        optional = bool(m.group("mark")) or m.group("req") == "optional" or _by_wording(m)
+        found.setdefault(
+            m.group("name"),
+            Credential(
+                name=m.group("name"),
+                kind=m.group("kind") or "secret",
+                required=not optional,
+                description=(m.group("desc") or "").strip(),
+            ),
+        )
     return list(found.values())
+
+
+def jsdoc_credential_warnings(text: str, path: str) -> list[Diagnostic]:
+    """A ``credential-syntax`` warning for each tag whose credential is optional by its wording only."""
+    return [
+        warning(
+            "credential-syntax",
+            optional_by_wording(m.group("name"), f"@requires-credential {m.group('name')}? - ..."),
+            path,
+            _line_of(text, rf"@requires-credential\s+{m.group('name')}\b"),
+            m.group("name"),
+        )
+        for m in _jsdoc_tags(text)
+        if _by_wording(m)
+    ]
 
 
 def jsdoc_tool_description(text: str) -> str:
@@ -158,7 +201,7 @@ class _Described:
 def _entries(
     f: SourceFile, root: Path, described: list[dict[str, Any]], text: str, derive: SchemaDeriver | None
 ) -> _Described:
-    out = _Described([], {}, [], {})
+    out = _Described([], {}, jsdoc_credential_warnings(text, f.path), {})
     file_creds = jsdoc_credentials(text)
     jsdoc_desc = jsdoc_tool_description(text)
     for index, tool in enumerate(described):
@@ -261,12 +304,10 @@ def _connector_entry(f: SourceFile, found: Mapping[str, Any], text: str) -> Conn
             raise _BadField(
                 "metadata.methods", f"lists {', '.join(map(repr, undefined))}, not defined as functions"
             )
-    rate = meta.get("rateLimits")
-    per_minute = rate.get("requestsPerMinute") if isinstance(rate, Mapping) else None
-    if rate is not None and not (
-        isinstance(per_minute, int | float) and not isinstance(per_minute, bool) and per_minute > 0
-    ):
-        raise _BadField("metadata.rateLimits.requestsPerMinute", f"must be a number > 0, got {per_minute!r}")
+    try:
+        per_minute = seed_rate_limit(meta)
+    except RateLimitError as exc:
+        raise _BadField(exc.field, exc.problem) from None
     endpoint = meta.get("endpoint")
     if endpoint is not None and not (isinstance(endpoint, str) and _HTTP_URL.match(endpoint)):
         raise _BadField("metadata.endpoint", f"must be an http:// or https:// URL, got {endpoint!r}")
@@ -277,7 +318,7 @@ def _connector_entry(f: SourceFile, found: Mapping[str, Any], text: str) -> Conn
         description=str(meta.get("description") or ""),
         required=required,
         endpoint=endpoint,
-        rate_limit=float(per_minute) if per_minute is not None else None,
+        rate_limit=per_minute,
         scopes=list(scopes or []),
         methods=list(methods),
         credentials=optional(declared, required),
@@ -306,8 +347,7 @@ def _connectors(
         try:
             entries.append(_connector_entry(f, found, text))
         except _BadField as exc:
-            leaf = exc.field.rsplit(".", 1)[-1]
-            line = _line_of(text, rf"\b{re.escape(leaf)}\b") or _line_of(text, r"export\s+default")
+            line = _field_line(text, exc.field) or _line_of(text, r"export\s+default")
             who = f"connector {name!r}" if isinstance(name, str) and name else "connector"
             diagnostics.append(
                 error(

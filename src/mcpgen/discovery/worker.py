@@ -90,15 +90,22 @@ def _frame_line(frame: FrameType | None, path: Path) -> int | None:
 
 
 def _elsewhere(exc: BaseException, root: Path, path: Path) -> str:
-    """`` (in helper.py:3)`` when the exception was raised outside ``path``."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    if not frames or _same_file(frames[-1].filename, path):
-        return ""
-    try:
-        shown = Path(frames[-1].filename).resolve().relative_to(root).as_posix()
-    except ValueError:  # raised by a library: the line in this file says enough
-        return ""
-    return f" (raised in {shown}:{frames[-1].lineno})"
+    """`` (raised in connectors/x.py:3)`` when the innermost workspace frame is another file than ``path``.
+
+    Library frames (mcpgen's own decorators, installed packages) are skipped, so a bad
+    ``@connector`` in ``connectors/x.py`` imported by a tool names ``connectors/x.py``.
+    """
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        try:
+            shown = Path(frame.filename).resolve().relative_to(root.resolve())
+        except ValueError:  # a library frame
+            continue
+        if {".mcpgen", "site-packages", ".venv"} & set(shown.parts):
+            continue
+        if _same_file(frame.filename, path):
+            return ""
+        return f" (raised in {shown.as_posix()}:{frame.lineno})"
+    return ""
 
 
 def _failure(rel: str, code: str, message: str, line: int | None) -> Message:

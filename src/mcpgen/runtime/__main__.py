@@ -18,6 +18,8 @@ Default ``--root``: the manifest's parent's parent when the manifest lives in
 a ``.mcpgen/`` folder (``my-server/.mcpgen/manifest.json`` → ``my-server``),
 else the manifest's own folder.
 
+Credentials come from the environment, or from files in ``MCPGEN_SECRETS_DIR``
+(one file per credential, named after it; the environment wins).
 Start-up fails (exit 1) when a required credential is missing, naming it and
 the modules that need it. Exit codes: 0 after a clean shutdown (including
 SIGTERM), 1 when the manifest, config, a credential or a module is wrong, 2
@@ -30,7 +32,7 @@ import argparse
 import os
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path
 
 from mcpgen.config import load_config
@@ -111,15 +113,18 @@ def manifest_rebuild(args: argparse.Namespace, environ: Mapping[str, str]) -> Ca
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    args = parser(os.environ if env is None else env).parse_args(argv)
+    environ: MutableMapping[str, str] = os.environ if env is None else dict(env)
+    args = parser(environ).parse_args(argv)
+    from mcpgen.runtime.credentials import load_secret_files
     from mcpgen.runtime.serve import serve_http, serve_stdio
 
     try:
-        manifest, settings = load_settings(args, os.environ if env is None else env)
+        load_secret_files(environ)  # credentials as files ($MCPGEN_SECRETS_DIR), before the config reads them
+        manifest, settings = load_settings(args, environ)
         if args.transport == "stdio":
             serve_stdio(manifest, settings)
         else:
-            serve_http(manifest, settings, rebuild=manifest_rebuild(args, os.environ if env is None else env))
+            serve_http(manifest, settings, rebuild=manifest_rebuild(args, environ))
     except McpgenError as exc:
         print(f"mcpgen.runtime: error: {exc.message}", file=sys.stderr)
         return exc.exit_code

@@ -35,7 +35,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mcpgen.errors import ConnectorStartError
 from mcpgen.manifest import Manifest
 from mcpgen.runtime.admin import admin_routes
 from mcpgen.runtime.admin.info import RecentErrors
@@ -118,7 +117,7 @@ def create_app(
         if errors is not None:
             logging.getLogger().addHandler(errors)
         try:
-            await _start_connectors(state)
+            await state.start_connectors()  # ConnectorStartError: whoever serves the app reports it
             async with endpoint.run():
                 state.mark_serving()
                 try:
@@ -203,14 +202,6 @@ def _on_sighup(loop: asyncio.AbstractEventLoop, reloads: Reloads) -> bool:
     except (RuntimeError, ValueError, NotImplementedError):
         return False
     return True
-
-
-async def _start_connectors(state: RuntimeState) -> None:
-    try:
-        await state.start_connectors()
-    except ConnectorStartError as exc:
-        logger.error("%s", exc.message)
-        raise
 
 
 def runtime_state(app: Any) -> RuntimeState:

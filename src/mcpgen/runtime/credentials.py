@@ -1,20 +1,55 @@
 """Credentials at start-up: check the required ones are set, and keep their values out of the logs.
 
 Values come from the process environment (``mcpgen serve``/``dev`` put the
-stored secrets there first; a container gets them from ``docker run -e``).
+stored secrets there first; a container gets them from ``docker run -e``), or
+from files: when ``MCPGEN_SECRETS_DIR`` names a folder, each file in it whose
+name is a variable name (``API_KEY``) sets that variable unless the environment
+already has it (``mcpgen run --secrets-as-files``, Docker/Compose secrets, a
+Kubernetes Secret volume). One trailing newline is dropped from a file's content.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+import os
+import re
+from collections.abc import Iterable, Mapping, MutableMapping
 
 from mcpgen.errors import CredentialError
 from mcpgen.manifest import Manifest, parse_when
 
+SECRETS_DIR_VAR = "MCPGEN_SECRETS_DIR"
+"""Names a folder of credential files (one file per credential, named after it)."""
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 REDACTED = "[redacted]"
 _MIN_REDACT = 4
 """Values shorter than this are not redacted from log lines (they would garble every message)."""
+
+
+def load_secret_files(environ: MutableMapping[str, str]) -> list[str]:
+    """Set each credential found as a file in ``$MCPGEN_SECRETS_DIR`` that ``environ`` lacks; the names set.
+
+    Raises :class:`CredentialError` when the variable names a folder that cannot be read.
+    """
+    folder = environ.get(SECRETS_DIR_VAR)
+    if not folder:
+        return []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        raise CredentialError(f"{SECRETS_DIR_VAR}={folder}: cannot read the folder: {exc.strerror}") from None
+    loaded = []
+    for entry in entries:
+        if not _VARIABLE.match(entry.name) or not entry.is_file() or environ.get(entry.name):
+            continue  # hidden files (a Kubernetes volume's ..data) and the environment's own values
+        try:
+            with open(entry.path, encoding="utf-8") as handle:
+                value = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CredentialError(f"{SECRETS_DIR_VAR}: cannot read {entry.name}: {exc}") from None
+        environ[entry.name] = value[:-1] if value.endswith("\n") else value
+        loaded.append(entry.name)
+    return loaded
 
 
 def _condition_holds(when: str | None, environ: Mapping[str, str]) -> bool:

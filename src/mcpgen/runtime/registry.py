@@ -324,6 +324,9 @@ class Registry:
             _template_wire(r.entry) for r in self.templates
         )
         self.prompt_listing: tuple[dict[str, Any], ...] = tuple(_prompt_wire(p.entry) for p in prompts)
+        self.left_out: tuple[dict[str, Any], ...] = ()
+        """Problems of the workspace left out of this registry (an optional connector that failed to
+        load: ``{severity, code, message, path, line, name}``); logged at start and shown in ``/health``."""
 
     @classmethod
     def load(cls, manifest: Manifest, settings: Settings, *, purge: bool = False) -> Registry:

@@ -5,6 +5,10 @@ off unless ``settings.logging.access_log``, logs to stderr). On SIGTERM/SIGINT i
 marks the server not ready, stops accepting connections, lets in-flight
 calls finish within ``settings.http.graceful_shutdown_timeout`` (then cancels
 them), runs the app's shutdown and returns normally, so the process exits 0.
+It binds its socket before the app starts, so a taken port is one
+:class:`~mcpgen.errors.StartupError` and no connector is started for nothing; a
+start-up that fails with an mcpgen error (a required connector that cannot
+connect) is raised as that error, without uvicorn's traceback.
 
 ``serve_stdio`` serves the same registry over stdin/stdout; stdout carries
 nothing but protocol.
@@ -13,18 +17,22 @@ nothing but protocol.
 from __future__ import annotations
 
 import asyncio
+import errno
 import importlib.util
 import logging
 import math
 import os
 import socket
+import sys
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 import anyio
 import uvicorn
 from starlette.applications import Starlette
 
+from mcpgen.errors import McpgenError, StartupError
 from mcpgen.manifest import Manifest
 from mcpgen.runtime.admin.reload import Rebuild
 from mcpgen.runtime.app import create_app, runtime_state
@@ -82,7 +90,51 @@ class _Server(uvicorn.Server):
         self._captured_signals.clear()
 
 
-def uvicorn_config(app: Starlette, settings: Settings) -> uvicorn.Config:
+class _QuietStartup:
+    """The app, as uvicorn runs it: a start-up failing with an :class:`McpgenError` is kept for
+    :func:`serve_http` to raise, and its traceback is not handed to uvicorn to log."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.failure: McpgenError | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def quiet(message: Any) -> None:
+            failure = sys.exc_info()[1]
+            if message["type"] == "lifespan.startup.failed" and isinstance(failure, McpgenError):
+                self.failure = failure
+                message = {**message, "message": ""}
+            await send(message)
+
+        await self.app(scope, receive, quiet)
+
+
+def _listen(settings: Settings) -> socket.socket:
+    """The server's listening socket, bound now (``StartupError`` when the address is taken)."""
+    host, port = settings.http.host, settings.http.port
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn binds
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        hint = (
+            " (is another server running? choose another with --port or server.port)"
+            if exc.errno == errno.EADDRINUSE
+            else ""
+        )
+        raise StartupError(f"cannot listen on {host}:{port}: {reason}{hint}") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=settings.http.host,
@@ -106,6 +158,13 @@ def _configure_logging(settings: Settings, *, stdio: bool = False) -> None:
     configure_logging(logs.level, format=logs.format, destination=destination, file=logs.file)
 
 
+def log_left_out(registry: Registry) -> None:
+    """One warning per problem the workspace had that was left out of ``registry`` (see ``/health``)."""
+    for problem in registry.left_out:
+        where = f"{problem['path']}:{problem['line']}" if problem.get("line") is not None else problem["path"]
+        logger.warning("left out (not served): %s: %s [%s]", where, problem["message"], problem["code"])
+
+
 def _guard_credentials(manifest: Manifest, settings: Settings) -> None:
     """Fail start-up on a missing required credential; redact every credential and config secret from logs."""
     check_credentials(manifest, os.environ)
@@ -125,19 +184,25 @@ def serve_http(
     _guard_credentials(manifest, settings)
     refuse_unsafe_bind(settings)
     app = app if app is not None else create_app(manifest, settings, rebuild=rebuild)
+    log_left_out(runtime_state(app).registry)
     endpoint = app.state.mcp_endpoint
     assert isinstance(endpoint, McpEndpoint)
-    server = _Server(uvicorn_config(app, settings), runtime_state(app), endpoint)
+    sock = _listen(settings)
+    quiet = _QuietStartup(app)
+    server = _Server(uvicorn_config(quiet, settings), runtime_state(app), endpoint)
     logger.info(
-        "serving %s on http://%s:%d/mcp", manifest.server.name, settings.http.host, settings.http.port
+        "serving %s on http://%s:%d/mcp", manifest.server.name, settings.http.host, sock.getsockname()[1]
     )
     hold_sse_streams_on_shutdown()
     try:
-        server.run()
+        server.run(sockets=[sock])
+    except SystemExit:  # uvicorn's way to end a failed start-up
+        if quiet.failure is not None:
+            raise quiet.failure from None
+        raise StartupError("the server did not start (see the log above)") from None
     finally:
         hold_sse_streams_on_shutdown()  # reset the process-wide flag for a later server
-    if not server.started:
-        raise SystemExit(1)  # uvicorn already logged why (e.g. the port is taken)
+        sock.close()
 
 
 def serve_stdio(
@@ -152,6 +217,7 @@ def serve_stdio(
     _configure_logging(settings, stdio=True)
     _guard_credentials(manifest, settings)
     state = RuntimeState(registry if registry is not None else Registry.load(manifest, settings), settings)
+    log_left_out(state.registry)
     pipeline = Pipeline(state, configured(settings) if middleware is None else middleware)
     server = build_server(state, pipeline)
     state.mark_serving()

@@ -6,6 +6,9 @@ non-empty descriptions joined with ``"; "``; ``declared_by`` lists the module
 paths, sorted. ``kind`` ``"secret"`` is the generic default (a ``:credential:``
 docstring directive cannot name a kind), so it yields to a specific kind;
 two different specific kinds are a ``credential-conflict`` error.
+Credentials whose ``when=`` conditions name each other in a ring (``A`` when
+``B=x``, ``B`` when ``A=y``; or ``A`` when ``A=x``) can never be asked for: a
+``credential-cycle`` error names them and where each is declared.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from mcpgen.authoring.credentials import CREDENTIAL_NAME
 from mcpgen.discovery import Diagnostic
 from mcpgen.discovery.diagnostics import error, warning
-from mcpgen.manifest import ConnectorEntry, CredentialRef, CredentialRequirement, ToolEntry
+from mcpgen.manifest import ConnectorEntry, CredentialRef, CredentialRequirement, ToolEntry, parse_when
 
 GENERIC_KIND = "secret"
 
@@ -116,8 +119,49 @@ def merge_credentials(
     """One :class:`~mcpgen.manifest.CredentialRequirement` per name (sorted), and the conflicts found."""
     credentials: list[CredentialRequirement] = []
     diagnostics: list[Diagnostic] = []
-    for name, group in sorted(_declarations(tools, connectors).items()):
+    groups = _declarations(tools, connectors)
+    for name, group in sorted(groups.items()):
         credential, problems = _merge_one(name, group)
         credentials.append(credential)
         diagnostics.extend(problems)
+    diagnostics.extend(_cycle_error(cycle, groups) for cycle in when_cycles(credentials))
     return credentials, diagnostics
+
+
+def when_cycles(credentials: Iterable[CredentialRequirement]) -> list[list[str]]:
+    """Each ring of ``when=`` conditions, as names in condition order starting from the smallest."""
+    parent = {}
+    for credential in credentials:
+        condition = parse_when(credential.when)
+        if condition is not None:
+            parent[credential.name] = condition[0]
+    cycles: list[list[str]] = []
+    done: set[str] = set()
+    for start in sorted(parent):
+        path: list[str] = []
+        name: str | None = start
+        while name is not None and name not in done and name not in path:
+            path.append(name)
+            name = parent.get(name)
+        done.update(path)
+        if name is not None and name in path:
+            ring = path[path.index(name) :]
+            first = ring.index(min(ring))
+            cycles.append(ring[first:] + ring[:first])
+    return cycles
+
+
+def _cycle_error(cycle: Sequence[str], groups: dict[str, list[_Declaration]]) -> Diagnostic:
+    def declared(name: str) -> _Declaration:
+        return next((d for d in groups[name] if d.ref.when is not None), groups[name][0])
+
+    steps = " → ".join(f"{name} (when {declared(name).ref.when!r}, {declared(name).where})" for name in cycle)
+    head = declared(cycle[0])
+    return error(
+        "credential-cycle",
+        f"credentials {', '.join(cycle)} form a when= cycle, so none of them is ever asked for: "
+        f"{steps} → {cycle[0]}",
+        head.path,
+        head.line,
+        cycle[0],
+    )

@@ -46,6 +46,7 @@ from mcpgen.build.plan import (
     make_plan,
     python_from_tag,
 )
+from mcpgen.build.server_json import registry_name
 from mcpgen.build.wheelhouse import build_self_wheel, cache_dir, download_wheels, runtime_requirements
 from mcpgen.config.project import PROJECT_FILE, BuildSettings
 from mcpgen.errors import (
@@ -235,6 +236,7 @@ def _plan(
         revision=revision,
         source_url=url,
         description=project.file.description,
+        mcp_name=registry_name(project.file).name,
         has_project_file=project.has_project_file,
     )
     return Planned(project, manifest, plan, sources, config)

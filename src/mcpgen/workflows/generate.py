@@ -38,13 +38,16 @@ def generate(root: Path, *, timeout: float = 10.0) -> Generated:
         raise WorkspaceError(message, path=project.root / "tools" / "package.json") from exc
     result = discover(project.root, timeout=timeout)
     report = validate(result)
-    manifest = None
-    if report.ok:
-        server = ServerInfo(
-            name=project.file.name, version=project.file.version, instructions=project.file.instructions
-        )
-        manifest = build_manifest(result, server, __version__)
+    manifest = manifest_of(project, result) if report.ok else None
     return Generated(project=project, discovery=result, report=report, manifest=manifest)
+
+
+def manifest_of(project: Project, result: DiscoveryResult) -> Manifest:
+    """The manifest of a (valid) discovery result of ``project``."""
+    server = ServerInfo(
+        name=project.file.name, version=project.file.version, instructions=project.file.instructions
+    )
+    return build_manifest(result, server, __version__)
 
 
 def write_manifest(generated: Generated, path: Path | None = None) -> Path:

@@ -20,7 +20,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -86,14 +86,17 @@ def serve_in_process(
     from mcpgen.runtime import create_app  # the SDK: ~0.7 s, only when serving
 
     os.environ.update(environ or {})
-    manifest, root = prepare(root, None)
-    ready = configure(
-        manifest, root, ServeOptions(host="127.0.0.1", overrides=tuple(overrides), env=env), os.environ
-    )
+    source = prepare(root, None)
+    root = source.root
+    options = ServeOptions(host="127.0.0.1", overrides=tuple(overrides), env=env)
+    ready = configure(source.manifest, root, options, os.environ)
     settings = ready.settings.with_options(
         port=port, module_namespace=f"mcpgen_local_{uuid.uuid4().hex[:12]}"
     )
-    app: ASGIApp = create_app(ready.manifest, settings, rebuild=workspace_rebuild(root, ready.config))
+    served = replace(source, manifest=ready.manifest)  # as `mcpgen serve`: without broken optional connectors
+    registry = served.registry(settings) if served.left_out else None
+    rebuild = workspace_rebuild(root, ready.config)
+    app: ASGIApp = create_app(ready.manifest, settings, registry=registry, rebuild=rebuild)
     if wrap is not None:
         app = wrap(app)
     background = BackgroundServer(app, port=port, name="mcpgen-local")

@@ -1,7 +1,12 @@
 """``mcpgen run``: build (cache-aware), start the container, wait until ``/health/ready`` answers.
 
-Secrets are injected as environment variables when the container starts
-(stored secrets, then ``--env-file``), never baked into the image. The host
+Every declared credential and every stored secret is handed to the container
+when it starts, never baked into the image: its value comes from ``--env-file``,
+else the host environment, else the secret store; only the names (and where each
+came from) are reported. By default they are environment variables (which
+``docker inspect`` shows); ``--secrets-as-files`` writes them instead to files on a
+host tmpfs mounted read-only at ``/run/secrets`` (``MCPGEN_SECRETS_DIR``), removed
+from the host once the server is ready. The host
 port is bound to 127.0.0.1 by default and checked free first; with
 ``--network host`` the server itself listens on ``--host:--port``. ``--dev``
 mounts ``tools/``, ``connectors/`` and ``config/`` read-only and runs
@@ -10,26 +15,34 @@ mounts ``tools/``, ``connectors/`` and ``config/`` read-only and runs
 
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
 import socket
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mcpgen import manifest as manifest_io
 from mcpgen.build.docker_engine import ContainerSpec, DockerEngine, ImageBuilder
 from mcpgen.build.dockerfile import APP as APP_ROOT
 from mcpgen.build.dockerfile import VENV
 from mcpgen.build.plan import IMAGE_HOSTS, BuildOptions
 from mcpgen.errors import DockerError, McpgenError, UsageError
+from mcpgen.runtime.credentials import SECRETS_DIR_VAR, check_credentials
 from mcpgen.runtime.settings import is_loopback
 from mcpgen.workflows.build import BuildResult, Progress, build
-from mcpgen.workflows.configure import inject_stored_secrets
+from mcpgen.workflows.configure import stored_secrets
 from mcpgen.workflows.project import STATE_DIR, load_project
 
 CONTAINER_PORT = 8080
+SECRETS_MOUNT = "/run/secrets"
+"""Where ``--secrets-as-files`` mounts the credential files (the Docker Compose/Swarm convention)."""
 DEV_DIRS = ("tools", "connectors", "config")
 RUNNING = ("created", "running", "restarting")
 
@@ -45,6 +58,8 @@ class RunOptions:
     remove: bool = False
     dev: bool = False
     ready_timeout: float = 30.0
+    secrets_as_files: bool = False
+    """Credentials as files in a read-only tmpfs folder (``/run/secrets``), not environment variables."""
     build: BuildOptions = field(default_factory=BuildOptions)
 
 
@@ -55,6 +70,9 @@ class Started:
     url: str
     build: BuildResult
     env_names: list[str]
+    credentials: dict[str, str] = field(default_factory=dict)
+    """Credential name → where its value came from (``environment``, ``secret store``, ``env file``)."""
+    secrets_as_files: bool = False
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -88,20 +106,82 @@ def port_is_free(host: str, port: int) -> bool:
         return True
 
 
-def container_environment(root: Path, options: RunOptions, environ: Mapping[str, str]) -> dict[str, str]:
-    """What the container gets: stored secrets, the env file, and where to listen."""
-    env: dict[str, str] = {}
-    scratch = dict(environ)
-    for name in inject_stored_secrets(root / STATE_DIR, scratch):
-        env[name] = scratch[name]
-    if options.env_file is not None:
-        env.update(read_env_file(options.env_file))
+@dataclass(frozen=True)
+class ContainerEnvironment:
+    """What the container is given: plain settings, and the credentials with where each came from."""
+
+    settings: dict[str, str]
+    credentials: dict[str, str] = field(repr=False)
+    sources: dict[str, str]
+    """Credential name → ``environment``, ``secret store`` or ``env file`` (names only: never a value)."""
+
+    def as_variables(self) -> dict[str, str]:
+        return {**self.credentials, **self.settings}
+
+
+def plan_environment(
+    root: Path, options: RunOptions, environ: Mapping[str, str], declared: Iterable[str] = ()
+) -> ContainerEnvironment:
+    """Every declared or stored credential (the host environment wins over the store, an ``--env-file``
+    over both), the other ``--env-file`` variables, and where to listen."""
+    stored = stored_secrets(root / STATE_DIR, environ)
+    extra = read_env_file(options.env_file) if options.env_file is not None else {}
+    credentials: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for name in sorted({*declared, *stored}):
+        if name in extra:
+            credentials[name], sources[name] = extra.pop(name), "env file"
+        elif environ.get(name):
+            credentials[name], sources[name] = environ[name], "environment"
+        elif name in stored:
+            credentials[name], sources[name] = stored[name], "secret store"
+    settings = dict(extra)
     if options.network == "host":
-        env["PORT"] = str(options.port)
-        env["MCPGEN_SERVER__HOST"] = options.host
+        settings["PORT"] = str(options.port)
+        settings["MCPGEN_SERVER__HOST"] = options.host
     elif is_loopback(options.host):  # published on loopback only: these are the names it is reached by
-        env.setdefault("MCPGEN_SERVER__ALLOWED_HOSTS", ",".join(IMAGE_HOSTS))
-    return env
+        settings.setdefault("MCPGEN_SERVER__ALLOWED_HOSTS", ",".join(IMAGE_HOSTS))
+    return ContainerEnvironment(settings, credentials, sources)
+
+
+def container_environment(
+    root: Path, options: RunOptions, environ: Mapping[str, str], declared: Iterable[str] = ()
+) -> dict[str, str]:
+    """The container's environment variables when credentials travel as variables (the default)."""
+    return plan_environment(root, options, environ, declared).as_variables()
+
+
+def _host_tmpfs(environ: Mapping[str, str]) -> Path:
+    """A RAM-backed folder on the host: ``/dev/shm``, else ``$XDG_RUNTIME_DIR``."""
+    for candidate in ("/dev/shm", environ.get("XDG_RUNTIME_DIR") or ""):
+        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
+            return Path(candidate)
+    raise UsageError(
+        "--secrets-as-files writes the credentials to a tmpfs on the host, and neither /dev/shm nor "
+        "$XDG_RUNTIME_DIR is a writable folder here; pass them as environment variables instead"
+    )
+
+
+def write_secret_files(values: Mapping[str, str], environ: Mapping[str, str]) -> tuple[Path, Path]:
+    """One file per credential in a fresh folder on a host tmpfs; (folder to remove, folder to mount).
+
+    The container's user (uid 10001) must read the files, so they are world-readable, inside a
+    folder with an unguessable name under a folder others may enter but not list (0711).
+    """
+    outer = Path(tempfile.mkdtemp(prefix="mcpgen-secrets-", dir=_host_tmpfs(environ)))
+    try:
+        outer.chmod(0o711)
+        inner = outer / secrets.token_urlsafe(24)
+        inner.mkdir(mode=0o755)
+        for name, value in values.items():
+            fd = os.open(inner / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(value)
+            os.chmod(inner / name, 0o444)  # not narrowed by the umask
+    except BaseException:
+        shutil.rmtree(outer, ignore_errors=True)
+        raise
+    return outer, inner
 
 
 def unreadable_for_others(folders: list[Path]) -> list[Path]:
@@ -157,8 +237,6 @@ def start(
     before_start: Callable[[], None] | None = None,
 ) -> Started:
     """Build, start, wait for readiness. On failure the container is removed and the error names why."""
-    import os
-
     environ = os.environ if environ is None else environ
     if options.network not in (None, "host", "bridge"):
         raise UsageError(f"--network must be host or bridge, not {options.network!r}")
@@ -171,12 +249,22 @@ def start(
         dev_mounts(project.root)  # fail before building when the container could not read them
     result = build(project.root, options.build, engine=engine, progress=progress, environ=environ)
     image = result.tags[0]
-    env = container_environment(project.root, options, environ)
+    manifest = manifest_io.load(project.manifest_path) if project.manifest_path.is_file() else None
+    declared = [c.name for c in manifest.credentials] if manifest is not None else []
+    planned = plan_environment(project.root, options, environ, declared)
+    if manifest is not None:  # fail before starting a container that would refuse to start
+        check_credentials(manifest, planned.as_variables())
+    env = planned.as_variables()
     mounts: dict[str, str] = {}
+    scratch: Path | None = None
+    if options.secrets_as_files:
+        scratch, folder = write_secret_files(planned.credentials, environ)
+        mounts[str(folder)] = SECRETS_MOUNT
+        env = {**planned.settings, SECRETS_DIR_VAR: SECRETS_MOUNT}
     command: list[str] = []
     entrypoint: list[str] | None = None
     if options.dev:
-        mounts = dev_mounts(project.root)
+        mounts.update(dev_mounts(project.root))
         inner_port = options.port if options.network == "host" else CONTAINER_PORT
         inner_host = options.host if options.network == "host" else "0.0.0.0"
         # `mcpgen dev` without the cli extra: the image holds the runtime set only
@@ -195,14 +283,29 @@ def start(
     )
     if before_start is not None:
         before_start()  # e.g. end the build's live progress before the container's logs stream
-    container_id = engine.run(spec)
-    started = Started(
-        container_id=container_id,
-        image=image,
-        url=f"http://{connect_host}:{options.port}",
-        build=result,
-        env_names=sorted(env),
-    )
+    try:
+        container_id = engine.run(spec)
+        started = Started(
+            container_id=container_id,
+            image=image,
+            url=f"http://{connect_host}:{options.port}",
+            build=result,
+            env_names=sorted(env),
+            credentials=dict(planned.sources),
+            secrets_as_files=options.secrets_as_files,
+        )
+        _wait(engine, started, options, on_log)
+    finally:
+        if scratch is not None:  # the server read the files at start-up: none stays on the host
+            shutil.rmtree(scratch, ignore_errors=True)
+    return started
+
+
+def _wait(
+    engine: ImageBuilder, started: Started, options: RunOptions, on_log: Callable[[str], None] | None
+) -> None:
+    """Follow the logs (when asked) and wait for readiness; remove the container when it never gets there."""
+    container_id = started.container_id
     follower: threading.Thread | None = None
     if on_log is not None:
         follower = threading.Thread(
@@ -226,7 +329,6 @@ def start(
             + "\n".join(last),
             hint="check the log above (a missing required credential? set it with `mcpgen secrets set NAME`)",
         )
-    return started
 
 
 def _follow(engine: ImageBuilder, container_id: str, on_log: Callable[[str], None]) -> None:

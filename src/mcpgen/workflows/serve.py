@@ -15,8 +15,9 @@ import logging
 import os
 import threading
 from collections.abc import MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from mcpgen import manifest as manifest_io
 from mcpgen.config import Config, load_config
@@ -24,10 +25,11 @@ from mcpgen.errors import ConfigError, UsageError, ValidationFailed
 from mcpgen.manifest import Manifest
 from mcpgen.runtime import Registry, Settings, create_app, serve_http, serve_stdio
 from mcpgen.runtime.admin.reload import Rebuild, Reloads
-from mcpgen.runtime.credentials import check_credentials
+from mcpgen.runtime.credentials import check_credentials, load_secret_files
 from mcpgen.runtime.settings import LogLevelName, apply_tool_overrides, settings_from_config
 from mcpgen.workflows.configure import inject_stored_secrets
 from mcpgen.workflows.generate import Generated, generate, write_manifest
+from mcpgen.workflows.partial import public, without_broken_connectors
 from mcpgen.workflows.project import STATE_DIR, load_project
 from mcpgen.workflows.watch import changes
 
@@ -62,7 +64,9 @@ class Prepared:
 def configure(
     manifest: Manifest, root: Path, options: ServeOptions, environ: MutableMapping[str, str]
 ) -> Prepared:
-    """Secrets into the environment, then the layered config, then command-line overrides."""
+    """Secrets into the environment (the environment wins, then ``$MCPGEN_SECRETS_DIR`` files, then the
+    secret store), then the layered config, then command-line overrides."""
+    load_secret_files(environ)
     injected = inject_stored_secrets(root / STATE_DIR, environ)
     try:
         loaded = load_config(root, env=options.env, environ=environ, overrides=options.overrides)
@@ -91,7 +95,32 @@ def configure(
     )
 
 
-def prepare(workspace: Path | None, manifest_file: Path | None) -> tuple[Manifest, Path]:
+@dataclass(frozen=True)
+class Source:
+    """What to serve: the manifest, the root its entrypoints are relative to, and what was left out."""
+
+    manifest: Manifest
+    root: Path
+    left_out: tuple[dict[str, Any], ...] = ()
+    """Problems of optional connectors served without (:mod:`mcpgen.workflows.partial`)."""
+
+    def registry(self, settings: Settings, *, purge: bool = False) -> Registry:
+        registry = Registry.load(self.manifest, settings, purge=purge)
+        registry.left_out = self.left_out
+        return registry
+
+
+def _servable(gen: Generated) -> Source:
+    """The workspace to serve: all of it, or without the optional connectors that fail to load."""
+    partial = without_broken_connectors(gen)
+    _require_ok(partial.generated)
+    assert partial.generated.manifest is not None
+    write_manifest(partial.generated)
+    left_out = public(partial.left_out)
+    return Source(partial.generated.manifest, gen.project.root, left_out)
+
+
+def prepare(workspace: Path | None, manifest_file: Path | None) -> Source:
     """The manifest to serve and the root its entrypoints are relative to.
 
     With ``--manifest`` alone the root is the manifest's folder (its parent when
@@ -102,16 +131,12 @@ def prepare(workspace: Path | None, manifest_file: Path | None) -> tuple[Manifes
         if workspace is not None:
             if not workspace.is_dir():
                 raise UsageError(f"workspace {workspace} is not a directory")
-            return manifest, workspace.resolve()
+            return Source(manifest, workspace.resolve())
         root = manifest_file.resolve().parent
         if root.name == ".mcpgen":
             root = root.parent
-        return manifest, root
-    gen = generate(workspace or Path("."))
-    _require_ok(gen)
-    assert gen.manifest is not None
-    write_manifest(gen)
-    return gen.manifest, gen.project.root
+        return Source(manifest, root)
+    return _servable(generate(workspace or Path(".")))
 
 
 def _require_ok(gen: Generated) -> None:
@@ -130,25 +155,35 @@ def serve(workspace: Path | None, manifest_file: Path | None, options: ServeOpti
     if options.reload:
         _watched(workspace or Path("."), options, "serve")
         return
-    manifest, root = prepare(workspace, manifest_file)
-    ready = configure(manifest, root, options, os.environ)
+    source = prepare(workspace, manifest_file)
+    ready = configure(source.manifest, source.root, options, os.environ)
+    served = replace(source, manifest=ready.manifest)
+    # With nothing left out the runtime loads the registry itself, after its credential check.
+    registry = served.registry(ready.settings) if served.left_out else None
     if options.transport == "stdio":
-        serve_stdio(ready.manifest, ready.settings)
+        serve_stdio(ready.manifest, ready.settings, registry=registry)
     else:
-        rebuild = workspace_rebuild(root, ready.config) if manifest_file is None else None
-        serve_http(ready.manifest, ready.settings, rebuild=rebuild)
+        rebuild = workspace_rebuild(source.root, ready.config) if manifest_file is None else None
+        app = (
+            create_app(ready.manifest, ready.settings, registry=registry, rebuild=rebuild)
+            if registry is not None
+            else None
+        )
+        serve_http(ready.manifest, ready.settings, app=app, rebuild=rebuild)
 
 
 def workspace_rebuild(root: Path, config: Config) -> Rebuild:
     """A reload from the workspace: discover and validate again, then load (raises to keep the old tools)."""
 
     def rebuild(settings: Settings) -> Registry:
-        gen = generate(root)
+        partial = without_broken_connectors(generate(root))
+        gen = partial.generated
         if not gen.report.ok or gen.manifest is None:
             problems = "; ".join(str(d) for d in gen.report.errors) or "no manifest"
             raise ValidationFailed(f"the workspace does not validate: {problems}", report=gen.report)
-        manifest = apply_tool_overrides(gen.manifest, config.tools)
-        registry = Registry.load(manifest, settings, purge=True)
+        left_out = public(partial.left_out)
+        source = Source(apply_tool_overrides(gen.manifest, config.tools), root, left_out)
+        registry = source.registry(settings, purge=True)
         write_manifest(gen)
         return registry
 
@@ -166,7 +201,7 @@ def _watch(reloads: Reloads, paths: list[Path], stop: threading.Event) -> None:
     for batch in changes(paths, stop):
         relevant = [p for p in batch if _relevant(p)]
         if relevant:
-            logger.warning("change detected: %s", ", ".join(sorted({Path(p).name for p in relevant})))
+            logger.info("change detected: %s", ", ".join(sorted({Path(p).name for p in relevant})))
             reloads.run_sync("watch")
 
 
@@ -177,24 +212,20 @@ def dev(workspace: Path, options: ServeOptions) -> None:
 
 def _watched(workspace: Path, options: ServeOptions, command: str) -> None:
     """Serve the workspace over HTTP, reloading when its files change, until interrupted."""
-    manifest, root = prepare(workspace, None)
-    ready = configure(manifest, root, options, os.environ)
+    source = prepare(workspace, None)
+    root = source.root
+    ready = configure(source.manifest, root, options, os.environ)
     manifest, settings = ready.manifest, ready.settings
-    app = create_app(manifest, settings, rebuild=workspace_rebuild(root, ready.config))
+    registry = replace(source, manifest=manifest).registry(settings)
+    app = create_app(manifest, settings, registry=registry, rebuild=workspace_rebuild(root, ready.config))
     reloads = app.state.mcp_reloads
     assert isinstance(reloads, Reloads)
     stop = threading.Event()
     paths = load_project(root).watch_paths() or [root]
     watcher = threading.Thread(target=_watch, args=(reloads, paths, stop), name="mcpgen-watch", daemon=True)
     watcher.start()
-    logger.warning(
-        "%s: %d tool(s) on http://%s:%d/mcp, watching %s",
-        command,
-        len(manifest.tools),
-        settings.http.host,
-        settings.http.port,
-        ", ".join(str(p) for p in paths),
-    )
+    # The address comes in the runtime's "serving NAME on http://..." line, once the port is bound.
+    logger.info("%s: %d tool(s), watching %s", command, len(manifest.tools), ", ".join(str(p) for p in paths))
     try:
         serve_http(manifest, settings, app=app)
     finally:

@@ -721,7 +721,8 @@ def record_stdio(
     from mcpgen.runtime.credentials import credential_values
     from mcpgen.workflows.serve import ServeOptions, configure, prepare
 
-    manifest, root = prepare(root, None)
+    source = prepare(root, None)
+    manifest, root = source.manifest, source.root
     environ = dict(os.environ)
     ready = configure(
         manifest, root, ServeOptions(transport="stdio", overrides=tuple(overrides), env=env), environ
