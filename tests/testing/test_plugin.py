@@ -238,3 +238,20 @@ def test_the_plugin_is_registered_and_stays_out_of_the_way() -> None:
     probe = "import sys, mcpgen.testing.plugin; print(sorted(m for m in ('mcp', 'uvicorn', 'docker', 'httpx') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("template", ["typescript", "connector"])
+def test_the_example_test_of_each_template_passes(tmp_path: Path, template: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    root = tmp_path / template
+    command = [sys.executable, "-m", "mcpgen", "init", str(root), "--template", template]
+    subprocess.run(command, check=True, capture_output=True, env=env, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "mcpgen", "test", str(root), "--", "-q"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "4 passed" in run.stdout
