@@ -23,6 +23,7 @@ from mcpgen.cli import (
     credentials_cmds,
     deploy_cmds,
     doctor_cmds,
+    harness_cmds,
     keys_cmds,
     loadtest_cmds,
     plugins_cmds,
@@ -86,6 +87,9 @@ app.command("serve")(serve_cmds.serve_cmd)
 app.command("install")(clients_cmds.install_cmd)
 app.command("pack")(clients_cmds.pack_cmd)
 app.command("loadtest")(loadtest_cmds.loadtest_cmd)
+app.command("test")(harness_cmds.run_tests_cmd)
+app.command("record")(harness_cmds.record_cmd)
+app.command("replay")(harness_cmds.replay_cmd)
 app.add_typer(config_cmds.config_app, name="config")
 app.add_typer(secrets_cmds.secrets_app, name="secrets")
 app.add_typer(keys_cmds.keys_app, name="keys")

@@ -22,17 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 
-import uvicorn
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mcpgen.runtime.background import BackgroundServer, replaying
 
 ErrorRenderer = Callable[[int, str], Response]
 """Renders an injected error (status, message) in the service's own error shape."""
@@ -92,6 +92,12 @@ class RecordedRequest:
     at: float
     """``time.monotonic()`` on arrival."""
 
+    @classmethod
+    def of(cls, request: Request, body: bytes) -> RecordedRequest:
+        """What ``request`` (its ``body`` already read) looks like in the log, stamped now."""
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        return cls(request.method, request.url.path, request.url.query, headers, body, time.monotonic())
+
 
 class StandIn:
     """Serve ``app`` on 127.0.0.1 in a background thread; inject faults; stop and start on one port."""
@@ -106,21 +112,21 @@ class StandIn:
     ) -> None:
         self._app = app
         self._error = error
-        self._port = port
-        self._start_timeout = start_timeout
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._requests: list[RecordedRequest] = []
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._background = BackgroundServer(
+            self._serve, port=port, lifespan="off", start_timeout=start_timeout, name="standin"
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     @property
     def port(self) -> int:
-        if not self._port:
-            raise RuntimeError("the stand-in has not been started yet")
-        return self._port
+        try:
+            return self._background.port
+        except RuntimeError:
+            raise RuntimeError("the stand-in has not been started yet") from None
 
     @property
     def url(self) -> str:
@@ -129,51 +135,19 @@ class StandIn:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._background.running
 
     def start(self) -> str:
         """Start listening (on the same port as before, if it ran already); return :attr:`url`."""
-        if self.running:
-            return self.url
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind(("127.0.0.1", self._port))
-        except OSError:
-            sock.close()
-            raise
-        self._port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self._serve,
-            log_level="warning",
-            lifespan="off",
-            interface="asgi3",
-            timeout_graceful_shutdown=1,
-            access_log=False,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name=f"standin-{self._port}", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + self._start_timeout
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                server.should_exit = True
-                sock.close()
-                raise RuntimeError(f"stand-in did not start on 127.0.0.1:{self._port}")
-            time.sleep(0.01)  # waiting on another thread's flag: nothing to await on
-        self._server, self._thread = server, thread
+            self._background.start()
+        except RuntimeError as exc:
+            raise RuntimeError(str(exc).replace("the server", "stand-in")) from None
         return self.url
 
     def stop(self) -> None:
         """Stop listening (clients get "connection refused"); the port is kept for :meth:`start`."""
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is None or thread is None:
-            return
-        server.should_exit = True
-        thread.join(timeout=10)
+        self._background.stop()
 
     def __enter__(self) -> StandIn:
         self.start()
@@ -240,16 +214,7 @@ class StandIn:
         body = await request.body()
         method, path = request.method, request.url.path
         with self._lock:
-            self._requests.append(
-                RecordedRequest(
-                    method,
-                    path,
-                    request.url.query,
-                    {k.lower(): v for k, v in request.headers.items()},
-                    body,
-                    time.monotonic(),
-                )
-            )
+            self._requests.append(RecordedRequest.of(request, body))
             fault = next((f for f in self._faults if f.matches(method, path)), None)
             if fault is not None:
                 fault.hits += 1
@@ -267,13 +232,4 @@ class StandIn:
             await response(scope, receive, send)
             return
 
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self._app(scope, replay, send)
+        await self._app(scope, replaying(body, receive), send)

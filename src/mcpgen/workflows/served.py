@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -58,18 +58,19 @@ def running_server(
     *,
     ready_timeout: float,
     fail: Callable[[str], McpgenError],
+    environ: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """Start ``command(port)`` on a free port, wait for ``/health/ready``; yield the /mcp URL.
 
     The server's output goes to ``log``; ``fail(message)`` is raised (with the log's tail in the
-    message) when it exits or is not ready in time. The process is always stopped (SIGTERM, then
+    message) when it exits or is not ready in time. ``environ``: the child's environment (default: ours). The process is always stopped (SIGTERM, then
     SIGKILL after 15 s), by its own PID.
     """
     port = free_port()
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as sink:
         proc = subprocess.Popen(
-            command(port), stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command(port), stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environ
         )
     try:
         deadline = time.monotonic() + ready_timeout
