@@ -39,7 +39,7 @@ def groups(command: object) -> list[object]:
 
 def test_every_group_runs_its_commands_through_the_handler() -> None:
     found = groups(typer.main.get_command(app))
-    assert len(found) == 5  # mcpgen, mcpgen config, mcpgen secrets, mcpgen keys, mcpgen plugins
+    assert len(found) == 6  # mcpgen, mcpgen config, secrets, keys, deploy, plugins
     assert all(isinstance(group, Group) for group in found)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from mcpgen.cli import render
@@ -68,7 +69,7 @@ def info_cmd(
         render.print_json(data)
         return
     out = render.out
-    out.print(f"[bold]{data['name']}[/bold] {data['version']}".rstrip())
+    out.print(f"[bold]{escape(data['name'])}[/bold] {escape(data['version'])}".rstrip(), markup=True)
     if data["description"]:
         out.print(data["description"], markup=False)
     out.print(f"source:   {data['source']} ({data['origin']})", markup=False)
